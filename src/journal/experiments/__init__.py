@@ -1,0 +1,86 @@
+"""The experiment registry: name → config dataclass and training entry point.
+
+Entry points are imported lazily, so listing experiments or building the site never imports
+torch. Each experiment's ``run(config, *, seed, results_dir, data_root, variant_suffix,
+progress)`` trains and writes its records through :mod:`journal.tracking`, returning their paths.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..config import apply_overrides
+from ..errors import UnknownExperimentError
+from .fas_kd.config import FasKdConfig
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """A registered experiment."""
+
+    name: str
+    summary: str
+    config_cls: type
+    entry_point: str  # "module:function", imported on first use
+
+    def runner(self) -> Callable[..., list[Path]]:
+        module, _, func = self.entry_point.partition(":")
+        return getattr(importlib.import_module(module), func)  # type: ignore[no-any-return]
+
+
+REGISTRY: dict[str, Experiment] = {
+    "fas_kd": Experiment(
+        name="fas_kd",
+        summary="Face anti-spoofing on CASIA-SURF-style RGB/Depth/IR: a multi-modal teacher "
+        "distilled into an RGB student (seed note 004).",
+        config_cls=FasKdConfig,
+        entry_point="journal.experiments.fas_kd.train:run",
+    ),
+}
+
+
+def get_experiment(name: str) -> Experiment:
+    """The experiment called ``name``; :class:`UnknownExperimentError` lists the valid ones."""
+    try:
+        return REGISTRY[name]
+    except KeyError:
+        raise UnknownExperimentError(name, sorted(REGISTRY)) from None
+
+
+def variant_suffix(overrides: dict[str, str]) -> str:
+    """A readable tag of command-line overrides, so differently-configured runs never mix."""
+    return "".join(f" · {k}={v}" for k, v in sorted(overrides.items()))
+
+
+def run_experiment(
+    name: str,
+    *,
+    seeds: Iterable[int],
+    overrides: dict[str, str] | None = None,
+    results_dir: str | Path,
+    data_root: str | Path | None = None,
+    progress: bool = True,
+) -> list[Path]:
+    """Train ``name`` once per seed with ``overrides`` applied; returns the records written.
+
+    The config is validated (unknown key, wrong type) before anything is trained or written.
+    """
+    experiment = get_experiment(name)
+    overrides = overrides or {}
+    config: Any = apply_overrides(experiment.config_cls(), overrides)
+    run = experiment.runner()
+    paths: list[Path] = []
+    for seed in seeds:
+        paths += run(
+            config,
+            seed=seed,
+            results_dir=Path(results_dir),
+            data_root=Path(data_root) if data_root is not None else None,
+            variant_suffix=variant_suffix(overrides),
+            progress=progress,
+        )
+    return paths

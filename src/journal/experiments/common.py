@@ -1,0 +1,47 @@
+"""Helpers every experiment's training loop uses: device, seeding, progress."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+
+def pick_device(name: str) -> torch.device:
+    """``auto`` → CUDA when available, else CPU; any other value is passed to torch."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(name)
+
+
+def seed_everything(seed: int) -> torch.Generator:
+    """Seed Python, NumPy and torch; returns a generator for data-loader shuffling."""
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+    gen = torch.Generator()
+    gen.manual_seed(seed)
+    return gen
+
+
+class EpochProgress:
+    """A progress bar over epochs that shows the latest metric, on stderr."""
+
+    def __init__(self, epochs: int, label: str, enabled: bool = True) -> None:
+        self._bar = tqdm(
+            total=epochs, desc=label, unit="epoch", disable=not enabled, leave=True, dynamic_ncols=True
+        )
+
+    def __iter__(self) -> Iterator[int]:
+        for epoch in range(1, int(self._bar.total or 0) + 1):
+            yield epoch
+            self._bar.update(1)
+
+    def show(self, **values: float) -> None:
+        self._bar.set_postfix({k: f"{v:.4f}" for k, v in values.items()}, refresh=False)
+
+    def close(self) -> None:
+        self._bar.close()

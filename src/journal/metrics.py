@@ -1,0 +1,225 @@
+"""Every metric the journal reports, each with its definition.
+
+Face anti-spoofing (FAS) convention
+-----------------------------------
+The **bona fide** (live, real face) class is the *positive* class. A model outputs a score, the
+probability of bona fide; a sample is *accepted* as bona fide when ``score >= threshold``.
+From the four counts
+
+* ``tp``: bona fide accepted, ``fn``: bona fide rejected,
+* ``tn``: attacks rejected, ``fp``: attacks accepted,
+
+the rates are (ISO/IEC 30107-3 names, and the older verification names):
+
+* ``apcer = fp / (fp + tn)`` — attack presentations wrongly accepted;
+* ``bpcer = fn / (fn + tp)`` — bona fide presentations wrongly rejected (older papers: NPCER);
+* ``acer = (apcer + bpcer) / 2``;
+* ``far = fp / (fp + tn)`` — false acceptance rate (equals APCER);
+* ``frr = fn / (fn + tp)`` — false rejection rate (equals BPCER);
+* ``hter = (far + frr) / 2``;
+* ``acc = (tp + tn) / (tp + fn + tn + fp)``.
+
+A rate whose denominator is zero (no attack, or no bona fide sample) is ``0.0``, the convention
+of scikit-learn's ``zero_division=0``; it never raises.
+
+Multi-class classification
+--------------------------
+:func:`classification_metrics` takes a confusion matrix whose *rows are the true class* and
+columns the predicted class, and returns what scikit-learn's ``classification_report`` shows:
+for class *k*, ``precision = C[k,k] / sum(C[:,k])``, ``recall = C[k,k] / sum(C[k,:])``,
+``f1 = 2·p·r / (p + r)``, ``support = sum(C[k,:])``; ``accuracy = trace(C) / sum(C)``;
+the macro average is the unweighted mean over classes, the weighted average weights by support.
+Speech-emotion papers call accuracy *WA* and the macro recall *UA* (unweighted accuracy).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Literal
+
+import numpy as np
+
+FAS_KEYS = ("acc", "far", "frr", "hter", "apcer", "bpcer", "acer")
+"""The keys of :func:`fas_metrics`, in the order the seed notes list them."""
+
+
+def _rate(numerator: float, denominator: float) -> float:
+    return float(numerator) / float(denominator) if denominator else 0.0
+
+
+def fas_metrics(tp: int, fn: int, tn: int, fp: int) -> dict[str, float]:
+    """FAS metrics from the four counts (bona fide = positive); see the module docstring.
+
+    >>> fas_metrics(tp=90, fn=10, tn=180, fp=20)["acer"]
+    0.1
+    """
+    counts = {"tp": tp, "fn": fn, "tn": tn, "fp": fp}
+    for name, value in counts.items():
+        if int(value) != value or value < 0:
+            raise ValueError(f"{name} must be a non-negative integer count, got {value!r}")
+    apcer = _rate(fp, fp + tn)
+    bpcer = _rate(fn, fn + tp)
+    total = tp + fn + tn + fp
+    return {
+        "acc": _rate(tp + tn, total),
+        "far": apcer,
+        "frr": bpcer,
+        "hter": (apcer + bpcer) / 2,
+        "apcer": apcer,
+        "bpcer": bpcer,
+        "acer": (apcer + bpcer) / 2,
+    }
+
+
+def _as_arrays(labels: Sequence[int] | np.ndarray, scores: Sequence[float] | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    y = np.asarray(labels).astype(int).ravel()
+    s = np.asarray(scores, dtype=float).ravel()
+    if y.shape != s.shape:
+        raise ValueError(f"labels and scores differ in length: {y.size} vs {s.size}")
+    if not np.isin(y, (0, 1)).all():
+        raise ValueError("labels must be 0 (attack) or 1 (bona fide)")
+    return y, s
+
+
+def fas_counts(labels: Any, scores: Any, threshold: float) -> dict[str, int]:
+    """``tp, fn, tn, fp`` for labels (1 = bona fide) and scores accepted at ``>= threshold``."""
+    y, s = _as_arrays(labels, scores)
+    accept = s >= threshold
+    return {
+        "tp": int(np.sum(accept & (y == 1))),
+        "fn": int(np.sum(~accept & (y == 1))),
+        "tn": int(np.sum(~accept & (y == 0))),
+        "fp": int(np.sum(accept & (y == 0))),
+    }
+
+
+def _roc(y: np.ndarray, s: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Thresholds (distinct scores, descending) with the TPR and FPR of ``score >= t``."""
+    order = np.argsort(-s, kind="mergesort")
+    s_sorted, y_sorted = s[order], y[order]
+    tps = np.cumsum(y_sorted == 1)
+    fps = np.cumsum(y_sorted == 0)
+    last = np.r_[np.flatnonzero(np.diff(s_sorted)), s.size - 1]
+    tpr = tps[last] / max(int(np.sum(y == 1)), 1)
+    fpr = fps[last] / max(int(np.sum(y == 0)), 1)
+    return s_sorted[last], tpr, fpr
+
+
+def eer_threshold(labels: Any, scores: Any) -> float:
+    """The threshold at the equal error rate: the candidate where ``|FAR - FRR|`` is smallest.
+
+    Candidates are the distinct scores (accepting ``score >= t``). Ties go to the candidate with
+    the smaller ``FAR + FRR``, then to the larger threshold. Find it on validation, apply it to test.
+    """
+    y, s = _as_arrays(labels, scores)
+    if s.size == 0:
+        return 0.5
+    thresholds, tpr, far = _roc(y, s)
+    frr = 1.0 - tpr
+    order = np.lexsort((-thresholds, far + frr, np.abs(far - frr)))
+    return float(thresholds[order[0]])
+
+
+def tpr_at_fpr(labels: Any, scores: Any, fpr: float) -> float:
+    """The highest true-positive rate reachable with a false-positive rate ``<= fpr``.
+
+    Positive = bona fide. Equivalent to reading scikit-learn's ROC curve at ``fpr``
+    (rejecting everything, TPR 0 at FPR 0, is always reachable).
+    """
+    y, s = _as_arrays(labels, scores)
+    if s.size == 0 or not np.any(y == 1):
+        return 0.0
+    _, tprs, fprs = _roc(y, s)
+    ok = fprs <= fpr
+    return float(tprs[ok].max()) if ok.any() else 0.0
+
+
+def fas_metrics_from_scores(
+    labels: Any,
+    scores: Any,
+    *,
+    policy: Literal["fixed", "eer"] = "fixed",
+    threshold: float = 0.5,
+    val_labels: Any = None,
+    val_scores: Any = None,
+) -> dict[str, float]:
+    """FAS metrics of scores at a threshold chosen by ``policy``.
+
+    * ``fixed``: accept at ``score >= threshold`` (0.5 by default);
+    * ``eer``: the equal-error-rate threshold of ``val_labels``/``val_scores`` (required),
+      applied to ``labels``/``scores``.
+
+    Returns the :data:`FAS_KEYS`, the four counts, the ``threshold`` used, and
+    ``tpr@fpr=1e-2`` and ``tpr@fpr=1e-3``.
+    """
+    if policy == "eer":
+        if val_labels is None or val_scores is None:
+            raise ValueError("policy 'eer' needs val_labels and val_scores to find the threshold")
+        threshold = eer_threshold(val_labels, val_scores)
+    elif policy != "fixed":
+        raise ValueError(f"unknown threshold policy {policy!r}; use 'fixed' or 'eer'")
+    counts = fas_counts(labels, scores, threshold)
+    out: dict[str, float] = dict(fas_metrics(**counts))
+    out.update({k: float(v) for k, v in counts.items()})
+    out["threshold"] = float(threshold)
+    out["tpr@fpr=1e-2"] = tpr_at_fpr(labels, scores, 1e-2)
+    out["tpr@fpr=1e-3"] = tpr_at_fpr(labels, scores, 1e-3)
+    return out
+
+
+def confusion_matrix(y_true: Any, y_pred: Any, n_classes: int) -> list[list[int]]:
+    """Counts with rows = true class and columns = predicted class (integer class ids)."""
+    t = np.asarray(y_true, dtype=int).ravel()
+    p = np.asarray(y_pred, dtype=int).ravel()
+    if t.shape != p.shape:
+        raise ValueError(f"y_true and y_pred differ in length: {t.size} vs {p.size}")
+    out = np.zeros((n_classes, n_classes), dtype=int)
+    np.add.at(out, (t, p), 1)
+    return out.tolist()
+
+
+def classification_metrics(
+    confusion: Sequence[Sequence[int]] | np.ndarray, labels: Sequence[str] | None = None
+) -> dict[str, Any]:
+    """Accuracy and per-class precision, recall, F1 and support from a confusion matrix.
+
+    Args:
+        confusion: square matrix, rows = true class, columns = predicted class.
+        labels: class names (default ``"0"``, ``"1"``, …).
+
+    Returns:
+        ``{"accuracy", "per_class": {label: {precision, recall, f1, support}},
+        "macro avg": {...}, "weighted avg": {...}}`` — the figures of scikit-learn's
+        ``classification_report`` with ``zero_division=0``.
+    """
+    c = np.asarray(confusion, dtype=float)
+    if c.ndim != 2 or c.shape[0] != c.shape[1]:
+        raise ValueError(f"confusion matrix must be square, got shape {c.shape}")
+    if (c < 0).any():
+        raise ValueError("confusion matrix counts must be non-negative")
+    n = c.shape[0]
+    names = [str(x) for x in labels] if labels is not None else [str(i) for i in range(n)]
+    if len(names) != n:
+        raise ValueError(f"{len(names)} labels for a {n}×{n} matrix")
+    diag = np.diag(c)
+    support = c.sum(axis=1)
+    predicted = c.sum(axis=0)
+    per_class: dict[str, dict[str, float]] = {}
+    for k, name in enumerate(names):
+        p = _rate(diag[k], predicted[k])
+        r = _rate(diag[k], support[k])
+        f1 = _rate(2 * p * r, p + r)
+        per_class[name] = {"precision": p, "recall": r, "f1": f1, "support": float(support[k])}
+    total = float(c.sum())
+    keys = ("precision", "recall", "f1")
+    macro = {k: float(np.mean([v[k] for v in per_class.values()])) for k in keys}
+    weighted = {
+        k: _rate(sum(v[k] * v["support"] for v in per_class.values()), total) for k in keys
+    }
+    macro["support"] = weighted["support"] = total
+    return {
+        "accuracy": _rate(float(diag.sum()), total),
+        "per_class": per_class,
+        "macro avg": macro,
+        "weighted avg": weighted,
+    }

@@ -1,0 +1,346 @@
+"""The run record: its schema, validation, and atomic reading and writing.
+
+A record is one JSON file per run and the only contract between the code that trains and the
+code that renders. It is plain JSON (``json.load`` reads it anywhere); non-finite floats are
+written as the strings ``"NaN"``, ``"Infinity"`` and ``"-Infinity"`` so that the file stays
+strict JSON and a ``Loss: nan`` survives the round trip.
+
+Files are written atomically: the text goes to a temporary file in the same folder, is flushed
+and fsync'ed, then renamed over the target, so a reader sees the old record or the new one,
+never half of one. A new record is *created* with a hard link, which fails if the name exists:
+two runs can never overwrite each other.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import secrets
+import tempfile
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    JsonValue,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from .errors import RecordError, RecordExistsError
+
+SCHEMA_VERSION = 1
+"""The schema version this release writes and reads."""
+
+Status = Literal["running", "finished", "failed", "interrupted"]
+
+_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]{0,199}$")
+
+
+def _utc(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError("timestamp must carry a time zone (write it in UTC, ending in 'Z')")
+    return value.astimezone(UTC)
+
+
+UTCDateTime = Annotated[datetime, AfterValidator(_utc)]
+Number = float | None
+"""A metric value: any float, NaN and ±inf included; ``None`` where it was not measured."""
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        ser_json_inf_nan="strings",
+        populate_by_name=True,
+        validate_assignment=True,
+    )
+
+
+class Dataset(_Model):
+    """The data a run trained and was evaluated on."""
+
+    name: str = Field(description="Data set name, e.g. 'CASIA-SURF (tiny synthetic)'.")
+    root: str | None = Field(None, description="Where it was read from.")
+    sizes: dict[str, int] = Field(
+        default_factory=dict, description="Samples per split, e.g. {'train': 400, 'test': 400}."
+    )
+
+
+class Environment(_Model):
+    """Where a run ran, so that a number can be traced back to code and hardware."""
+
+    python: str
+    torch: str | None = None
+    device: str | None = None
+    platform: str | None = None
+    hostname: str | None = None
+    git_commit: str | None = None
+    git_dirty: bool | None = None
+    journal: str | None = None
+
+
+class EpochRow(BaseModel):
+    """One row of the per-epoch series: ``epoch`` plus any named scalar values."""
+
+    model_config = ConfigDict(extra="allow", ser_json_inf_nan="strings")
+    __pydantic_extra__: dict[str, Number] = Field(init=False)  # type: ignore[assignment]
+
+    epoch: int = Field(ge=0)
+
+    def values(self) -> dict[str, Number]:
+        """The logged values of this epoch, without ``epoch``."""
+        return dict(self.__pydantic_extra__ or {})
+
+
+class Selection(_Model):
+    """A checkpoint chosen on validation and the test metrics at that checkpoint."""
+
+    metric: str = Field(description="Validation metric that chose it, e.g. 'val_acer'.")
+    mode: Literal["min", "max", "last"] = Field(description="How it was chosen.")
+    epoch: int = Field(ge=0, description="The chosen epoch.")
+    value: Number = Field(None, description="The validation metric at that epoch.")
+    test: dict[str, Number] = Field(
+        default_factory=dict, description="Test metrics of that checkpoint."
+    )
+
+
+class Confusion(_Model):
+    """A confusion matrix: rows are the true class, columns the predicted class."""
+
+    labels: list[str] = Field(min_length=1)
+    matrix: list[list[Annotated[int, Field(ge=0)]]]
+    split: str = "test"
+    checkpoint: str = "last"
+
+    @model_validator(mode="after")
+    def _square(self) -> Confusion:
+        n = len(self.labels)
+        if len(self.matrix) != n or any(len(row) != n for row in self.matrix):
+            raise ValueError(f"matrix must be {n}×{n} to match its {n} labels")
+        return self
+
+
+class Threshold(_Model):
+    """The decision threshold on a score, and how it was chosen."""
+
+    policy: Literal["fixed", "eer"] = Field(
+        description="'fixed': a constant; 'eer': the equal-error-rate threshold found on "
+        "validation and applied to test."
+    )
+    value: float
+
+
+class Record(_Model):
+    """One training run. See the reference page of the site for every field."""
+
+    schema_version: int = Field(SCHEMA_VERSION, alias="schema")
+    id: str = Field(description="Sortable unique run id, also the file name.")
+    experiment: str = Field(min_length=1)
+    variant: str = Field("default", min_length=1, description="The config family seeds group under.")
+    seed: int | None = None
+    status: Status = "running"
+    error: str | None = Field(None, description="The error text of a failed run.")
+    started_at: UTCDateTime
+    updated_at: UTCDateTime
+    ended_at: UTCDateTime | None = None
+    config: dict[str, JsonValue] = Field(default_factory=dict)
+    dataset: Dataset | None = None
+    environment: Environment | None = None
+    history: list[EpochRow] = Field(default_factory=list)
+    metrics: dict[str, Number] = Field(default_factory=dict)
+    selections: dict[str, Selection] = Field(default_factory=dict)
+    evaluations: dict[str, dict[str, Number]] = Field(default_factory=dict)
+    confusion: Confusion | None = None
+    threshold: Threshold | None = None
+    note: str = ""
+
+    @field_validator("id")
+    @classmethod
+    def _safe_id(cls, value: str) -> str:
+        if not _ID_RE.match(value):
+            raise ValueError(
+                "run id may hold only letters, digits and '_.+-', start with a letter or digit, "
+                "and be at most 200 characters"
+            )
+        return value
+
+    @field_validator("schema_version")
+    @classmethod
+    def _known_schema(cls, value: int) -> int:
+        if value > SCHEMA_VERSION:
+            raise ValueError(
+                f"schema {value} is newer than this journal understands ({SCHEMA_VERSION}); "
+                "upgrade journal to read it"
+            )
+        if value < 1:
+            raise ValueError(f"schema {value} does not exist")
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Record:
+        if self.status == "failed" and not self.error:
+            raise ValueError("a failed run must carry its error text in 'error'")
+        return self
+
+    def to_json(self) -> str:
+        """The record as indented, strict JSON (non-finite floats as strings)."""
+        return self.model_dump_json(by_alias=True, indent=2) + "\n"
+
+
+def new_run_id(experiment: str, now: datetime | None = None) -> str:
+    """A dated, sortable, collision-resistant run id: ``20261123T061000Z-fas_kd-3f2a9c``."""
+    now = (now or datetime.now(UTC)).astimezone(UTC)
+    slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", experiment).strip("-.") or "run"
+    return f"{now:%Y%m%dT%H%M%SZ}-{slug[:60]}-{secrets.token_hex(3)}"
+
+
+def _field_path(loc: tuple[int | str, ...]) -> str:
+    return ".".join(str(part) for part in loc) or "(record)"
+
+
+def validate_record(data: Any, path: str | Path = "<record>") -> Record:
+    """Validate a decoded JSON object; raise :class:`RecordError` naming the first bad field."""
+    if not isinstance(data, dict):
+        raise RecordError(path, None, f"expected a JSON object, found {type(data).__name__}")
+    try:
+        return Record.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+        raise RecordError(path, _field_path(err["loc"]), err["msg"] + more) from None
+
+
+def read_record(path: str | Path) -> Record:
+    """Read and validate one record file.
+
+    Raises:
+        RecordError: the file is unreadable, not UTF-8, not JSON, or fails validation; the
+            message names the file and the field.
+    """
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise RecordError(path, None, f"cannot read: {exc.strerror or exc}") from None
+    if not raw.strip():
+        raise RecordError(path, None, "empty file")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise RecordError(path, None, f"not UTF-8 (byte {exc.start})") from None
+    try:
+        data = json.loads(text, parse_constant=_parse_constant)
+    except json.JSONDecodeError as exc:
+        raise RecordError(
+            path, None, f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
+        ) from None
+    return validate_record(data, path)
+
+
+def _parse_constant(name: str) -> float:
+    # Python's json writes bare NaN/Infinity; accept them from other writers too.
+    return float(name)
+
+
+def _write_atomic(path: Path, text: str, *, exclusive: bool) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        if exclusive:
+            try:
+                os.link(tmp, path)
+            except FileExistsError:
+                raise RecordExistsError(
+                    path, "id", "a record with this run id already exists; runs are never "
+                    "overwritten"
+                ) from None
+        else:
+            os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    _fsync_dir(path.parent)
+
+
+def _fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def record_path(results_dir: str | Path, run_id: str) -> Path:
+    """Where the record of ``run_id`` lives inside ``results_dir``."""
+    return Path(results_dir) / f"{run_id}.json"
+
+
+def write_record(record: Record, results_dir: str | Path, *, create: bool = False) -> Path:
+    """Validate ``record`` and write it atomically to ``results_dir/<id>.json``.
+
+    Args:
+        create: the first write of a run; refuses (``RecordExistsError``) if the file exists.
+    """
+    record = Record.model_validate(record.model_dump(by_alias=True))  # validate on write
+    folder = Path(results_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = record_path(folder, record.id)
+    _write_atomic(path, record.to_json(), exclusive=create)
+    return path
+
+
+def iter_record_files(results_dir: str | Path) -> Iterator[Path]:
+    """Record files below ``results_dir``, sorted by name (so by time for our ids)."""
+    root = Path(results_dir)
+    if not root.is_dir():
+        return iter(())
+    files = (p for p in root.rglob("*.json") if p.is_file() and not p.name.startswith("."))
+    return iter(sorted(files, key=lambda p: (p.name, str(p))))
+
+
+def load_records(results_dir: str | Path) -> tuple[list[Record], list[RecordError]]:
+    """Every record below ``results_dir``, and an error for each file that is bad.
+
+    Nothing is dropped silently: the caller decides whether bad files fail the build.
+    """
+    records: list[Record] = []
+    errors: list[RecordError] = []
+    for path in iter_record_files(results_dir):
+        try:
+            records.append(read_record(path))
+        except RecordError as exc:
+            errors.append(exc)
+    return records, errors
+
+
+def is_finite(value: float | None) -> bool:
+    """True for a real, finite number."""
+    return value is not None and math.isfinite(value)
+
+
+def duplicates(records: Iterable[Record]) -> list[str]:
+    """Run ids that occur in more than one file (copied folders, say)."""
+    seen: set[str] = set()
+    dup: list[str] = []
+    for rec in records:
+        if rec.id in seen:
+            dup.append(rec.id)
+        seen.add(rec.id)
+    return dup

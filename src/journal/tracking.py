@@ -1,0 +1,317 @@
+"""``Run``: what a training script uses to write its record.
+
+A minimal script::
+
+    import journal
+
+    with journal.start_run("my_exp", config={"lr": 1e-3}, seed=0, variant="lr=1e-3") as run:
+        for epoch in range(1, 11):
+            loss = train_one_epoch()
+            run.log(epoch=epoch, train_loss=loss, val_acc=evaluate())
+        run.set_confusion([[50, 3], [4, 43]], labels=["attack", "live"])
+        run.note("converged after 6 epochs")
+
+The record is written when the run starts, after every ``log`` call and when the run ends.
+Leaving the ``with`` block normally marks it ``finished``; an exception marks it ``failed`` with
+the traceback; Ctrl-C or SIGTERM marks it ``interrupted``. Either way the record is valid.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import platform
+import signal
+import socket
+import subprocess
+import sys
+import traceback
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from types import FrameType, TracebackType
+from typing import Any, Literal
+
+from . import __version__
+from .records import (
+    Confusion,
+    Dataset,
+    EpochRow,
+    Environment,
+    Record,
+    Selection,
+    Threshold,
+    new_run_id,
+    write_record,
+)
+
+DEFAULT_RESULTS_DIR = "results"
+
+
+def default_results_dir() -> Path:
+    """``$JOURNAL_RESULTS`` if set, else ``./results``."""
+    return Path(os.environ.get("JOURNAL_RESULTS", DEFAULT_RESULTS_DIR))
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def to_number(value: Any) -> float | None:
+    """A plain Python float from a number, a 0-d tensor or a NumPy scalar (``.item()``)."""
+    if value is None:
+        return None
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, bool):
+        return float(value)
+    if isinstance(value, int | float):
+        return float(value)
+    raise TypeError(f"expected a number, got {type(value).__name__}: {value!r}")
+
+
+def _numbers(values: Mapping[str, Any]) -> dict[str, float | None]:
+    out: dict[str, float | None] = {}
+    for key, value in values.items():
+        try:
+            out[key] = to_number(value)
+        except TypeError as exc:
+            raise TypeError(f"metric '{key}': {exc}") from None
+    return out
+
+
+def _git(args: list[str], cwd: Path) -> str | None:
+    try:
+        proc = subprocess.run(
+            ["git", *args], cwd=cwd, capture_output=True, text=True, timeout=5, check=False
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return proc.stdout.strip() if proc.returncode == 0 else None
+
+
+def collect_environment(device: str | None = None, cwd: str | Path | None = None) -> Environment:
+    """Python, torch, device, host and the git commit (and dirtiness) of ``cwd``."""
+    where = Path(cwd or Path.cwd())
+    commit = _git(["rev-parse", "HEAD"], where)
+    dirty = None
+    if commit is not None:
+        status = _git(["status", "--porcelain", "--untracked-files=no"], where)
+        dirty = bool(status) if status is not None else None
+    torch_version = None
+    if "torch" in sys.modules:
+        torch_version = getattr(sys.modules["torch"], "__version__", None)
+    return Environment(
+        python=platform.python_version(),
+        torch=torch_version,
+        device=device,
+        platform=platform.platform(terse=True),
+        hostname=socket.gethostname(),
+        git_commit=commit,
+        git_dirty=dirty,
+        journal=__version__,
+    )
+
+
+class Run:
+    """An open run whose record is kept on disk. Create it with :func:`start_run`."""
+
+    def __init__(self, record: Record, results_dir: Path) -> None:
+        self.record = record
+        self.results_dir = results_dir
+        self.path = results_dir / f"{record.id}.json"
+        self._created = False
+        self._old_sigterm: Any = None
+
+    # -- lifecycle -------------------------------------------------------------------------
+    @property
+    def id(self) -> str:
+        return self.record.id
+
+    def __enter__(self) -> Run:
+        self.save()
+        self._install_sigterm()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> Literal[False]:
+        self._restore_sigterm()
+        if exc_type is None:
+            self.finish("finished")
+        elif issubclass(exc_type, KeyboardInterrupt):
+            self.finish("interrupted", error="interrupted (KeyboardInterrupt or SIGTERM)")
+        else:
+            text = "".join(traceback.format_exception(exc_type, exc, tb)).strip()
+            self.finish("failed", error=text[-20_000:])
+        return False
+
+    def finish(self, status: Literal["finished", "failed", "interrupted"], error: str | None = None) -> None:
+        """Close the run with ``status``; called by the ``with`` block for you."""
+        now = _now()
+        self.record.status = status
+        self.record.error = error
+        self.record.ended_at = now
+        self.save()
+
+    def save(self) -> Path:
+        """Write the record now (atomically)."""
+        self.record.updated_at = _now()
+        write_record(self.record, self.results_dir, create=not self._created)
+        self._created = True
+        return self.path
+
+    def _install_sigterm(self) -> None:
+        # SIGTERM (a scheduler's kill, `kill PID`) ends the run like Ctrl-C: record kept.
+        if os.name != "posix":
+            return
+        try:
+            self._old_sigterm = signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
+        except ValueError:  # not the main thread
+            self._old_sigterm = None
+
+    def _restore_sigterm(self) -> None:
+        if self._old_sigterm is not None:
+            signal.signal(signal.SIGTERM, self._old_sigterm)
+            self._old_sigterm = None
+
+    # -- logging -----------------------------------------------------------------------------
+    def log(self, epoch: int, **values: Any) -> None:
+        """Record the values of one epoch (train loss, val metrics, anything scalar).
+
+        Calling ``log`` again for the same epoch merges the new values into that epoch's row.
+        Tensors and NumPy scalars are turned into plain floats; NaN and ±inf are kept.
+        """
+        numbers = _numbers(values)
+        for row in self.record.history:
+            if row.epoch == epoch:
+                merged = {**row.values(), **numbers}
+                self.record.history[self.record.history.index(row)] = EpochRow(
+                    epoch=epoch, **merged
+                )
+                break
+        else:
+            self.record.history = [*self.record.history, EpochRow(epoch=epoch, **numbers)]
+        self.save()
+
+    def set_metrics(self, **values: Any) -> None:
+        """Final metrics of the run (test metrics of the last checkpoint, say)."""
+        self.record.metrics = {**self.record.metrics, **_numbers(values)}
+        self.save()
+
+    def select(
+        self,
+        name: str,
+        *,
+        metric: str,
+        mode: Literal["min", "max", "last"],
+        epoch: int,
+        value: Any = None,
+        test: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Record a checkpoint selection, e.g. ``acer_best``: chosen on ``metric`` at ``epoch``."""
+        selection = Selection(
+            metric=metric, mode=mode, epoch=epoch, value=to_number(value), test=_numbers(test or {})
+        )
+        self.record.selections = {**self.record.selections, name: selection}
+        self.save()
+
+    def evaluate(self, name: str, **values: Any) -> None:
+        """Metrics of an extra evaluation, e.g. ``evaluate("miss rgb", acer=0.31)``."""
+        self.record.evaluations = {**self.record.evaluations, name: _numbers(values)}
+        self.save()
+
+    def set_confusion(
+        self,
+        matrix: Sequence[Sequence[Any]],
+        labels: Sequence[str],
+        *,
+        split: str = "test",
+        checkpoint: str = "last",
+    ) -> None:
+        """The confusion matrix, rows = true class, columns = predicted class."""
+        rows = [[int(to_number(v) or 0) for v in row] for row in matrix]
+        self.record.confusion = Confusion(
+            labels=list(labels), matrix=rows, split=split, checkpoint=checkpoint
+        )
+        self.save()
+
+    def set_threshold(self, policy: Literal["fixed", "eer"], value: float) -> None:
+        """The score threshold the reported metrics were computed at, and how it was chosen."""
+        self.record.threshold = Threshold(policy=policy, value=float(value))
+        self.save()
+
+    def set_dataset(self, name: str, sizes: Mapping[str, int] | None = None, root: str | None = None) -> None:
+        """Name, location and split sizes of the data."""
+        self.record.dataset = Dataset(name=name, root=root, sizes=dict(sizes or {}))
+        self.save()
+
+    def note(self, text: str) -> None:
+        """Append a paragraph of free text (Markdown) to the run's note."""
+        text = text.strip()
+        self.record.note = f"{self.record.note}\n\n{text}".strip() if self.record.note else text
+        self.save()
+
+
+def _raise_keyboard_interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def start_run(
+    experiment: str,
+    *,
+    config: Mapping[str, Any] | None = None,
+    variant: str = "default",
+    seed: int | None = None,
+    results_dir: str | Path | None = None,
+    dataset: Dataset | None = None,
+    device: str | None = None,
+    run_id: str | None = None,
+) -> Run:
+    """Open a run; use it as a context manager so that its end status is always recorded.
+
+    Args:
+        experiment: experiment name; posts group runs by experiment and day.
+        config: the full hyperparameters (JSON-serialisable values).
+        variant: the config family that seeds are grouped under in posts.
+        seed: the random seed of this run.
+        results_dir: the folder of records (default ``$JOURNAL_RESULTS`` or ``./results``).
+        dataset: the data the run uses (also settable later with ``set_dataset``).
+        device: e.g. ``"cuda:0"`` or ``"cpu"``, stored in the environment.
+        run_id: a fixed id (default: a new dated, unique one).
+    """
+    now = _now()
+    plain_config = {k: _plain(v) for k, v in (config or {}).items()}
+    for key, value in plain_config.items():
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ValueError(f"config key '{key}' is {value}; config values must be finite")
+    record = Record(
+        id=run_id or new_run_id(experiment, now),
+        experiment=experiment,
+        variant=variant,
+        seed=seed,
+        status="running",
+        started_at=now,
+        updated_at=now,
+        config=plain_config,
+        dataset=dataset,
+        environment=collect_environment(device),
+    )
+    folder = Path(results_dir) if results_dir is not None else default_results_dir()
+    return Run(record, folder)
+
+
+def _plain(value: Any) -> Any:
+    """Config values as JSON: paths and other objects become strings, tuples lists."""
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if hasattr(value, "item") and not isinstance(value, Mapping):
+        return value.item()
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return str(value)
