@@ -1,0 +1,206 @@
+"""Records → tables: grouping by day and variant, seed statistics, selections, series.
+
+Everything a post shows is computed here from records alone; the renderers only format.
+
+Seed statistics: for each variant, ``mean`` and ``std`` of a metric are taken over its
+*finished* runs (running, failed and interrupted runs are listed but not averaged); ``std`` is
+the sample standard deviation (ddof = 1), undefined (NaN) for a single run. A NaN metric in a
+finished run makes the mean NaN: a diverged seed is shown, not hidden.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+import pandas as pd
+
+from .records import Record
+
+STAT_ROWS = ("mean", "std")
+
+
+@dataclass(frozen=True)
+class Series:
+    """One line of a chart: a label (the seed) and its points."""
+
+    label: str
+    x: list[int]
+    y: list[float]
+
+
+def day_of(record: Record) -> date:
+    """The UTC day a run started: the day whose post shows it."""
+    return record.started_at.date()
+
+
+def group_by_post(records: Iterable[Record]) -> dict[tuple[str, date], list[Record]]:
+    """Records grouped into posts, one per experiment per UTC day, each sorted by start."""
+    groups: dict[tuple[str, date], list[Record]] = defaultdict(list)
+    for rec in records:
+        groups[(rec.experiment, day_of(rec))].append(rec)
+    return {
+        key: sorted(recs, key=lambda r: (r.started_at, r.id))
+        for key, recs in sorted(groups.items(), key=lambda kv: (kv[0][1], kv[0][0]))
+    }
+
+
+def by_variant(records: Sequence[Record]) -> dict[str, list[Record]]:
+    """Variants in order of their first run, each with its runs sorted by seed then start."""
+    groups: dict[str, list[Record]] = {}
+    for rec in sorted(records, key=lambda r: (r.started_at, r.id)):
+        groups.setdefault(rec.variant, []).append(rec)
+    for recs in groups.values():
+        recs.sort(key=lambda r: (r.seed is None, r.seed if r.seed is not None else 0, r.started_at))
+    return groups
+
+
+def ordered_keys(dicts: Iterable[dict[str, object]]) -> list[str]:
+    """Union of keys in order of first appearance."""
+    keys: dict[str, None] = {}
+    for d in dicts:
+        keys.update(dict.fromkeys(d))
+    return list(keys)
+
+
+def seed_label(record: Record) -> str:
+    return f"seed {record.seed}" if record.seed is not None else record.id
+
+
+def metrics_frame(records: Sequence[Record], columns: Sequence[str] | None = None) -> pd.DataFrame:
+    """One row per run: its final metrics, indexed by seed label, with the run's status."""
+    columns = list(columns) if columns is not None else ordered_keys(r.metrics for r in records)
+    rows = [
+        {"run": seed_label(r), "status": r.status, **{c: r.metrics.get(c) for c in columns}}
+        for r in records
+    ]
+    frame = pd.DataFrame(rows, columns=["run", "status", *columns]).set_index("run")
+    return frame.astype({c: "float64" for c in columns})
+
+
+def seed_stats(frame: pd.DataFrame) -> pd.DataFrame:
+    """``mean``, ``std`` and ``n`` of every metric column over the finished runs of ``frame``."""
+    finished = frame[frame["status"] == "finished"].drop(columns="status")
+    stats = pd.DataFrame(
+        {
+            "mean": finished.mean(skipna=False) if len(finished) else math.nan,
+            "std": finished.std(ddof=1, skipna=False) if len(finished) > 1 else math.nan,
+        }
+    ).T
+    stats = stats.reindex(columns=finished.columns)
+    stats.attrs["n"] = len(finished)
+    return stats
+
+
+def differing_config_keys(configs: dict[str, dict[str, object]]) -> list[str]:
+    """Config keys whose value is not the same in every variant (a key missing in one counts)."""
+    keys = ordered_keys(configs.values())
+    return [
+        k for k in keys if len({repr(c.get(k, "<missing>")) for c in configs.values()}) > 1
+    ]
+
+
+def variant_config(records: Sequence[Record]) -> dict[str, object]:
+    """The config a variant's runs share (keys whose value differs between its seeds dropped)."""
+    configs = [r.config for r in records]
+    if not configs:
+        return {}
+    shared = dict(configs[0])
+    for cfg in configs[1:]:
+        for key in list(shared):
+            if key not in cfg or repr(cfg[key]) != repr(shared[key]):
+                del shared[key]
+    return shared
+
+
+def selections_frame(records: Sequence[Record], columns: Sequence[str]) -> pd.DataFrame:
+    """One row per run and selection: chosen epoch, validation value and test metrics."""
+    rows = []
+    for rec in records:
+        for name, sel in rec.selections.items():
+            rows.append(
+                {
+                    "run": seed_label(rec),
+                    "selection": name,
+                    "chosen on": sel.metric if sel.mode != "last" else "last epoch",
+                    "epoch": sel.epoch,
+                    "val": sel.value,
+                    **{c: sel.test.get(c) for c in columns},
+                }
+            )
+    return pd.DataFrame(rows, columns=["run", "selection", "chosen on", "epoch", "val", *columns])
+
+
+def selection_stats(records: Sequence[Record], columns: Sequence[str]) -> pd.DataFrame:
+    """Mean ± std of each selection's test metrics over the finished runs, one row per selection."""
+    finished = [r for r in records if r.status == "finished"]
+    frame = selections_frame(finished, columns)
+    if frame.empty:
+        return pd.DataFrame(columns=["selection", "n", *[f"{c} {s}" for c in columns for s in STAT_ROWS]])
+    grouped = frame.groupby("selection", sort=False)
+    out = grouped[list(columns)].agg(["mean", "std"])
+    out.columns = [f"{c} {s}" for c, s in out.columns]
+    out.insert(0, "n", grouped.size())
+    return out.reset_index()
+
+
+def evaluations_frame(records: Sequence[Record], metric_columns: Sequence[str]) -> pd.DataFrame:
+    """Mean and std of each extra evaluation's metrics over finished runs, one row each."""
+    finished = [r for r in records if r.status == "finished"]
+    rows = [
+        {"evaluation": name, **{c: values.get(c) for c in metric_columns}}
+        for rec in finished
+        for name, values in rec.evaluations.items()
+    ]
+    if not rows:
+        return pd.DataFrame()
+    frame = pd.DataFrame(rows).astype({c: "float64" for c in metric_columns})
+    grouped = frame.groupby("evaluation", sort=False)
+    out = grouped[list(metric_columns)].agg(["mean", "std"])
+    out.columns = [f"{c} {s}" for c, s in out.columns]
+    out.insert(0, "n", grouped.size())
+    return out.reset_index()
+
+
+def row_normalised(matrix: Sequence[Sequence[int]]) -> list[list[float]]:
+    """Each row of a confusion matrix as percentages of its true class (NaN for an empty row)."""
+    out = []
+    for row in matrix:
+        total = sum(row)
+        out.append([100.0 * v / total if total else math.nan for v in row])
+    return out
+
+
+def history_series(records: Sequence[Record], key: str) -> list[Series]:
+    """The per-epoch values of ``key``, one series per run that logged it."""
+    out = []
+    for rec in records:
+        points = [(row.epoch, row.values().get(key)) for row in rec.history]
+        points = [(x, y) for x, y in points if y is not None]
+        if points:
+            out.append(Series(seed_label(rec), [p[0] for p in points], [float(p[1]) for p in points]))
+    return out
+
+
+def history_keys(records: Sequence[Record]) -> list[str]:
+    """Every key logged per epoch by any of ``records``, in order of first appearance."""
+    return ordered_keys(row.values() for rec in records for row in rec.history)
+
+
+def selection_marks(records: Sequence[Record], name: str) -> list[tuple[str, int, float]]:
+    """``(run label, chosen epoch, value)`` of selection ``name`` in each run that has it."""
+    marks = []
+    for rec in records:
+        sel = rec.selections.get(name)
+        if sel is not None and sel.value is not None:
+            marks.append((seed_label(rec), sel.epoch, float(sel.value)))
+    return marks
+
+
+def duration_seconds(record: Record) -> float:
+    """Wall time from start to end (or to the last update of a run still going)."""
+    end = record.ended_at or record.updated_at
+    return (end - record.started_at).total_seconds()

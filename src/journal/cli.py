@@ -1,0 +1,179 @@
+"""The ``journal`` command: thin wrappers over the library; each docstring is its help text."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import IO, Any
+
+import click
+
+from . import __version__
+from .analysis import group_by_post
+from .config import apply_overrides, field_types, parse_overrides
+from .errors import ConfigError, JournalError, UnknownExperimentError
+from .experiments import REGISTRY, get_experiment, run_experiment
+from .records import load_records
+from .render import build_posts, write_posts
+from .render.tables import number
+from .tracking import default_results_dir
+
+
+class OneLineUsageError(click.UsageError):
+    """A usage error printed as one line (``Error: …``), exit code 2."""
+
+    def show(self, file: IO[Any] | None = None) -> None:
+        click.echo(f"Error: {self.format_message()}", err=True, file=file)
+
+
+def parse_seeds(text: str) -> list[int]:
+    """``"0,1,2,3"``, ``"0-3"`` or a mix (``"0-2,7"``) → a list of distinct seeds in order."""
+    seeds: list[int] = []
+    try:
+        for part in text.split(","):
+            part = part.strip()
+            if not part:
+                continue
+            lo, dash, hi = part.partition("-")
+            span = range(int(lo), int(hi) + 1) if dash else [int(lo)]
+            seeds += [s for s in span if s not in seeds]
+    except ValueError:
+        raise OneLineUsageError(f"--seeds: expected e.g. 0,1,2 or 0-3, got '{text}'") from None
+    if not seeds:
+        raise OneLineUsageError(f"--seeds: no seed in '{text}'")
+    return seeds
+
+
+def _check_writable(folder: Path) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".journal-write-check-"):
+            pass
+    except OSError as exc:
+        raise click.ClickException(f"results folder {folder} is not writable: {exc.strerror or exc}") from None
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="journal")
+def main() -> None:
+    """A research journal written by training runs.
+
+    \b
+    journal run fas_kd --seeds 0,1      train, writing one record per run
+    journal list                        the runs in the results folder
+    mkdocs serve                        the journal site, live
+    """
+
+
+@main.command()
+@click.argument("experiment")
+@click.option("--seeds", default="0", show_default=True, help="Seeds to run: 0,1,2,3 or 0-3.")
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
+              help="Override a config value; repeatable. See `journal experiments`.")
+@click.option("--results", "results_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=None, help="Folder of records [default: $JOURNAL_RESULTS or ./results].")
+@click.option("--data-root", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="A real data set in the experiment's on-disk layout [default: tiny synthetic data].")
+@click.option("--quiet", is_flag=True, help="No progress bars.")
+def run(experiment: str, seeds: str, overrides: tuple[str, ...], results_dir: Path | None,
+        data_root: Path | None, quiet: bool) -> None:
+    """Train EXPERIMENT once per seed and write its run records.
+
+    \b
+    Examples:
+      journal run fas_kd --seeds 0,1,2,3
+      journal run fas_kd --set kd=feature --set lr=3e-4 --results runs/
+      journal run fas_kd --data-root /data/CASIA-SURF
+    """
+    try:
+        pairs = parse_overrides(overrides)
+        apply_overrides(get_experiment(experiment).config_cls(), pairs)  # fail before training
+    except UnknownExperimentError as exc:
+        raise OneLineUsageError(str(exc)) from None
+    except ConfigError as exc:
+        raise OneLineUsageError(f"--set {exc}") from None
+    seed_list = parse_seeds(seeds)
+    if data_root is not None and not data_root.is_dir():
+        raise click.ClickException(f"--data-root {data_root}: no such folder")
+    folder = results_dir or default_results_dir()
+    _check_writable(folder)
+    try:
+        paths = run_experiment(experiment, seeds=seed_list, overrides=pairs, results_dir=folder,
+                               data_root=data_root, progress=not quiet)
+    except KeyboardInterrupt:
+        click.echo(f"interrupted; the run's record is kept in {folder} with status 'interrupted'",
+                   err=True)
+        sys.exit(130)
+    except JournalError as exc:
+        raise click.ClickException(str(exc)) from None
+    for path in paths:
+        click.echo(str(path))
+
+
+@main.command("list")
+@click.option("--results", "results_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=None, help="Folder of records [default: $JOURNAL_RESULTS or ./results].")
+@click.option("--experiment", default=None, help="Only runs of this experiment.")
+def list_runs(results_dir: Path | None, experiment: str | None) -> None:
+    """List the runs in the results folder, oldest first, one line each.
+
+    Bad record files are reported on stderr, naming the file and the field, and make the
+    exit code 1.
+    """
+    folder = results_dir or default_results_dir()
+    records, errors = load_records(folder)
+    records = [r for r in records if experiment is None or r.experiment == experiment]
+    for rec in sorted(records, key=lambda r: (r.started_at, r.id)):
+        key = next((k for k in ("acer", "acc", "accuracy") if k in rec.metrics), None)
+        metric = f"{key}={number(rec.metrics[key])}" if key else ""
+        seed = "-" if rec.seed is None else str(rec.seed)
+        click.echo(f"{rec.id}  {rec.variant}  seed={seed}  {rec.status}  {metric}".rstrip())
+    for error in errors:
+        click.echo(f"bad record: {error}", err=True)
+    if not records and not errors:
+        click.echo(f"no runs in {folder}", err=True)
+    if errors:
+        sys.exit(1)
+
+
+@main.command()
+def experiments() -> None:
+    """List the experiments `journal run` knows, with their config keys and defaults."""
+    for name, exp in sorted(REGISTRY.items()):
+        click.echo(f"{name}: {exp.summary}")
+        defaults = exp.config_cls()
+        for key, annotation in field_types(exp.config_cls).items():
+            kind = getattr(annotation, "__name__", str(annotation).replace("typing.", ""))
+            click.echo(f"  {key} = {getattr(defaults, key)!r}  ({kind})")
+
+
+@main.command()
+@click.option("--results", "results_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=None, help="Folder of records [default: $JOURNAL_RESULTS or ./results].")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Folder to write the posts (Markdown) and charts (SVG) into.")
+def render(results_dir: Path | None, out_dir: Path) -> None:
+    """Write the journal's posts as Markdown + SVG files, without MkDocs.
+
+    \b
+    Example:
+      journal render --out /tmp/posts
+    """
+    folder = results_dir or default_results_dir()
+    records, errors = load_records(folder)
+    for error in errors:
+        click.echo(f"bad record: {error}", err=True)
+    posts = build_posts(records)
+    write_posts(posts, out_dir)
+    for post in posts:
+        click.echo(os.path.join(str(out_dir), post.filename))
+    if errors:
+        sys.exit(1)
+    if not group_by_post(records):
+        click.echo(f"no runs in {folder}", err=True)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

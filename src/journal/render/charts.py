@@ -1,0 +1,81 @@
+"""Matplotlib charts written as SVG bytes.
+
+Charts are drawn on a transparent background in mid-grey ink, so they stay readable in both
+Material's light (``default``) and dark (``slate``) schemes. Text stays text in the SVG
+(``svg.fonttype: none``) with a CJK-capable font stack, so Chinese labels render in the browser.
+The output is deterministic (fixed hash salt, no date), so an unchanged chart is byte-identical.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+
+import matplotlib
+
+matplotlib.use("Agg")
+from matplotlib.figure import Figure  # noqa: E402
+
+from ..analysis import Series  # noqa: E402
+
+INK = "#8a8a8a"
+STYLE = {
+    "svg.fonttype": "none",
+    "svg.hashsalt": "journal",
+    "font.family": "sans-serif",
+    "font.sans-serif": [
+        "Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Microsoft YaHei",
+        "WenQuanYi Micro Hei", "DejaVu Sans", "Arial", "sans-serif",
+    ],
+    "font.size": 9,
+    "text.color": INK,
+    "axes.labelcolor": INK,
+    "axes.edgecolor": INK,
+    "xtick.color": INK,
+    "ytick.color": INK,
+    "axes.grid": True,
+    "grid.color": INK,
+    "grid.alpha": 0.25,
+    "legend.frameon": False,
+}
+
+
+def _svg(fig: Figure) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="svg", transparent=True, metadata={"Date": None})
+    return buf.getvalue()
+
+
+def line_chart(
+    series: Sequence[Series],
+    *,
+    title: str,
+    ylabel: str,
+    dashed: Sequence[Series] = (),
+    marks: Sequence[tuple[str, int, float]] = (),
+    mark_label: str = "chosen epoch",
+) -> bytes:
+    """Lines per run (``series`` solid, ``dashed`` dashed in the same colour, e.g. train vs
+    val), with optional marks ``(run label, epoch, value)`` drawn as rings."""
+    with matplotlib.rc_context(STYLE):
+        fig = Figure(figsize=(6.4, 3.2))
+        ax = fig.add_subplot()
+        colours = {}
+        for i, s in enumerate(series):
+            (line,) = ax.plot(s.x, s.y, color=f"C{i % 10}", linewidth=1.4, label=s.label)
+            colours[s.label] = line.get_color()
+        for s in dashed:
+            colour = colours.get(s.label, INK)
+            ax.plot(s.x, s.y, color=colour, linewidth=1.1, linestyle="--", alpha=0.8)
+        for j, (label, x, y) in enumerate(marks):
+            ax.plot([x], [y], marker="o", markersize=9, markerfacecolor="none",
+                    markeredgewidth=1.6, color=colours.get(label, INK),
+                    label=mark_label if j == 0 else None, linestyle="none")
+        ax.set_title(title, color=INK)
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(ylabel)
+        ax.xaxis.get_major_locator().set_params(integer=True)
+        if series or marks:
+            ax.legend(fontsize=8, loc="best")
+        fig.subplots_adjust(left=0.1, right=0.98, top=0.88, bottom=0.15)
+        return _svg(fig)

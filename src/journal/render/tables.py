@@ -1,0 +1,82 @@
+"""Markdown tables and number formatting.
+
+Every cell is escaped: text from records (variant names, config values, class labels) can hold
+``|``, ``*``, ``<script>`` or ``{{ }}`` and must reach the page as text.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import re
+from collections.abc import Sequence
+from typing import Any
+
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]|#~])")
+
+
+def escape(text: Any) -> str:
+    """Text safe inside a Markdown table cell or paragraph: HTML-escaped, Markdown-escaped."""
+    s = html.escape(str(text), quote=False).replace("\n", " ").replace("\r", " ")
+    s = _MD_SPECIAL.sub(r"\\\1", s)
+    return s.replace("{", "&#123;").replace("}", "&#125;")
+
+
+def number(value: Any, digits: int = 4) -> str:
+    """A metric for a table: ``nan``, ``inf``/``-inf``, ``—`` for missing, else fixed digits."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, int):
+        return str(value)
+    x = float(value)
+    if math.isnan(x):
+        return "nan"
+    if math.isinf(x):
+        return "inf" if x > 0 else "-inf"
+    if x.is_integer() and abs(x) >= 1000:
+        return str(int(x))
+    return f"{x:.{digits}f}"
+
+
+def mean_std(mean: Any, std: Any, digits: int = 4) -> str:
+    """``0.2105 ± 0.0123``; a lone run shows its value alone."""
+    if std is None or (isinstance(std, float) and math.isnan(std)):
+        return number(mean, digits)
+    return f"{number(mean, digits)} ± {number(std, digits)}"
+
+
+def config_value(value: Any) -> str:
+    """A hyperparameter value as the notes write it (``1e-05``, ``true``, ``[3, 3]``)."""
+    if isinstance(value, bool) or value is None:
+        return "null" if value is None else str(value).lower()
+    if isinstance(value, float):
+        return repr(value) if value == 0 or 1e-3 <= abs(value) < 1e5 else f"{value:.0e}".replace("e-0", "e-")
+    return str(value)
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[str]], align: str | None = None) -> str:
+    """A pipe table. Cells must already be escaped (use :func:`escape`); headers are escaped here.
+
+    ``align`` holds one letter per column: ``l``, ``c`` or ``r`` (default: first column left,
+    the rest right, as numbers read best).
+    """
+    align = align or "l" + "r" * (len(headers) - 1)
+    marks = {"l": ":---", "c": ":---:", "r": "---:"}
+    lines = [
+        "| " + " | ".join(escape(h) for h in headers) + " |",
+        "| " + " | ".join(marks[a] for a in align) + " |",
+    ]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def code(text: Any) -> str:
+    """Inline code: HTML-escaped, backticks and pipes replaced (escapes are literal in code)."""
+    s = html.escape(str(text), quote=False).replace("`", "'").replace("|", "&#124;")
+    return f"`{s}`"
+
+
+def bold(cell: str) -> str:
+    return f"**{cell}**" if cell else cell
