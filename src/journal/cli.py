@@ -12,7 +12,7 @@ import click
 
 from . import __version__
 from .analysis import group_by_post
-from .config import apply_overrides, field_types, parse_overrides
+from .config import apply_overrides, describe_type, field_types, parse_overrides
 from .errors import ConfigError, JournalError, UnknownExperimentError
 from .experiments import REGISTRY, get_experiment, run_experiment
 from .records import load_records
@@ -145,8 +145,7 @@ def experiments() -> None:
         click.echo(f"{name}: {exp.summary}")
         defaults = exp.config_cls()
         for key, annotation in field_types(exp.config_cls).items():
-            kind = getattr(annotation, "__name__", str(annotation).replace("typing.", ""))
-            click.echo(f"  {key} = {getattr(defaults, key)!r}  ({kind})")
+            click.echo(f"  {key} = {getattr(defaults, key)!r}  ({describe_type(annotation)})")
 
 
 @main.command()

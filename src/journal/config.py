@@ -26,6 +26,13 @@ def field_types(config_cls: type) -> dict[str, Any]:
     return {f.name: hints[f.name] for f in dataclasses.fields(config_cls)}
 
 
+def describe_type(annotation: Any) -> str:
+    """``int``, ``float``, … or ``one of: a, b`` for a ``Literal``."""
+    if get_origin(annotation) is Literal:
+        return "one of: " + ", ".join(map(str, get_args(annotation)))
+    return getattr(annotation, "__name__", str(annotation))
+
+
 def parse_value(key: str, text: str, annotation: Any) -> Any:
     """Convert ``text`` to the type of ``annotation``; raise :class:`ConfigError` naming ``key``."""
     if get_origin(annotation) is Literal:

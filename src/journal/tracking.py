@@ -151,10 +151,10 @@ class Run:
 
     def finish(self, status: Literal["finished", "failed", "interrupted"], error: str | None = None) -> None:
         """Close the run with ``status``; called by the ``with`` block for you."""
-        now = _now()
-        self.record.status = status
+        # error first: a 'failed' status is only valid once the error text is there
         self.record.error = error
-        self.record.ended_at = now
+        self.record.status = status
+        self.record.ended_at = _now()
         self.save()
 
     def save(self) -> Path:

@@ -87,6 +87,8 @@ def _results_table(records: Sequence[Record], columns: Sequence[str]) -> str:
 
 
 def _selections_table(records: Sequence[Record], columns: Sequence[str]) -> str:
+    tested = {k for r in records for sel in r.selections.values() for k in sel.test}
+    columns = [c for c in columns if c in tested]
     stats = an.selection_stats(records, columns)
     if stats.empty:
         return ""
@@ -107,6 +109,8 @@ def _selections_table(records: Sequence[Record], columns: Sequence[str]) -> str:
 
 
 def _evaluations_table(records: Sequence[Record], columns: Sequence[str]) -> str:
+    measured = {k for r in records for values in r.evaluations.values() for k in values}
+    columns = [c for c in columns if c in measured]
     frame = an.evaluations_frame(records, columns)
     if frame.empty:
         return ""
@@ -206,15 +210,24 @@ def _notes(records: Sequence[Record]) -> str:
 
 
 def _hyperparameters(variants: dict[str, list[Record]]) -> tuple[str, list[str]]:
+    """The keys that differ between variants as a table; the shared ones folded below it."""
     configs = {name: an.variant_config(recs) for name, recs in variants.items()}
     differ = an.differing_config_keys(configs)
     same = [k for k in an.ordered_keys(configs.values()) if k not in differ]
-    rows = [
-        [bold(escape(k))] + [bold(escape(config_value(c.get(k, "—")))) for c in configs.values()]
-        for k in differ
-    ] + [[escape(k)] + [escape(config_value(c.get(k, "—"))) for c in configs.values()] for k in same]
-    text = table(["hyperparameter", *configs], rows, "l" * (len(configs) + 1))
-    return text, differ
+    parts = []
+    if differ:
+        rows = [[bold(escape(k))] + [escape(config_value(c.get(k, "—"))) for c in configs.values()]
+                for k in differ]
+        parts.append(table(["hyperparameter", *configs], rows, "l" * (len(configs) + 1)))
+    if same:
+        first = next(iter(configs.values()))
+        rows = [[escape(k), escape(config_value(first[k]))] for k in same]
+        shared = table(["hyperparameter", "value"], rows, "ll")
+        title = "Shared by every variant" if len(configs) > 1 else "Hyperparameters"
+        fold = "???+" if not differ else "???"
+        parts.append(f'{fold} info "{title} ({len(same)})"\n\n' + "\n".join(
+            "    " + line for line in shared.splitlines()))
+    return "\n\n".join(parts), differ
 
 
 def render_post(experiment: str, day: date, records: Sequence[Record], slug: str) -> Post:

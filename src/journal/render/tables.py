@@ -41,10 +41,10 @@ def number(value: Any, digits: int = 4) -> str:
 
 
 def mean_std(mean: Any, std: Any, digits: int = 4) -> str:
-    """``0.2105 ± 0.0123``; a lone run shows its value alone."""
+    """``0.2105 ± 0.0123`` (non-breaking spaces); a lone run shows its value alone."""
     if std is None or (isinstance(std, float) and math.isnan(std)):
         return number(mean, digits)
-    return f"{number(mean, digits)} ± {number(std, digits)}"
+    return f"{number(mean, digits)}\u00a0±\u00a0{number(std, digits)}"  # no line break
 
 
 def config_value(value: Any) -> str:

@@ -1,0 +1,104 @@
+"""The journal command: exit codes and exact output, with click's CliRunner."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from journal import __version__
+from journal.cli import main, parse_seeds
+from journal.records import Record, write_record
+
+Factory = Callable[..., Record]
+
+
+@pytest.fixture
+def cli() -> CliRunner:
+    return CliRunner()
+
+
+def _commands() -> list[str]:
+    assert isinstance(main, click.Group)
+    return sorted(main.commands)
+
+
+@pytest.mark.parametrize("command", _commands())
+def test_every_command_has_help(cli: CliRunner, command: str) -> None:
+    result = cli.invoke(main, [command, "--help"])
+    assert result.exit_code == 0
+    assert "Usage: main " + command in result.output or f"Usage: journal {command}" in result.output
+    assert len(result.output.splitlines()) > 3
+
+
+def test_version(cli: CliRunner) -> None:
+    result = cli.invoke(main, ["--version"])
+    assert result.output == f"journal, version {__version__}\n"
+
+
+def test_unknown_experiment_is_one_line_with_choices(cli: CliRunner, tmp_path: Path) -> None:
+    result = cli.invoke(main, ["run", "nope", "--results", str(tmp_path)])
+    assert result.exit_code == 2
+    assert result.output == "Error: unknown experiment 'nope'; choose from: fas_kd\n"
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [
+        ("momentum=0.9", "Error: --set config key 'momentum': unknown key; valid keys: baseline, "),
+        ("lr=fast", "Error: --set config key 'lr': expected a number, got 'fast'\n"),
+        ("kd=attention", "Error: --set config key 'kd': 'attention' is not one of: logit, feature, none\n"),
+    ],
+)
+def test_bad_set_is_one_line_exit_2(cli: CliRunner, tmp_path: Path, option: str, message: str) -> None:
+    result = cli.invoke(main, ["run", "fas_kd", "--set", option, "--results", str(tmp_path / "r")])
+    assert result.exit_code == 2
+    assert result.output.startswith(message) and result.output.count("\n") == 1
+    assert not (tmp_path / "r").exists()  # nothing written
+
+
+def test_bad_seeds_and_missing_data_root(cli: CliRunner, tmp_path: Path) -> None:
+    result = cli.invoke(main, ["run", "fas_kd", "--seeds", "a,b"])
+    assert (result.exit_code, result.output) == (2, "Error: --seeds: expected e.g. 0,1,2 or 0-3, got 'a,b'\n")
+    result = cli.invoke(main, ["run", "fas_kd", "--data-root", str(tmp_path / "none"), "--results", str(tmp_path)])
+    assert result.exit_code == 1
+    assert result.output == f"Error: --data-root {tmp_path / 'none'}: no such folder\n"
+
+
+def test_parse_seeds() -> None:
+    assert parse_seeds("0,1,2,3") == [0, 1, 2, 3]
+    assert parse_seeds("0-2,7,1") == [0, 1, 2, 7]
+
+
+def test_list_shows_runs_and_names_bad_files(cli: CliRunner, tmp_path: Path, make_record: Factory) -> None:
+    write_record(make_record(seed=0), tmp_path, create=True)
+    write_record(make_record(seed=1, status="interrupted", metrics={}), tmp_path, create=True)
+    result = cli.invoke(main, ["list", "--results", str(tmp_path)])
+    assert result.exit_code == 0
+    assert result.output == (
+        "20261123T061000Z-fas_kd-000000  student  seed=0  finished  acer=0.2500\n"
+        "20261123T061001Z-fas_kd-000001  student  seed=1  interrupted\n"
+    )
+    (tmp_path / "zz.json").write_text('{"schema": 1}')
+    result = cli.invoke(main, ["list", "--results", str(tmp_path)])
+    assert result.exit_code == 1
+    assert f"bad record: {tmp_path / 'zz.json'}: field 'id': Field required" in result.output
+
+
+def test_experiments_lists_config(cli: CliRunner) -> None:
+    result = cli.invoke(main, ["experiments"])
+    assert result.exit_code == 0
+    assert result.output.startswith("fas_kd: Face anti-spoofing")
+    assert "  kd = 'logit'  (one of: logit, feature, none)\n" in result.output
+
+
+def test_render_writes_posts(cli: CliRunner, tmp_path: Path, make_record: Factory) -> None:
+    write_record(make_record(), tmp_path / "r", create=True)
+    result = cli.invoke(main, ["render", "--results", str(tmp_path / "r"), "--out", str(tmp_path / "o")])
+    assert result.exit_code == 0
+    assert result.output == f"{tmp_path / 'o' / '2026-11-23-fas-kd.md'}\n"
+    assert (tmp_path / "o" / "2026-11-23-fas-kd" / "student-loss.svg").is_file()

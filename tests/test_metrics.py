@@ -1,0 +1,145 @@
+"""Every metric against scikit-learn or hand arithmetic from counts."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.metrics import classification_report, confusion_matrix, roc_curve
+
+from journal import metrics
+
+
+def test_fas_metrics_by_hand_with_unequal_far_and_frr() -> None:
+    # 100 bona fide, 300 attacks; 10 real faces rejected, 30 attacks accepted.
+    m = metrics.fas_metrics(tp=90, fn=10, tn=270, fp=30)
+    assert m["apcer"] == pytest.approx(30 / 300)  # attacks accepted
+    assert m["bpcer"] == pytest.approx(10 / 100)  # real faces rejected
+    assert m["far"] == pytest.approx(0.1) and m["frr"] == pytest.approx(0.1)
+    m = metrics.fas_metrics(tp=80, fn=20, tn=291, fp=9)
+    assert m["far"] == pytest.approx(9 / 300)
+    assert m["frr"] == pytest.approx(20 / 100)
+    assert m["apcer"] == pytest.approx(0.03) and m["bpcer"] == pytest.approx(0.2)
+    assert m["hter"] == pytest.approx((0.03 + 0.2) / 2)
+    assert m["acer"] == pytest.approx(0.115)
+    assert m["acc"] == pytest.approx(371 / 400)
+    assert list(m) == list(metrics.FAS_KEYS)
+
+
+def test_fas_metrics_zero_denominators_are_defined() -> None:
+    only_attacks = metrics.fas_metrics(tp=0, fn=0, tn=5, fp=5)
+    assert only_attacks["bpcer"] == 0.0 and only_attacks["apcer"] == 0.5
+    empty = metrics.fas_metrics(0, 0, 0, 0)
+    assert all(v == 0.0 for v in empty.values())
+
+
+@pytest.mark.parametrize("bad", [-1, 1.5])
+def test_fas_metrics_rejects_non_counts(bad: float) -> None:
+    with pytest.raises(ValueError, match="tp"):
+        metrics.fas_metrics(tp=bad, fn=1, tn=1, fp=1)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_fas_counts_match_sklearn_confusion_matrix(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 2, 300)
+    s = np.clip(rng.normal(0.3 + 0.4 * y, 0.25), 0, 1)
+    t = float(rng.uniform(0.2, 0.8))
+    tn, fp, fn, tp = confusion_matrix(y, (s >= t).astype(int), labels=[0, 1]).ravel()
+    assert metrics.fas_counts(y, s, t) == {"tp": tp, "fn": fn, "tn": tn, "fp": fp}
+    m = metrics.fas_metrics_from_scores(y, s, policy="fixed", threshold=t)
+    assert m["apcer"] == pytest.approx(fp / (fp + tn))
+    assert m["bpcer"] == pytest.approx(fn / (fn + tp))
+    assert m["threshold"] == t
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_tpr_at_fpr_matches_sklearn_roc(seed: int) -> None:
+    rng = np.random.default_rng(100 + seed)
+    y = rng.integers(0, 2, 500)
+    s = np.round(rng.normal(y * 1.2, 1.0), 2)  # ties on purpose
+    fpr, tpr, _ = roc_curve(y, s, drop_intermediate=False)
+    for target in (1e-3, 1e-2, 0.1, 0.5):
+        expected = tpr[fpr <= target].max()
+        assert metrics.tpr_at_fpr(y, s, target) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_eer_threshold_is_the_closest_far_frr_point_of_sklearn_roc(seed: int) -> None:
+    rng = np.random.default_rng(200 + seed)
+    y = rng.integers(0, 2, 400)
+    s = rng.normal(y * 1.5, 1.0)
+    fpr, tpr, thresholds = roc_curve(y, s, drop_intermediate=False)
+    gap = np.abs(fpr - (1 - tpr))
+    t = metrics.eer_threshold(y, s)
+    counts = metrics.fas_counts(y, s, t)
+    m = metrics.fas_metrics(**counts)
+    assert abs(m["far"] - m["frr"]) == pytest.approx(gap[1:].min())
+
+
+def test_eer_policy_takes_threshold_from_validation() -> None:
+    val_y = np.array([0, 0, 0, 1, 1, 1])
+    val_s = np.array([0.1, 0.2, 0.3, 0.7, 0.8, 0.9])
+    m = metrics.fas_metrics_from_scores([0, 1], [0.65, 0.66], policy="eer",
+                                        val_labels=val_y, val_scores=val_s)
+    assert m["threshold"] == 0.7  # separates validation perfectly
+    assert m["tn"] == 1 and m["fn"] == 1  # both test scores fall below it
+    with pytest.raises(ValueError, match="val_labels"):
+        metrics.fas_metrics_from_scores([0, 1], [0.1, 0.9], policy="eer")
+
+
+# The users' own numbers: seed note 003, first run (rows = true class 正向, 中性, 负向).
+NOTE_003 = [[1550, 393, 0], [834, 1311, 0], [101, 305, 0]]
+
+
+def test_classification_metrics_reproduce_the_seed_note() -> None:
+    m = metrics.classification_metrics(NOTE_003, ["正向", "中性", "负向"])
+    assert round(m["accuracy"], 3) == 0.637
+    per = m["per_class"]
+    assert [round(per[k]["precision"], 3) for k in per] == [0.624, 0.653, 0.0]
+    assert [round(per[k]["recall"], 3) for k in per] == [0.798, 0.611, 0.0]
+    assert [round(per[k]["f1"], 3) for k in per] == [0.700, 0.631, 0.0]
+    assert per["负向"]["support"] == 406
+
+
+def _expand(confusion: np.ndarray) -> tuple[list[int], list[int]]:
+    y_true, y_pred = [], []
+    for i, row in enumerate(confusion):
+        for j, count in enumerate(row):
+            y_true += [i] * int(count)
+            y_pred += [j] * int(count)
+    return y_true, y_pred
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_classification_metrics_match_sklearn_report(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(2, 6))
+    confusion = rng.integers(0, 40, (n, n))
+    confusion[:, rng.integers(0, n)] = 0  # a class never predicted: zero division
+    y_true, y_pred = _expand(confusion)
+    labels = [f"c{i}" for i in range(n)]
+    ours = metrics.classification_metrics(confusion, labels)
+    ref = classification_report(y_true, y_pred, labels=list(range(n)), target_names=labels,
+                                output_dict=True, zero_division=0)
+    assert ours["accuracy"] == pytest.approx(np.trace(confusion) / confusion.sum())
+    for name in labels:
+        for key in ("precision", "recall", "f1-score", "support"):
+            ours_key = "f1" if key == "f1-score" else key
+            assert ours["per_class"][name][ours_key] == pytest.approx(ref[name][key])
+    for avg in ("macro avg", "weighted avg"):
+        for key in ("precision", "recall", "f1-score"):
+            ours_key = "f1" if key == "f1-score" else key
+            assert ours[avg][ours_key] == pytest.approx(ref[avg][key])
+
+
+def test_confusion_matrix_matches_sklearn() -> None:
+    rng = np.random.default_rng(3)
+    t, p = rng.integers(0, 3, 100), rng.integers(0, 3, 100)
+    assert metrics.confusion_matrix(t, p, 3) == confusion_matrix(t, p, labels=[0, 1, 2]).tolist()
+
+
+def test_classification_metrics_rejects_bad_shapes() -> None:
+    with pytest.raises(ValueError, match="square"):
+        metrics.classification_metrics([[1, 2, 3], [4, 5, 6]])
+    with pytest.raises(ValueError, match="labels"):
+        metrics.classification_metrics([[1, 0], [0, 1]], ["a"])

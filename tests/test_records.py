@@ -1,0 +1,129 @@
+"""The record contract: round trips, validation errors that name file and field, safe writes."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from journal.errors import RecordError, RecordExistsError
+from journal.records import (
+    SCHEMA_VERSION,
+    Record,
+    load_records,
+    new_run_id,
+    read_record,
+    write_record,
+)
+
+Factory = Callable[..., Record]
+
+
+def test_round_trip_keeps_nan_and_inf(tmp_path: Path, make_record: Factory) -> None:
+    rec = make_record(metrics={"loss": math.nan, "up": math.inf, "down": -math.inf, "acer": 0.1})
+    path = write_record(rec, tmp_path, create=True)
+    raw = json.loads(path.read_text())  # strict JSON: the standard parser reads it
+    assert raw["metrics"]["loss"] == "NaN" and raw["metrics"]["up"] == "Infinity"
+    back = read_record(path)
+    assert math.isnan(back.metrics["loss"]) and back.metrics["up"] == math.inf
+    assert back.metrics["down"] == -math.inf and back.metrics["acer"] == 0.1
+    assert back.history[0].values() == rec.history[0].values()
+    assert back.to_json() == rec.to_json()
+
+
+def test_bare_nan_from_other_writers_is_accepted(tmp_path: Path, make_record: Factory) -> None:
+    data = json.loads(make_record().to_json())
+    data["metrics"]["acer"] = math.nan
+    path = tmp_path / "x.json"
+    path.write_text(json.dumps(data))  # Python's json writes a bare NaN
+    assert "NaN" in path.read_text()
+    assert math.isnan(read_record(path).metrics["acer"])
+
+
+def _write(tmp_path: Path, text: str | bytes) -> Path:
+    path = tmp_path / "bad.json"
+    path.write_bytes(text if isinstance(text, bytes) else text.encode())
+    return path
+
+
+@pytest.mark.parametrize(
+    ("mutate", "field", "cause"),
+    [
+        (lambda d: d.update(seed="zero"), "seed", "integer"),
+        (lambda d: d.pop("experiment"), "experiment", "required"),
+        (lambda d: d.update(status="done"), "status", "running"),
+        (lambda d: d.update(schema=SCHEMA_VERSION + 1), "schema", "newer"),
+        (lambda d: d["history"][1].update(val_acer="high"), "history.1.val_acer", "number"),
+        (lambda d: d["history"][0].pop("epoch"), "history.0.epoch", "required"),
+        (lambda d: d.update(id="../escape"), "id", "letters"),
+        (lambda d: d["confusion"].update(matrix=[[1, 2]]), "confusion", "2×2"),
+        (lambda d: d.update(status="failed"), "(record)", "error"),
+        (lambda d: d.update(started_at="2026-11-23T06:10:00"), "started_at", "time zone"),
+    ],
+)
+def test_bad_fields_are_named(tmp_path: Path, make_record: Factory, mutate, field, cause) -> None:
+    data = json.loads(make_record().to_json())
+    mutate(data)
+    path = _write(tmp_path, json.dumps(data))
+    with pytest.raises(RecordError) as info:
+        read_record(path)
+    assert info.value.field == field
+    assert cause in info.value.cause
+    assert str(info.value).startswith(f"{path}: field '{field}': ")
+
+
+@pytest.mark.parametrize(
+    ("content", "cause"),
+    [
+        (b"", "empty"),
+        (b'{"schema": 1, "id": "x", ', "invalid JSON at line 1"),
+        (b"\xff\xfe\x00garbage", "not UTF-8"),
+        (b"[1, 2]", "JSON object"),
+    ],
+)
+def test_unreadable_files_name_the_file(tmp_path: Path, content: bytes, cause: str) -> None:
+    path = _write(tmp_path, content)
+    with pytest.raises(RecordError, match=cause) as info:
+        read_record(path)
+    assert info.value.path == path and str(path) in str(info.value)
+
+
+def test_create_refuses_to_overwrite(tmp_path: Path, make_record: Factory) -> None:
+    rec = make_record()
+    path = write_record(rec, tmp_path, create=True)
+    before = path.read_bytes()
+    with pytest.raises(RecordExistsError, match="never overwritten"):
+        write_record(make_record(variant="other"), tmp_path, create=True)
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == [path.name]  # no temporary file left
+
+
+def test_update_replaces_atomically(tmp_path: Path, make_record: Factory) -> None:
+    rec = make_record(status="running", ended_at=None)
+    path = write_record(rec, tmp_path, create=True)
+    rec.status = "finished"
+    write_record(rec, tmp_path)
+    assert read_record(path).status == "finished"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [path.name]
+
+
+def test_load_records_keeps_good_and_reports_bad(tmp_path: Path, make_record: Factory) -> None:
+    write_record(make_record(seed=0), tmp_path, create=True)
+    write_record(make_record(seed=1), tmp_path, create=True)
+    (tmp_path / "broken.json").write_text("{")
+    records, errors = load_records(tmp_path)
+    assert [r.seed for r in records] == [0, 1]
+    assert len(errors) == 1 and errors[0].path.name == "broken.json"
+
+
+def test_run_ids_sort_by_time_and_do_not_collide() -> None:
+    from datetime import UTC, datetime
+
+    early = new_run_id("fas_kd", datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC))
+    late = new_run_id("fas_kd", datetime(2026, 1, 2, 3, 4, 6, tzinfo=UTC))
+    assert early.startswith("20260102T030405Z-fas_kd-") and early < late
+    assert len({new_run_id("x") for _ in range(2000)}) == 2000
+    assert "/" not in new_run_id("../../etc")

@@ -1,0 +1,90 @@
+"""Posts: golden Markdown, escaping of hostile strings, chart data and files."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+from journal.analysis import Series
+from journal.records import Record
+from journal.render import build_posts, write_posts
+from journal.render.charts import line_chart
+from journal.render.tables import escape, mean_std, number
+
+Factory = Callable[..., Record]
+GOLDEN = Path(__file__).parent / "fixtures" / "post_fas_kd.md"
+
+
+def _day(make_record: Factory) -> list[Record]:
+    recs = [make_record(seed=s) for s in (0, 1)]
+    recs[1].metrics["acer"] = 0.35
+    kd = [make_record(seed=s, variant="student + logit KD", id=f"kd-{s}",
+                      config={"lr": 0.001, "epochs": 3, "kd": "logit"}) for s in (0, 1)]
+    failed = make_record(seed=2, variant="student + logit KD", id="kd-2", status="failed",
+                         error="Traceback\nRuntimeError: CUDA out of memory",
+                         config={"lr": 0.001, "epochs": 3, "kd": "logit"}, note="OOM at *batch 64*")
+    return [*recs, *kd, failed]
+
+
+def test_post_matches_golden_file(make_record: Factory) -> None:
+    """Regenerate with JOURNAL_UPDATE_GOLDEN=1 and review the diff by eye."""
+    (post,) = build_posts(_day(make_record))
+    if os.environ.get("JOURNAL_UPDATE_GOLDEN"):
+        GOLDEN.parent.mkdir(exist_ok=True)
+        GOLDEN.write_text(post.markdown, encoding="utf-8")
+    assert post.markdown == GOLDEN.read_text(encoding="utf-8")
+
+
+def test_post_content(make_record: Factory) -> None:
+    (post,) = build_posts(_day(make_record))
+    md = post.markdown
+    assert md.startswith("---\ndate:\n  created: 2026-11-23T06:10:00Z\n")
+    assert "slug: fas-kd-2026-11-23" in md and "<!-- more -->" in md
+    assert "| **kd** | none | logit |" in md  # what differs stands out
+    assert "| **mean ± std (n=2)** |  | **0.7500\u00a0±\u00a00.0000** |" in md
+    assert "0.3000\u00a0±\u00a00.0707" in md  # acer of 0.25 and 0.35, sample std
+    assert "| **attack** | **3** | 1 |" in md and "| **attack** | **75.0%** | 25.0% |" in md
+    assert '??? failure "seed 2 failed"' in md and "CUDA out of memory" in md
+    assert set(post.assets) == {
+        "2026-11-23-fas-kd/student-loss.svg", "2026-11-23-fas-kd/student-acer-best.svg",
+        "2026-11-23-fas-kd/student-logit-kd-loss.svg", "2026-11-23-fas-kd/student-logit-kd-acer-best.svg",
+    }
+    assert post.run_ids == ["20261123T061000Z-fas_kd-000000", "kd-0", "20261123T061001Z-fas_kd-000001", "kd-1", "kd-2"]
+
+
+def test_hostile_strings_render_as_text(make_record: Factory) -> None:
+    rec = make_record(variant="a|b <script>alert(1)</script> {{ x }}",
+                      config={"name": "x | y", "path": "../../etc"},
+                      note="<script>alert(2)</script> **fine**")
+    (post,) = build_posts([rec])
+    md = post.markdown
+    assert "<script>" not in md
+    assert "a\\|b &lt;script&gt;" in md and "&#123;&#123; x &#125;&#125;" in md
+    assert all(".." not in name for name in post.assets)
+
+
+def test_write_posts_writes_files_and_skips_unchanged(tmp_path: Path, make_record: Factory) -> None:
+    posts = build_posts(_day(make_record))
+    paths = write_posts(posts, tmp_path)
+    assert (tmp_path / "2026-11-23-fas-kd.md").read_text(encoding="utf-8") == posts[0].markdown
+    assert len(paths) == 5
+    mtimes = {p: p.stat().st_mtime_ns for p in paths}
+    write_posts(posts, tmp_path)
+    assert {p: p.stat().st_mtime_ns for p in paths} == mtimes
+
+
+def test_chart_svg_holds_the_data_as_text() -> None:
+    svg = line_chart([Series("seed 0", [1, 2, 3], [0.5, 0.3, 0.2])], title="负向 loss",
+                     ylabel="loss", marks=[("seed 0", 3, 0.2)])
+    text = svg.decode()
+    assert text.startswith("<?xml") and "负向 loss" in text and "seed 0" in text
+    assert line_chart([Series("seed 0", [1, 2, 3], [0.5, 0.3, 0.2])], title="负向 loss",
+                      ylabel="loss", marks=[("seed 0", 3, 0.2)]) == svg  # deterministic
+
+
+def test_number_formats() -> None:
+    assert [number(v) for v in (None, float("nan"), float("inf"), -float("inf"), 3, 0.123456)] == [
+        "—", "nan", "inf", "-inf", "3", "0.1235"]
+    assert mean_std(0.5, float("nan")) == "0.5000"
+    assert escape("a|b*c_d") == "a\\|b\\*c\\_d"

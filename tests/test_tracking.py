@@ -1,0 +1,115 @@
+"""The Run API: records written at start, per epoch and at the end, whatever the ending."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+import journal
+from journal.records import read_record
+
+
+def test_finished_run_writes_everything(tmp_path: Path) -> None:
+    with journal.start_run("exp", config={"lr": 1e-3, "path": Path("/x")}, variant="v", seed=3,
+                           results_dir=tmp_path, device="cpu") as run:
+        assert read_record(run.path).status == "running"  # written at start
+        run.log(epoch=1, train_loss=torch.tensor(0.5), val_acc=np.float32(0.25))
+        assert read_record(run.path).history[0].values() == {"train_loss": 0.5, "val_acc": 0.25}
+        run.log(epoch=1, val_loss=float("nan"))  # merges into the same epoch
+        run.log(epoch=2, train_loss=0.4)
+        run.set_metrics(acc=0.9)
+        run.select("acc_best", metric="val_acc", mode="max", epoch=1, value=0.25, test={"acc": 0.8})
+        run.evaluate("other data", acc=0.7)
+        run.set_confusion(np.array([[5, 1], [2, 7]]), ["a", "b"])
+        run.set_threshold("fixed", 0.5)
+        run.set_dataset("tiny", {"train": 10}, root="/data")
+        run.note("first")
+        run.note("second")
+    rec = read_record(run.path)
+    assert rec.status == "finished" and rec.ended_at is not None and rec.error is None
+    assert rec.config == {"lr": 1e-3, "path": "/x"}
+    assert [r.epoch for r in rec.history] == [1, 2]
+    assert math.isnan(rec.history[0].values()["val_loss"])
+    assert rec.selections["acc_best"].test == {"acc": 0.8}
+    assert rec.confusion is not None and rec.confusion.matrix == [[5, 1], [2, 7]]
+    assert rec.note == "first\n\nsecond"
+    assert rec.environment is not None and rec.environment.device == "cpu"
+    assert rec.environment.python.count(".") == 2
+
+
+def test_exception_marks_failed_and_propagates(tmp_path: Path) -> None:
+    with pytest.raises(ZeroDivisionError):
+        with journal.start_run("exp", results_dir=tmp_path) as run:
+            run.log(epoch=1, loss=1.0)
+            1 / 0  # noqa: B018
+    rec = read_record(run.path)
+    assert rec.status == "failed"
+    assert rec.error is not None and "ZeroDivisionError" in rec.error
+    assert len(rec.history) == 1
+
+
+def test_keyboard_interrupt_marks_interrupted(tmp_path: Path) -> None:
+    with pytest.raises(KeyboardInterrupt):
+        with journal.start_run("exp", results_dir=tmp_path) as run:
+            raise KeyboardInterrupt
+    assert read_record(run.path).status == "interrupted"
+
+
+def test_non_numeric_metric_names_the_key(tmp_path: Path) -> None:
+    with journal.start_run("exp", results_dir=tmp_path) as run:
+        with pytest.raises(TypeError, match="'acc'"):
+            run.log(epoch=1, acc="high")
+    assert read_record(run.path).status == "finished"
+
+
+def test_two_runs_never_share_a_file(tmp_path: Path) -> None:
+    with journal.start_run("exp", results_dir=tmp_path, run_id="fixed-id"):
+        pass
+    with pytest.raises(journal.RecordError, match="already exists"):
+        with journal.start_run("exp", results_dir=tmp_path, run_id="fixed-id"):
+            pass
+    assert read_record(tmp_path / "fixed-id.json").status == "finished"
+
+
+SCRIPT = textwrap.dedent(
+    """
+    import sys, time, journal
+    with journal.start_run("exp", results_dir=sys.argv[1], seed=0) as run:
+        for epoch in range(1, 10_000):
+            run.log(epoch=epoch, loss=1.0 / epoch)
+            time.sleep(0.05)
+    """
+)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_signal_leaves_a_valid_interrupted_record(tmp_path: Path, sig: signal.Signals) -> None:
+    proc = subprocess.Popen([sys.executable, "-c", SCRIPT, str(tmp_path)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            files = list(tmp_path.glob("*.json"))
+            if files and len(json.loads(files[0].read_text())["history"]) >= 3:
+                break
+            time.sleep(0.05)
+        proc.send_signal(sig)
+        proc.wait(timeout=30)
+    finally:
+        proc.kill()
+    (path,) = tmp_path.glob("*.json")
+    rec = read_record(path)
+    assert rec.status == "interrupted" and rec.ended_at is not None
+    assert len(rec.history) >= 3
+    assert not [p for p in os.listdir(tmp_path) if p.endswith(".tmp")]
