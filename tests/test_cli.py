@@ -64,7 +64,8 @@ def test_bad_set_is_one_line_exit_2(cli: CliRunner, tmp_path: Path, option: str,
 def test_bad_seeds_and_missing_data_root(cli: CliRunner, tmp_path: Path) -> None:
     result = cli.invoke(main, ["run", "fas_kd", "--seeds", "a,b"])
     assert (result.exit_code, result.output) == (2, "Error: --seeds: expected e.g. 0,1,2 or 0-3, got 'a,b'\n")
-    result = cli.invoke(main, ["run", "fas_kd", "--data-root", str(tmp_path / "none"), "--results", str(tmp_path)])
+    missing = str(tmp_path / "none")
+    result = cli.invoke(main, ["run", "fas_kd", "--data-root", missing, "--results", str(tmp_path)])
     assert result.exit_code == 1
     assert result.output == f"Error: --data-root {tmp_path / 'none'}: no such folder\n"
 

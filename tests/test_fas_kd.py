@@ -13,7 +13,12 @@ from pathlib import Path
 import pytest
 
 from journal.errors import JournalError
-from journal.experiments.fas_kd.data import CasiaSurfList, LIST_FILES, make_tiny_casia_surf, read_list
+from journal.experiments.fas_kd.data import (
+    LIST_FILES,
+    CasiaSurfList,
+    make_tiny_casia_surf,
+    read_list,
+)
 from journal.metrics import fas_metrics
 from journal.records import load_records, read_record
 
@@ -38,7 +43,7 @@ def test_tiny_data_is_in_the_casia_surf_layout_and_deterministic(tmp_path: Path)
     rgb, depth, ir, label = ds[0]
     assert tuple(rgb.shape) == (3, 16, 16) and tuple(depth.shape) == (1, 16, 16)
     assert tuple(ir.shape) == (1, 16, 16) and label == int(first[3])
-    assert -1.0 <= float(rgb.min()) and float(rgb.max()) <= 1.0
+    assert float(rgb.min()) >= -1.0 and float(rgb.max()) <= 1.0
 
 
 def test_loader_names_bad_list_lines(tmp_path: Path) -> None:

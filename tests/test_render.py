@@ -50,7 +50,9 @@ def test_post_content(make_record: Factory) -> None:
         "2026-11-23-fas-kd/student-loss.svg", "2026-11-23-fas-kd/student-acer-best.svg",
         "2026-11-23-fas-kd/student-logit-kd-loss.svg", "2026-11-23-fas-kd/student-logit-kd-acer-best.svg",
     }
-    assert post.run_ids == ["20261123T061000Z-fas_kd-000000", "kd-0", "20261123T061001Z-fas_kd-000001", "kd-1", "kd-2"]
+    assert post.run_ids == [
+        "20261123T061000Z-fas_kd-000000", "kd-0", "20261123T061001Z-fas_kd-000001", "kd-1", "kd-2"
+    ]
 
 
 def test_hostile_strings_render_as_text(make_record: Factory) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -58,7 +58,7 @@ def by_variant(records: Sequence[Record]) -> dict[str, list[Record]]:
     return groups
 
 
-def ordered_keys(dicts: Iterable[dict[str, object]]) -> list[str]:
+def ordered_keys(dicts: Iterable[Mapping[str, object]]) -> list[str]:
     """Union of keys in order of first appearance."""
     keys: dict[str, None] = {}
     for d in dicts:
@@ -95,7 +95,7 @@ def seed_stats(frame: pd.DataFrame) -> pd.DataFrame:
     return stats
 
 
-def differing_config_keys(configs: dict[str, dict[str, object]]) -> list[str]:
+def differing_config_keys(configs: Mapping[str, Mapping[str, object]]) -> list[str]:
     """Config keys whose value is not the same in every variant (a key missing in one counts)."""
     keys = ordered_keys(configs.values())
     return [
@@ -108,7 +108,7 @@ def variant_config(records: Sequence[Record]) -> dict[str, object]:
     configs = [r.config for r in records]
     if not configs:
         return {}
-    shared = dict(configs[0])
+    shared: dict[str, object] = dict(configs[0])
     for cfg in configs[1:]:
         for key in list(shared):
             if key not in cfg or repr(cfg[key]) != repr(shared[key]):
@@ -179,9 +179,10 @@ def history_series(records: Sequence[Record], key: str) -> list[Series]:
     out = []
     for rec in records:
         points = [(row.epoch, row.values().get(key)) for row in rec.history]
-        points = [(x, y) for x, y in points if y is not None]
-        if points:
-            out.append(Series(seed_label(rec), [p[0] for p in points], [float(p[1]) for p in points]))
+        xs = [x for x, y in points if y is not None]
+        ys = [float(y) for _, y in points if y is not None]
+        if xs:
+            out.append(Series(seed_label(rec), xs, ys))
     return out
 
 

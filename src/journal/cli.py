@@ -52,7 +52,8 @@ def _check_writable(folder: Path) -> None:
         with tempfile.NamedTemporaryFile(dir=folder, prefix=".journal-write-check-"):
             pass
     except OSError as exc:
-        raise click.ClickException(f"results folder {folder} is not writable: {exc.strerror or exc}") from None
+        reason = exc.strerror or exc
+        raise click.ClickException(f"results folder {folder} is not writable: {reason}") from None
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

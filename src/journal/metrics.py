@@ -71,7 +71,7 @@ def fas_metrics(tp: int, fn: int, tn: int, fp: int) -> dict[str, float]:
     }
 
 
-def _as_arrays(labels: Sequence[int] | np.ndarray, scores: Sequence[float] | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _as_arrays(labels: Any, scores: Any) -> tuple[np.ndarray, np.ndarray]:
     y = np.asarray(labels).astype(int).ravel()
     s = np.asarray(scores, dtype=float).ravel()
     if y.shape != s.shape:

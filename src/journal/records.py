@@ -92,7 +92,7 @@ class EpochRow(BaseModel):
     """One row of the per-epoch series: ``epoch`` plus any named scalar values."""
 
     model_config = ConfigDict(extra="allow", ser_json_inf_nan="strings")
-    __pydantic_extra__: dict[str, Number] = Field(init=False)  # type: ignore[assignment]
+    __pydantic_extra__: dict[str, Number] = Field(init=False)
 
     epoch: int = Field(ge=0)
 

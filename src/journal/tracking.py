@@ -36,8 +36,8 @@ from . import __version__
 from .records import (
     Confusion,
     Dataset,
-    EpochRow,
     Environment,
+    EpochRow,
     Record,
     Selection,
     Threshold,
@@ -288,7 +288,7 @@ def start_run(
     for key, value in plain_config.items():
         if isinstance(value, float) and not math.isfinite(value):
             raise ValueError(f"config key '{key}' is {value}; config values must be finite")
-    record = Record(
+    record = Record.model_validate(dict(
         id=run_id or new_run_id(experiment, now),
         experiment=experiment,
         variant=variant,
@@ -299,7 +299,7 @@ def start_run(
         config=plain_config,
         dataset=dataset,
         environment=collect_environment(device),
-    )
+    ))
     folder = Path(results_dir) if results_dir is not None else default_results_dir()
     return Run(record, folder)
 

@@ -29,7 +29,8 @@ class Experiment:
 
     def runner(self) -> Callable[..., list[Path]]:
         module, _, func = self.entry_point.partition(":")
-        return getattr(importlib.import_module(module), func)  # type: ignore[no-any-return]
+        runner: Callable[..., list[Path]] = getattr(importlib.import_module(module), func)
+        return runner
 
 
 REGISTRY: dict[str, Experiment] = {

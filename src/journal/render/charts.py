@@ -11,16 +11,18 @@ from __future__ import annotations
 import io
 import warnings
 from collections.abc import Sequence
+from typing import Any
 
 import matplotlib
 
 matplotlib.use("Agg")
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from ..analysis import Series  # noqa: E402
 
 INK = "#8a8a8a"
-STYLE = {
+STYLE: dict[str, Any] = {
     "svg.fonttype": "none",
     "svg.hashsalt": "journal",
     "font.family": "sans-serif",
@@ -61,7 +63,7 @@ def line_chart(
 ) -> bytes:
     """Lines per run (``series`` solid, ``dashed`` dashed in the same colour, e.g. train vs
     val), with optional marks ``(run label, epoch, value)`` drawn as rings."""
-    with matplotlib.rc_context(STYLE):
+    with matplotlib.rc_context(STYLE):  # type: ignore[arg-type]
         fig = Figure(figsize=(6.4, 3.2))
         ax = fig.add_subplot()
         colours = {}
@@ -78,7 +80,7 @@ def line_chart(
         ax.set_title(title, color=INK)
         ax.set_xlabel("epoch")
         ax.set_ylabel(ylabel)
-        ax.xaxis.get_major_locator().set_params(integer=True)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         if series or marks:
             ax.legend(fontsize=8, loc="best")
         fig.subplots_adjust(left=0.1, right=0.98, top=0.88, bottom=0.15)

@@ -185,14 +185,12 @@ class CasiaSurfList(Dataset[tuple[torch.Tensor, torch.Tensor, torch.Tensor, int]
         path = self.root / rel
         try:
             with Image.open(path) as img:
-                img = img.convert(mode).resize((self.image_size, self.image_size), Image.BILINEAR)
-                array = np.asarray(img, dtype=np.float32) / 127.5 - 1.0
+                size = (self.image_size, self.image_size)
+                resized = img.convert(mode).resize(size, Image.Resampling.BILINEAR)
+                array = np.asarray(resized, dtype=np.float32) / 127.5 - 1.0
         except OSError as exc:
             raise JournalError(f"{path}: cannot read image: {exc}") from None
-        if array.ndim == 2:
-            array = array[None]
-        else:
-            array = array.transpose(2, 0, 1)
+        array = array[None] if array.ndim == 2 else array.transpose(2, 0, 1)  # to C×H×W
         return torch.from_numpy(np.ascontiguousarray(array))
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, int]:

@@ -139,14 +139,14 @@ def _train_model(
             for epoch in bar:
                 model.train()
                 total, count = 0.0, 0
-                for batch in train:
-                    batch = tuple(t.to(device) for t in batch)  # type: ignore[assignment]
+                for rgb, depth, ir, y in train:
+                    batch = (rgb.to(device), depth.to(device), ir.to(device), y.to(device))
                     loss = loss_fn(model, batch)
                     optimiser.zero_grad(set_to_none=True)
                     loss.backward()
                     optimiser.step()
-                    total += loss.item() * len(batch[3])
-                    count += len(batch[3])
+                    total += loss.item() * len(y)
+                    count += len(y)
                 val_y, val_s, val_loss = _scores(model, val, device)
                 m = _fas(config, val_y, val_s, val_y, val_s)
                 run.log(
