@@ -109,3 +109,18 @@ def test_ctrl_c_leaves_an_interrupted_record(tmp_path: Path) -> None:
     (path,) = (tmp_path / "r").glob("*.json")
     rec = read_record(path)
     assert rec.status == "interrupted" and len(rec.history) >= 1 and rec.ended_at is not None
+
+
+@pytest.mark.parametrize("kd", ["feature", "none"])
+def test_other_distillation_modes_train(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kd: str) -> None:
+    from journal.experiments import run_experiment
+
+    monkeypatch.setenv("JOURNAL_DATA", str(tmp_path / "data"))
+    overrides = {"kd": kd, "epochs": "2", "n_train": "40", "n_val": "20", "n_test": "20"}
+    paths = run_experiment("fas_kd", seeds=[3], overrides=overrides, results_dir=tmp_path / "r",
+                           progress=False)
+    records = [read_record(p) for p in paths]
+    expected = ["teacher", "student"] + (["student + feature KD"] if kd == "feature" else [])
+    assert [r.variant.split(" · ")[0] for r in records] == expected
+    assert all(r.status == "finished" and len(r.history) == 2 for r in records)
+    assert records[-1].config["kd"] == kd

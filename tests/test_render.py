@@ -90,3 +90,9 @@ def test_number_formats() -> None:
         "—", "nan", "inf", "-inf", "3", "0.1235"]
     assert mean_std(0.5, float("nan")) == "0.5000"
     assert escape("a|b*c_d") == "a\\|b\\*c\\_d"
+
+
+def test_non_finite_values_render_as_nan_and_inf(make_record: Factory) -> None:
+    rec = make_record(metrics={"acer": float("nan"), "loss": float("inf")})
+    (post,) = build_posts([rec])
+    assert "| seed 0 | finished | nan | inf |" in post.markdown

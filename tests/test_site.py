@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -72,3 +73,50 @@ def test_bad_record_fails_strict_and_is_skipped_otherwise(tmp_path: Path, fas_kd
     _, html = _post(project)
     assert "mean ± std (n=2)" in html  # the good records still render
     assert bad.read_bytes() == before  # the build never touches a record
+
+
+def _get(url: str) -> str:
+    import urllib.request
+
+    with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 (loopback only)
+        return str(response.read().decode("utf-8"))
+
+
+def test_serve_rebuilds_when_a_record_changes(tmp_path: Path, fas_kd_results: Path) -> None:
+    import socket
+    import time
+
+    results = tmp_path / "results"
+    shutil.copytree(fas_kd_results, results)
+    project = _project(tmp_path, results)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "mkdocs", "serve", "-f", str(project / "mkdocs.yml"),
+         "-a", f"127.0.0.1:{port}"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        env={"NO_MKDOCS_2_WARNING": "1", "PATH": "/usr/bin:/bin"},
+    )
+
+    def wait_for(needle: str, timeout: float = 90) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                if needle in _get(f"http://127.0.0.1:{port}/blog/"):
+                    return True
+            except OSError:
+                pass
+            time.sleep(0.5)
+        return False
+
+    try:
+        assert wait_for("fas-kd-"), "the journal never came up"
+        source = json.loads(next(results.glob("*.json")).read_text())
+        source.update(id="20261124T090000Z-fas_kd-added", started_at="2026-11-24T09:00:00Z",
+                      updated_at="2026-11-24T09:00:30Z", ended_at="2026-11-24T09:00:30Z")
+        (results / "20261124T090000Z-fas_kd-added.json").write_text(json.dumps(source))
+        assert wait_for("fas-kd-2026-11-24"), "no rebuild after a new record"
+    finally:
+        server.terminate()
+        server.wait(timeout=30)

@@ -73,6 +73,20 @@ def test_non_numeric_metric_names_the_key(tmp_path: Path) -> None:
     assert read_record(run.path).status == "finished"
 
 
+def test_an_id_collision_draws_a_new_id(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from journal import tracking
+
+    ids = iter(["same", "same", "other"])
+    monkeypatch.setattr(tracking, "new_run_id", lambda experiment, now=None: next(ids))
+    with journal.start_run("exp", results_dir=tmp_path) as first:
+        first.log(epoch=1, loss=0.5)
+    with journal.start_run("exp", results_dir=tmp_path) as second:
+        pass
+    assert (first.id, second.id) == ("same", "other")
+    assert read_record(tmp_path / "same.json").history[0].values() == {"loss": 0.5}
+    assert read_record(tmp_path / "other.json").history == []
+
+
 def test_two_runs_never_share_a_file(tmp_path: Path) -> None:
     with journal.start_run("exp", results_dir=tmp_path, run_id="fixed-id"):
         pass

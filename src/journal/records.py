@@ -197,10 +197,14 @@ class Record(_Model):
 
 
 def new_run_id(experiment: str, now: datetime | None = None) -> str:
-    """A dated, sortable, collision-resistant run id: ``20261123T061000Z-fas_kd-3f2a9c``."""
+    """A dated, sortable run id with 32 random bits: ``20261123T061000Z-fas_kd-3f2a9c1e``.
+
+    Ids can still collide (two runs in one second, one chance in ~10⁹ per pair); record creation
+    never overwrites, and :class:`journal.tracking.Run` retries with a fresh id.
+    """
     now = (now or datetime.now(UTC)).astimezone(UTC)
     slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", experiment).strip("-.") or "run"
-    return f"{now:%Y%m%dT%H%M%SZ}-{slug[:60]}-{secrets.token_hex(3)}"
+    return f"{now:%Y%m%dT%H%M%SZ}-{slug[:60]}-{secrets.token_hex(4)}"
 
 
 def _field_path(loc: tuple[int | str, ...]) -> str:

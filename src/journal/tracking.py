@@ -33,6 +33,7 @@ from types import FrameType, TracebackType
 from typing import Any, Literal
 
 from . import __version__
+from .errors import RecordExistsError
 from .records import (
     Confusion,
     Dataset,
@@ -116,11 +117,12 @@ def collect_environment(device: str | None = None, cwd: str | Path | None = None
 class Run:
     """An open run whose record is kept on disk. Create it with :func:`start_run`."""
 
-    def __init__(self, record: Record, results_dir: Path) -> None:
+    def __init__(self, record: Record, results_dir: Path, *, fixed_id: bool = False) -> None:
         self.record = record
         self.results_dir = results_dir
         self.path = results_dir / f"{record.id}.json"
         self._created = False
+        self._fixed_id = fixed_id
         self._old_sigterm: Any = None
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -160,7 +162,20 @@ class Run:
     def save(self) -> Path:
         """Write the record now (atomically)."""
         self.record.updated_at = _now()
-        write_record(self.record, self.results_dir, create=not self._created)
+        if self._created:
+            write_record(self.record, self.results_dir)
+            return self.path
+        for _attempt in range(5):
+            try:
+                self.path = write_record(self.record, self.results_dir, create=True)
+                break
+            except RecordExistsError:
+                if self._fixed_id:
+                    raise
+                # Another run took this id in the same second: draw a new one, never overwrite.
+                self.record.id = new_run_id(self.record.experiment)
+        else:
+            raise RecordExistsError(self.path, "id", "could not find a free run id in 5 tries")
         self._created = True
         return self.path
 
@@ -301,7 +316,7 @@ def start_run(
         environment=collect_environment(device),
     ))
     folder = Path(results_dir) if results_dir is not None else default_results_dir()
-    return Run(record, folder)
+    return Run(record, folder, fixed_id=run_id is not None)
 
 
 def _plain(value: Any) -> Any:

@@ -30,7 +30,7 @@ from ... import metrics
 from ...config import as_dict
 from ...records import Dataset as DatasetInfo
 from ...tracking import start_run
-from ..common import EpochProgress, pick_device, seed_everything
+from ..common import EpochProgress, describe_device, pick_device, seed_everything
 from .config import FasKdConfig
 from .data import LABELS, LIST_FILES, CasiaSurfList, ensure_tiny_data
 from .models import MODALITIES, Student, Teacher
@@ -124,7 +124,7 @@ def _train_model(
         seed=seed,
         results_dir=results_dir,
         dataset=dataset,
-        device=str(device),
+        device=describe_device(device),
     ) as run:
         generator = seed_everything(seed)
         model.to(device)
