@@ -18,6 +18,17 @@ REPO = Path(__file__).resolve().parents[1]
 T0 = datetime(2026, 11, 23, 6, 10, 0, tzinfo=UTC)
 
 
+def expand(confusion: Any) -> tuple[list[int], list[int]]:
+    """The (true, predicted) label lists behind a confusion matrix (rows = true class)."""
+    y_true: list[int] = []
+    y_pred: list[int] = []
+    for i, row in enumerate(confusion):
+        for j, count in enumerate(row):
+            y_true += [i] * int(count)
+            y_pred += [j] * int(count)
+    return y_true, y_pred
+
+
 @pytest.fixture
 def make_record() -> Callable[..., Record]:
     """A factory of complete, valid records; keyword arguments override fields."""
@@ -58,12 +69,22 @@ def make_record() -> Callable[..., Record]:
 @pytest.fixture(scope="session")
 def fas_kd_results(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Records of a real ``journal run fas_kd --seeds 0,1`` (6 epochs), made once per session."""
+    return run_cli(tmp_path_factory, "fas_kd", "--seeds", "0,1", "--set", "epochs=6")
+
+
+def run_cli(tmp_path_factory: pytest.TempPathFactory, *args: str) -> Path:
+    """Run ``journal run …`` in a subprocess with its own data cache; returns the results folder."""
     results = tmp_path_factory.mktemp("results")
     env = {**os.environ, "JOURNAL_DATA": str(tmp_path_factory.mktemp("data"))}
     proc = subprocess.run(
-        [sys.executable, "-m", "journal.cli", "run", "fas_kd", "--seeds", "0,1",
-         "--set", "epochs=6", "--results", str(results), "--quiet"],
+        [sys.executable, "-m", "journal.cli", "run", *args, "--results", str(results), "--quiet"],
         capture_output=True, text=True, env=env, timeout=600, check=False,
     )
     assert proc.returncode == 0, proc.stderr
     return results
+
+
+@pytest.fixture(scope="session")
+def ser_results(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Records of a real ``journal run ser --seeds 0,1`` (4 epochs)."""
+    return run_cli(tmp_path_factory, "ser", "--seeds", "0,1", "--set", "epochs=4")

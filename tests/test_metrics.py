@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import classification_report, confusion_matrix, roc_curve
 
+from conftest import expand
 from journal import metrics
 
 
@@ -101,22 +102,13 @@ def test_classification_metrics_reproduce_the_seed_note() -> None:
     assert per["负向"]["support"] == 406
 
 
-def _expand(confusion: np.ndarray) -> tuple[list[int], list[int]]:
-    y_true, y_pred = [], []
-    for i, row in enumerate(confusion):
-        for j, count in enumerate(row):
-            y_true += [i] * int(count)
-            y_pred += [j] * int(count)
-    return y_true, y_pred
-
-
 @pytest.mark.parametrize("seed", range(8))
 def test_classification_metrics_match_sklearn_report(seed: int) -> None:
     rng = np.random.default_rng(seed)
     n = int(rng.integers(2, 6))
     confusion = rng.integers(0, 40, (n, n))
     confusion[:, rng.integers(0, n)] = 0  # a class never predicted: zero division
-    y_true, y_pred = _expand(confusion)
+    y_true, y_pred = expand(confusion)
     labels = [f"c{i}" for i in range(n)]
     ours = metrics.classification_metrics(confusion, labels)
     ref = classification_report(y_true, y_pred, labels=list(range(n)), target_names=labels,
@@ -143,3 +135,47 @@ def test_classification_metrics_rejects_bad_shapes() -> None:
         metrics.classification_metrics([[1, 2, 3], [4, 5, 6]])
     with pytest.raises(ValueError, match="labels"):
         metrics.classification_metrics([[1, 0], [0, 1]], ["a"])
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_auroc_matches_sklearn(seed: int) -> None:
+    from sklearn.metrics import roc_auc_score
+
+    rng = np.random.default_rng(300 + seed)
+    y = rng.integers(0, 2, 200)
+    s = np.round(rng.normal(y * 0.8, 1.0), 1)  # many ties
+    assert metrics.auroc(y, s) == pytest.approx(roc_auc_score(y, s))
+    assert np.isnan(metrics.auroc(np.ones(5), np.arange(5)))
+
+
+def test_auroc_by_hand() -> None:
+    # positives 0.8, 0.4; negatives 0.4, 0.1: pairs (0.8>0.4) (0.8>0.1) (0.4=0.4 → ½) (0.4>0.1)
+    assert metrics.auroc([1, 1, 0, 0], [0.8, 0.4, 0.4, 0.1]) == pytest.approx(3.5 / 4)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_regression_metrics_match_sklearn_and_numpy(seed: int) -> None:
+    from sklearn.metrics import mean_absolute_error, mean_squared_error, r2_score
+
+    rng = np.random.default_rng(400 + seed)
+    t = rng.normal(80, 15, 100)
+    p = t + rng.normal(0, 10 + 20 * seed, 100)  # later seeds predict worse than the mean: R² < 0
+    m = metrics.regression_metrics(t, p)
+    assert list(m) == ["mae", "r2", "rmse", "pearson_r"]
+    assert m["mae"] == pytest.approx(mean_absolute_error(t, p))
+    assert m["r2"] == pytest.approx(r2_score(t, p))
+    assert m["rmse"] == pytest.approx(np.sqrt(mean_squared_error(t, p)))
+    assert m["pearson_r"] == pytest.approx(np.corrcoef(t, p)[0, 1])
+
+
+def test_regression_r2_is_negative_when_worse_than_the_mean() -> None:
+    m = metrics.regression_metrics([1.0, 2.0, 3.0], [3.0, 2.0, 1.0])
+    assert m["r2"] == pytest.approx(1 - 8 / 2) and m["pearson_r"] == pytest.approx(-1.0)
+    assert np.isnan(metrics.regression_metrics([2.0, 2.0], [1.0, 3.0])["r2"])
+
+
+def test_speech_emotion_summary_from_the_seed_note() -> None:
+    report = metrics.classification_metrics(NOTE_003, ["正向", "中性", "负向"])
+    s = metrics.speech_emotion_summary(report)
+    assert s["wa"] == pytest.approx((1550 + 1311) / 4494)
+    assert s["ua"] == pytest.approx((1550 / 1943 + 1311 / 2145 + 0) / 3)

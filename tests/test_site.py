@@ -120,3 +120,16 @@ def test_serve_rebuilds_when_a_record_changes(tmp_path: Path, fas_kd_results: Pa
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def test_ser_post_shows_chinese_class_names(tmp_path: Path, ser_results: Path) -> None:
+    project = _project(tmp_path, ser_results)
+    result = _build(project, "--strict")
+    assert result.returncode == 0, result.stderr
+    (page,) = (project / "site" / "blog").glob("20*/*/*/ser-*/index.html")
+    html = page.read_text(encoding="utf-8")
+    assert "<td><strong>负向</strong></td>" in html  # per-class and confusion tables
+    assert ">Per-class report<" in html and ">UA (test)</th>" in html
+    charts = re.findall(r'<img alt="[^"]*" src="([^"]+per-class-f1\.svg)"', html)
+    (svg,) = [(page.parent / src).resolve().read_text(encoding="utf-8") for src in charts]
+    assert "负向" in svg and "<text" in svg  # text, not paths: the browser's CJK font draws it

@@ -205,3 +205,35 @@ def duration_seconds(record: Record) -> float:
     """Wall time from start to end (or to the last update of a run still going)."""
     end = record.ended_at or record.updated_at
     return (end - record.started_at).total_seconds()
+
+
+def per_class_stats(records: Sequence[Record]) -> pd.DataFrame:
+    """Mean and std over finished runs of each class's precision, recall, f1 (and mean support).
+
+    Rows keep the classes' order, then ``macro avg`` and ``weighted avg``.
+    """
+    rows = [
+        {"class": name, **values}
+        for rec in records
+        if rec.status == "finished"
+        for name, values in rec.per_class.items()
+    ]
+    if not rows:
+        return pd.DataFrame()
+    frame = pd.DataFrame(rows)
+    keys = [k for k in ("precision", "recall", "f1", "support") if k in frame.columns]
+    frame = frame.astype({k: "float64" for k in keys})
+    grouped = frame.groupby("class", sort=False)
+    out = grouped[keys].agg(["mean", "std"])
+    out.columns = [f"{c} {s}" for c, s in out.columns]
+    out.insert(0, "n", grouped.size())
+    return out.reset_index()
+
+
+def references(records: Sequence[Record]) -> dict[str, dict[str, float | None]]:
+    """The reference numbers the runs carry, by name (the first run's value wins on conflict)."""
+    out: dict[str, dict[str, float | None]] = {}
+    for rec in records:
+        for name, values in rec.references.items():
+            out.setdefault(name, {}).update({k: v for k, v in values.items() if k not in out[name]})
+    return out

@@ -30,6 +30,8 @@ def describe_type(annotation: Any) -> str:
     """``int``, ``float``, … or ``one of: a, b`` for a ``Literal``."""
     if get_origin(annotation) is Literal:
         return "one of: " + ", ".join(map(str, get_args(annotation)))
+    if get_origin(annotation) is dict:
+        return "set entries with KEY.NAME=VALUE"
     return getattr(annotation, "__name__", str(annotation))
 
 
@@ -83,6 +85,13 @@ def apply_overrides(config: C, overrides: dict[str, str]) -> C:
     types = field_types(type(config))
     changes: dict[str, Any] = {}
     for key, text in overrides.items():
+        head, dot, sub = key.partition(".")
+        if dot and head in types and get_origin(types[head]) is dict:
+            # `reference.mae=2.35` sets one entry of a dict[str, float] field.
+            value_type = get_args(types[head])[1]
+            current = changes.get(head, dict(getattr(config, head)))
+            changes[head] = {**current, sub: parse_value(key, text, value_type)}
+            continue
         if key not in types:
             raise ConfigError(key, f"unknown key; valid keys: {', '.join(sorted(types))}")
         changes[key] = parse_value(key, text, types[key])

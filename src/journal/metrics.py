@@ -223,3 +223,65 @@ def classification_metrics(
         "macro avg": macro,
         "weighted avg": weighted,
     }
+
+
+def auroc(labels: Any, scores: Any) -> float:
+    """Area under the ROC curve of ``scores`` for the positive class ``labels == 1``.
+
+    Equals the probability that a random positive scores above a random negative, ties counting
+    one half (the Mann–Whitney U statistic divided by ``n_pos · n_neg``). NaN when only one class
+    is present, where the area is undefined.
+    """
+    y, s = _as_arrays(labels, scores)
+    n_pos, n_neg = int(np.sum(y == 1)), int(np.sum(y == 0))
+    if n_pos == 0 or n_neg == 0:
+        return float("nan")
+    order = np.argsort(s, kind="mergesort")
+    ranks = np.empty(s.size, dtype=float)
+    sorted_s = s[order]
+    # average ranks over ties (1-based)
+    starts = np.r_[0, np.flatnonzero(np.diff(sorted_s)) + 1]
+    ends = np.r_[starts[1:], s.size]
+    for lo, hi in zip(starts, ends, strict=True):
+        ranks[order[lo:hi]] = (lo + 1 + hi) / 2
+    u = ranks[y == 1].sum() - n_pos * (n_pos + 1) / 2
+    return float(u / (n_pos * n_neg))
+
+
+def regression_metrics(y_true: Any, y_pred: Any) -> dict[str, float]:
+    """``mae``, ``r2``, ``rmse`` (the order the cmssl code writes them) and ``pearson_r``.
+
+    * ``mae = mean(|y - ŷ|)``; ``rmse = sqrt(mean((y - ŷ)²))``;
+    * ``r2 = 1 - Σ(y - ŷ)² / Σ(y - ȳ)²`` — the coefficient of determination, negative when the
+      prediction is worse than the mean (the seed note's negative middle values are R², not r);
+      NaN when ``y`` is constant;
+    * ``pearson_r`` — the correlation of ``y`` and ``ŷ``; NaN when either is constant.
+    """
+    t = np.asarray(y_true, dtype=float).ravel()
+    p = np.asarray(y_pred, dtype=float).ravel()
+    if t.shape != p.shape or t.size == 0:
+        raise ValueError(f"y_true and y_pred must be non-empty and of one length: {t.size} vs {p.size}")
+    err = t - p
+    ss_tot = float(np.sum((t - t.mean()) ** 2))
+    st, sp = float(t.std()), float(p.std())
+    r = float(np.mean((t - t.mean()) * (p - p.mean())) / (st * sp)) if st > 0 and sp > 0 else float("nan")
+    return {
+        "mae": float(np.mean(np.abs(err))),
+        "r2": 1.0 - float(np.sum(err**2)) / ss_tot if ss_tot > 0 else float("nan"),
+        "rmse": float(np.sqrt(np.mean(err**2))),
+        "pearson_r": r,
+    }
+
+
+def speech_emotion_summary(report: dict[str, Any]) -> dict[str, float]:
+    """WA, UA and F1 averages from :func:`classification_metrics` output.
+
+    ``wa`` (weighted accuracy) is the overall accuracy; ``ua`` (unweighted accuracy) is the mean of
+    the per-class recalls, the figure speech-emotion papers report next to WA.
+    """
+    return {
+        "wa": report["accuracy"],
+        "ua": report["macro avg"]["recall"],
+        "macro_f1": report["macro avg"]["f1"],
+        "weighted_f1": report["weighted avg"]["f1"],
+    }

@@ -157,6 +157,15 @@ class Record(_Model):
     environment: Environment | None = None
     history: list[EpochRow] = Field(default_factory=list)
     metrics: dict[str, Number] = Field(default_factory=dict)
+    checkpoint: str = Field("last", description="The checkpoint 'metrics' were measured at.")
+    per_class: dict[str, dict[str, Number]] = Field(
+        default_factory=dict,
+        description="Classification report: class (and 'macro avg', 'weighted avg') → "
+        "precision, recall, f1, support.",
+    )
+    references: dict[str, dict[str, Number]] = Field(
+        default_factory=dict, description="Numbers to compare with, e.g. {'paper': {'mae': 2.35}}."
+    )
     selections: dict[str, Selection] = Field(default_factory=dict)
     evaluations: dict[str, dict[str, Number]] = Field(default_factory=dict)
     confusion: Confusion | None = None

@@ -217,6 +217,25 @@ class Run:
         self.record.metrics = {**self.record.metrics, **_numbers(values)}
         self.save()
 
+    def set_checkpoint(self, name: str) -> None:
+        """Name the checkpoint the final metrics, confusion and report come from (``ua_best``)."""
+        self.record.checkpoint = name
+        self.save()
+
+    def set_report(self, report: Mapping[str, Any]) -> None:
+        """The per-class report: :func:`journal.metrics.classification_metrics` output, or any
+        ``{class: {precision, recall, f1, support}}`` mapping."""
+        rows = {**report.get("per_class", {}), **{k: v for k, v in report.items() if k.endswith(" avg")}}
+        if not rows:
+            rows = {k: v for k, v in report.items() if isinstance(v, Mapping)}
+        self.record.per_class = {str(name): _numbers(values) for name, values in rows.items()}
+        self.save()
+
+    def set_reference(self, name: str, **values: Any) -> None:
+        """Numbers to compare with, e.g. ``set_reference("paper", mae=2.35, rmse=3.08)``."""
+        self.record.references = {**self.record.references, name: _numbers(values)}
+        self.save()
+
     def select(
         self,
         name: str,

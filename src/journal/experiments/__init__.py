@@ -16,6 +16,7 @@ from typing import Any
 from ..config import apply_overrides
 from ..errors import UnknownExperimentError
 from .fas_kd.config import FasKdConfig
+from .ser.config import SerConfig
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,13 @@ REGISTRY: dict[str, Experiment] = {
         "distilled into an RGB student (seed note 004).",
         config_cls=FasKdConfig,
         entry_point="journal.experiments.fas_kd.train:run",
+    ),
+    "ser": Experiment(
+        name="ser",
+        summary="Speech emotion recognition (正向/中性/负向) from 16 kHz WAV files with a "
+        "Light-SERNet-style CNN on spectrograms or MFCCs (seed note 003).",
+        config_cls=SerConfig,
+        entry_point="journal.experiments.ser.train:run",
     ),
 }
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import math
 import random
 from collections.abc import Iterator
 
@@ -33,6 +35,31 @@ def seed_everything(seed: int) -> torch.Generator:
     gen = torch.Generator()
     gen.manual_seed(seed)
     return gen
+
+
+class BestCheckpoint:
+    """The best epoch so far by one validation metric, with a copy of the model's weights.
+
+    Ties keep the earlier epoch; a NaN value never wins.
+    """
+
+    def __init__(self, mode: str = "min") -> None:
+        if mode not in ("min", "max"):
+            raise ValueError(f"mode must be 'min' or 'max', got {mode!r}")
+        self.mode = mode
+        self.value = float("nan")
+        self.epoch = 0
+        self.state: dict[str, torch.Tensor] | None = None
+
+    def update(self, value: float, epoch: int, model: torch.nn.Module) -> bool:
+        """Keep ``model``'s weights if ``value`` beats the best so far; True when it did."""
+        if math.isnan(value):
+            return False
+        better = self.state is None or (value < self.value if self.mode == "min" else value > self.value)
+        if better:
+            self.value, self.epoch = value, epoch
+            self.state = copy.deepcopy(model.state_dict())
+        return better
 
 
 class EpochProgress:

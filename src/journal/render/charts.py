@@ -52,6 +52,25 @@ def _svg(fig: Figure) -> bytes:
     return buf.getvalue()
 
 
+def bar_chart(
+    labels: Sequence[str], means: Sequence[float], stds: Sequence[float], *, title: str, ylabel: str
+) -> bytes:
+    """Bars with error bars (mean ± std over seeds), one per label; labels stay SVG text."""
+    with matplotlib.rc_context(STYLE):  # type: ignore[arg-type]
+        fig = Figure(figsize=(6.4, 3.0))
+        ax = fig.add_subplot()
+        positions = list(range(len(labels)))
+        errors = [0.0 if s != s else s for s in stds]  # a lone run has no spread
+        ax.bar(positions, means, yerr=errors, color=[f"C{i % 10}" for i in positions],
+               capsize=4, ecolor=INK, alpha=0.85)
+        ax.set_xticks(positions, labels)
+        ax.set_title(title, color=INK)
+        ax.set_ylabel(ylabel)
+        ax.set_ylim(0, max(1.0, max((m + e for m, e in zip(means, errors, strict=True)), default=1.0)))
+        fig.subplots_adjust(left=0.1, right=0.98, top=0.88, bottom=0.15)
+        return _svg(fig)
+
+
 def line_chart(
     series: Sequence[Series],
     *,

@@ -56,6 +56,19 @@ def config_value(value: Any) -> str:
     return str(value)
 
 
+METRIC_LABELS = {
+    "acc": "Acc", "far": "FAR", "frr": "FRR", "hter": "HTER", "apcer": "APCER", "bpcer": "BPCER",
+    "acer": "ACER", "wa": "WA", "ua": "UA", "macro_f1": "macro F1", "weighted_f1": "weighted F1",
+    "auroc": "AUROC", "mae": "MAE", "r2": "R²", "rmse": "RMSE", "pearson_r": "Pearson r",
+    "accuracy": "accuracy", "precision": "precision", "recall": "recall", "f1": "F1",
+}
+
+
+def metric_label(key: str) -> str:
+    """How a metric key is written in a table header: ``r2`` → ``R²``, ``acer`` → ``ACER``."""
+    return METRIC_LABELS.get(key, key)
+
+
 def table(headers: Sequence[str], rows: Sequence[Sequence[str]], align: str | None = None) -> str:
     """A pipe table. Cells must already be escaped (use :func:`escape`); headers are escaped here.
 

@@ -15,7 +15,6 @@ threshold of that checkpoint on validation; ``fixed``: 0.5).
 from __future__ import annotations
 
 import copy
-import math
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -30,7 +29,7 @@ from ... import metrics
 from ...config import as_dict
 from ...records import Dataset as DatasetInfo
 from ...tracking import start_run
-from ..common import EpochProgress, describe_device, pick_device, seed_everything
+from ..common import BestCheckpoint, EpochProgress, describe_device, pick_device, seed_everything
 from .config import FasKdConfig
 from .data import LABELS, LIST_FILES, CasiaSurfList, ensure_tiny_data
 from .models import MODALITIES, Student, Teacher
@@ -133,7 +132,7 @@ def _train_model(
         test = DataLoader(splits["test"], batch_size=256)
         optimiser = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
         loss_fn = _loss_fn(config, kd, teacher)
-        best: dict[str, tuple[float, int, dict[str, torch.Tensor]]] = {}
+        best = {"acer_best": BestCheckpoint("min"), "hter_best": BestCheckpoint("min")}
         bar = EpochProgress(config.epochs, f"{variant} seed {seed}", enabled=progress)
         try:
             for epoch in bar:
@@ -156,10 +155,8 @@ def _train_model(
                     **{f"val_{k}": m[k] for k in ("acc", "acer", "hter", "apcer", "bpcer")},
                 )
                 bar.show(val_acer=m["acer"])
-                for name, key in (("acer_best", "acer"), ("hter_best", "hter")):
-                    value = m[key]
-                    if name not in best or (math.isfinite(value) and value < best[name][0]):
-                        best[name] = (value, epoch, copy.deepcopy(model.state_dict()))
+                best["acer_best"].update(m["acer"], epoch, model)
+                best["hter_best"].update(m["hter"], epoch, model)
         finally:
             bar.close()
 
@@ -180,11 +177,13 @@ def _train_model(
         run.select("last", metric="val_acer", mode="last", epoch=config.epochs, value=last_val,
                    test={k: last[k] for k in (*REPORTED, "threshold")})
         final_state = copy.deepcopy(model.state_dict())
-        for name, (value, epoch, state) in best.items():
-            model.load_state_dict(state)
+        for name, tracker in best.items():
+            if tracker.state is None:
+                continue
+            model.load_state_dict(tracker.state)
             chosen = evaluate()
-            run.select(name, metric=f"val_{name.removesuffix('_best')}", mode="min", epoch=epoch,
-                       value=value, test={k: chosen[k] for k in (*REPORTED, "threshold")})
+            run.select(name, metric=f"val_{name.removesuffix('_best')}", mode="min", epoch=tracker.epoch,
+                       value=tracker.value, test={k: chosen[k] for k in (*REPORTED, "threshold")})
         model.load_state_dict(final_state)
         model.eval()
         return run.path

@@ -1,0 +1,241 @@
+"""The sections of a post, each rendered from one variant's records (or all of a day's).
+
+Every function returns Markdown (and ``variant_charts`` SVG bytes); numbers come from
+:mod:`journal.analysis`, formatting from :mod:`journal.render.tables`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+import pandas as pd
+
+from .. import analysis as an
+from ..records import Record
+from . import charts
+from .tables import bold, code, config_value, escape, mean_std, metric_label, number, table
+
+# ACER and HTER coincide on a single protocol, so the summary shows ACER with its two halves.
+SUMMARY_PREFERENCE = (
+    "acer", "apcer", "bpcer", "acc", "wa", "ua", "accuracy", "macro_f1", "auroc", "mae", "r2", "rmse",
+)
+
+
+def slugify(text: str) -> str:
+    """Lower-case ASCII words joined by ``-`` (never empty, never a path)."""
+    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    return slug[:80] or "x"
+
+
+def summary_columns(columns: Sequence[str]) -> list[str]:
+    preferred = [c for c in SUMMARY_PREFERENCE if c in columns]
+    return (preferred or list(columns))[:4]
+
+
+def _stats_row(label: str, stats: pd.DataFrame, columns: Sequence[str]) -> list[str]:
+    return [bold(escape(label)), ""] + [
+        bold(mean_std(stats.at["mean", c], stats.at["std", c])) for c in columns
+    ]
+
+
+def results_table(records: Sequence[Record], columns: Sequence[str]) -> str:
+    frame = an.metrics_frame(records, columns)
+    stats = an.seed_stats(frame)
+    rows = [
+        [escape(run), escape(row["status"])] + [number(row[c]) for c in columns]
+        for run, row in frame.iterrows()
+    ]
+    n = stats.attrs["n"]
+    rows.append(_stats_row(f"mean ± std (n={n})", stats, columns))
+    headers = ["run", "status", *[metric_label(c) for c in columns]]
+    return table(headers, rows, "ll" + "r" * len(columns))
+
+
+def selections_table(records: Sequence[Record], columns: Sequence[str]) -> str:
+    tested = {k for r in records for sel in r.selections.values() for k in sel.test}
+    columns = [c for c in columns if c in tested]
+    stats = an.selection_stats(records, columns)
+    if stats.empty:
+        return ""
+    frame = an.selections_frame([r for r in records if r.status == "finished"], columns)
+    epochs = frame.groupby("selection", sort=False)["epoch"].apply(
+        lambda e: ", ".join(str(int(x)) for x in e)
+    )
+    chosen = frame.groupby("selection", sort=False)["chosen on"].first()
+    rows = []
+    for _, row in stats.iterrows():
+        name = row["selection"]
+        rows.append(
+            [escape(name), escape(chosen[name]), escape(epochs[name]), str(int(row["n"]))]
+            + [mean_std(row[f"{c} mean"], row[f"{c} std"]) for c in columns]
+        )
+    headers = ["checkpoint", "chosen on (val)", "epoch per seed", "n",
+               *[f"test {metric_label(c)}" for c in columns]]
+    intro = "Test metrics of the checkpoint each rule chooses on validation, mean ± std over seeds:"
+    return f"{intro}\n\n{table(headers, rows, 'llll' + 'r' * len(columns))}"
+
+
+def evaluations_table(records: Sequence[Record], columns: Sequence[str]) -> str:
+    measured = {k for r in records for values in r.evaluations.values() for k in values}
+    columns = [c for c in columns if c in measured]
+    frame = an.evaluations_frame(records, columns)
+    if frame.empty:
+        return ""
+    rows = [
+        [escape(row["evaluation"]), str(int(row["n"]))]
+        + [mean_std(row[f"{c} mean"], row[f"{c} std"]) for c in columns]
+        for _, row in frame.iterrows()
+    ]
+    return table(["evaluation", "n", *[metric_label(c) for c in columns]], rows)
+
+
+def confusion_tables(rec: Record) -> str:
+    conf = rec.confusion
+    if conf is None:
+        return ""
+    labels = [escape(lab) for lab in conf.labels]
+    counts, percent = [], []
+    for i, (row, pct) in enumerate(zip(conf.matrix, an.row_normalised(conf.matrix), strict=True)):
+        counts.append([bold(labels[i])] + [bold(str(v)) if i == j else str(v) for j, v in enumerate(row)])
+        cells = ["nan" if p != p else f"{p:.1f}%" for p in pct]
+        percent.append([bold(labels[i])] + [bold(c) if i == j else c for j, c in enumerate(cells)])
+    head = ["true \\ predicted", *conf.labels]
+    where = f"{escape(conf.split)} split, checkpoint {escape(conf.checkpoint)}"
+    return (
+        f"Counts ({where}; rows are the true class):\n\n{table(head, counts)}\n\n"
+        f"Row-normalised (% of each true class):\n\n{table(head, percent)}"
+    )
+
+
+def tabs(items: Sequence[tuple[str, str]]) -> str:
+    if len(items) == 1:
+        return items[0][1]
+    out = []
+    for title, body in items:
+        indented = "\n".join(("    " + line) if line else "" for line in body.splitlines())
+        out.append(f'=== "{title}"\n\n{indented}')
+    return "\n\n".join(out)
+
+
+def variant_charts(records: Sequence[Record], variant: str, stem: str, key: str) -> dict[str, bytes]:
+    files: dict[str, bytes] = {}
+    logged = an.history_keys(records)
+    train = [k for k in logged if k.endswith("loss") and not k.startswith("val")]
+    val = [k for k in logged if k.endswith("loss") and k.startswith("val")]
+    if train or val:
+        solid = an.history_series(records, (train or val)[0])
+        dashed = an.history_series(records, val[0]) if train and val else []
+        title = f"{variant}: {(train or val)[0]}" + (f" (solid), {val[0]} (dashed)" if dashed else "")
+        files[f"{stem}/{key}-loss.svg"] = charts.line_chart(
+            solid, dashed=dashed, title=title, ylabel="loss"
+        )
+    stats = an.per_class_stats(records)
+    if not stats.empty and "f1 mean" in stats:
+        classes = stats[~stats["class"].astype(str).str.endswith(" avg")]
+        files[f"{stem}/{key}-per-class-f1.svg"] = charts.bar_chart(
+            [str(c) for c in classes["class"]], list(classes["f1 mean"]), list(classes["f1 std"]),
+            title=f"{variant}: F1 per class (mean ± std over seeds)", ylabel="F1",
+        )
+    for name, sel in _first_selection(records):
+        series = an.history_series(records, sel)
+        if series:
+            files[f"{stem}/{key}-{slugify(name)}.svg"] = charts.line_chart(
+                series, marks=an.selection_marks(records, name), title=f"{variant}: {sel} per epoch",
+                ylabel=sel, mark_label=f"{name} (chosen epoch)",
+            )
+    return files
+
+
+def _first_selection(records: Sequence[Record]) -> list[tuple[str, str]]:
+    for rec in records:
+        for name, sel in rec.selections.items():
+            if sel.mode != "last":
+                return [(name, sel.metric)]
+    return []
+
+
+def runs_table(records: Sequence[Record]) -> str:
+    rows = []
+    for r in records:
+        env = r.environment
+        commit = (env.git_commit or "")[:8] if env else ""
+        if env and env.git_dirty:
+            commit += " (dirty)"
+        rows.append([
+            code(r.id), escape(r.seed if r.seed is not None else "—"), escape(r.status),
+            f"{an.duration_seconds(r):.0f} s", escape(env.device if env and env.device else "—"),
+            escape(commit or "—"),
+        ])
+    return table(["run id", "seed", "status", "wall time", "device", "commit"], rows, "llllll")
+
+
+def notes(records: Sequence[Record]) -> str:
+    out = []
+    for r in records:
+        if r.note:
+            body = r.note.replace("<script", "&lt;script").replace("</script", "&lt;/script")
+            indented = "\n".join("    " + line for line in body.splitlines())
+            out.append(f'!!! note "{escape(an.seed_label(r))}"\n\n{indented}')
+        if r.status == "failed" and r.error:
+            tail = "\n".join(r.error.splitlines()[-12:])
+            code = "\n".join("    " + line for line in ["```text", *tail.splitlines(), "```"])
+            out.append(f'??? failure "{escape(an.seed_label(r))} failed"\n\n{code}')
+    return "\n\n".join(out)
+
+
+def hyperparameters(variants: dict[str, list[Record]]) -> tuple[str, list[str]]:
+    """The keys that differ between variants as a table; the shared ones folded below it."""
+    configs = {name: an.variant_config(recs) for name, recs in variants.items()}
+    differ = an.differing_config_keys(configs)
+    same = [k for k in an.ordered_keys(configs.values()) if k not in differ]
+    parts = []
+    if differ:
+        rows = [[bold(escape(k))] + [escape(config_value(c.get(k, "—"))) for c in configs.values()]
+                for k in differ]
+        parts.append(table(["hyperparameter", *configs], rows, "l" * (len(configs) + 1)))
+    if same:
+        first = next(iter(configs.values()))
+        rows = [[escape(k), escape(config_value(first[k]))] for k in same]
+        shared = table(["hyperparameter", "value"], rows, "ll")
+        title = "Shared by every variant" if len(configs) > 1 else "Hyperparameters"
+        fold = "???+" if not differ else "???"
+        parts.append(f'{fold} info "{title} ({len(same)})"\n\n' + "\n".join(
+            "    " + line for line in shared.splitlines()))
+    return "\n\n".join(parts), differ
+
+
+
+
+def per_class_table(records: Sequence[Record]) -> str:
+    """Precision, recall and F1 of each class (mean ± std over seeds), as sklearn reports them."""
+    stats = an.per_class_stats(records)
+    if stats.empty:
+        return ""
+    rows = []
+    for _, row in stats.iterrows():
+        is_avg = str(row["class"]).endswith(" avg")
+        label = escape(row["class"])
+        rows.append([label if is_avg else bold(label), str(int(row["n"]))] + [
+            mean_std(row.get(f"{k} mean"), row.get(f"{k} std")) for k in ("precision", "recall", "f1")
+        ] + [number(row.get("support mean"), 0) if "support mean" in row else "—"])
+    return table(["class", "n", "precision", "recall", "F1", "support"], rows)
+
+
+def references_table(records: Sequence[Record], columns: Sequence[str]) -> str:
+    """Our mean beside each reference's numbers, and the difference (ours − reference)."""
+    refs = an.references(records)
+    if not refs:
+        return ""
+    shared = [c for c in columns if any(c in values for values in refs.values())]
+    stats = an.seed_stats(an.metrics_frame(records, shared))
+    ours = {c: stats.at["mean", c] for c in shared}
+    rows = [[bold("ours (mean)")] + [number(ours[c]) for c in shared]]
+    for name, values in refs.items():
+        rows.append([escape(name)] + [number(values.get(c)) for c in shared])
+        diffs = []
+        for c in shared:
+            ref = values.get(c)
+            diffs.append("—" if ref is None else f"{ours[c] - ref:+.4f}")
+        rows.append([f"ours − {escape(name)}"] + diffs)
+    return table(["", *[metric_label(c) for c in shared]], rows)
