@@ -128,7 +128,7 @@ def test_ser_post_shows_chinese_class_names(tmp_path: Path, ser_results: Path) -
     assert result.returncode == 0, result.stderr
     (page,) = (project / "site" / "blog").glob("20*/*/*/ser-*/index.html")
     html = page.read_text(encoding="utf-8")
-    assert "<td><strong>负向</strong></td>" in html  # per-class and confusion tables
+    assert '<td style="text-align: left;"><strong>负向</strong></td>' in html  # per-class, confusion
     assert ">Per-class report<" in html and ">UA (test)</th>" in html
     charts = re.findall(r'<img alt="[^"]*" src="([^"]+per-class-f1\.svg)"', html)
     (svg,) = [(page.parent / src).resolve().read_text(encoding="utf-8") for src in charts]
