@@ -1,15 +1,19 @@
 #!/usr/bin/env bash
-# The journal in one command: set up, train the tiny fas_kd experiment, build the site.
+# The journal in one command: set up, train the tiny experiments, build the site.
 #
-#   scripts/demo.sh          train seeds 0 and 1, then `mkdocs build --strict` into site/
+#   scripts/demo.sh          train fas_kd, ser and finetune (seeds 0 and 1), then
+#                            `mkdocs build --strict` into site/
 #   scripts/demo.sh serve    train, then `mkdocs serve` on http://127.0.0.1:8000 (live reload)
 #
-# SEEDS=0,1,2,3 scripts/demo.sh trains more seeds. Each call adds runs; none is overwritten.
+# SEEDS=0,1,2,3 trains more seeds, EXPERIMENTS=ser fewer experiments. Each call adds runs;
+# none is overwritten.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 export NO_MKDOCS_2_WARNING=1
-.venv/bin/journal run fas_kd --seeds "${SEEDS:-0,1}"
+for experiment in ${EXPERIMENTS:-fas_kd ser finetune}; do
+  .venv/bin/journal run "$experiment" --seeds "${SEEDS:-0,1}"
+done
 if [ "${1:-build}" = "serve" ]; then
   exec .venv/bin/mkdocs serve
 fi

@@ -88,3 +88,11 @@ def run_cli(tmp_path_factory: pytest.TempPathFactory, *args: str) -> Path:
 def ser_results(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Records of a real ``journal run ser --seeds 0,1`` (4 epochs)."""
     return run_cli(tmp_path_factory, "ser", "--seeds", "0,1", "--set", "epochs=4")
+
+
+@pytest.fixture(scope="session")
+def finetune_results(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Records of ``journal run finetune --seeds 0,1 --set mode=linear`` with a paper reference."""
+    return run_cli(tmp_path_factory, "finetune", "--seeds", "0,1", "--set", "mode=linear",
+                   "--set", "epochs=4", "--set", "pretrain_epochs=3",
+                   "--set", "reference.mae=2.35", "--set", "reference.rmse=3.08")

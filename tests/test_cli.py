@@ -42,7 +42,7 @@ def test_version(cli: CliRunner) -> None:
 def test_unknown_experiment_is_one_line_with_choices(cli: CliRunner, tmp_path: Path) -> None:
     result = cli.invoke(main, ["run", "nope", "--results", str(tmp_path)])
     assert result.exit_code == 2
-    assert result.output == "Error: unknown experiment 'nope'; choose from: fas_kd, ser\n"
+    assert result.output == "Error: unknown experiment 'nope'; choose from: fas_kd, finetune, ser\n"
     assert list(tmp_path.iterdir()) == []
 
 

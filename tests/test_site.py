@@ -133,3 +133,13 @@ def test_ser_post_shows_chinese_class_names(tmp_path: Path, ser_results: Path) -
     charts = re.findall(r'<img alt="[^"]*" src="([^"]+per-class-f1\.svg)"', html)
     (svg,) = [(page.parent / src).resolve().read_text(encoding="utf-8") for src in charts]
     assert "负向" in svg and "<text" in svg  # text, not paths: the browser's CJK font draws it
+
+
+def test_finetune_post_builds_with_references(tmp_path: Path, finetune_results: Path) -> None:
+    project = _project(tmp_path, finetune_results)
+    result = _build(project, "--strict")
+    assert result.returncode == 0, result.stderr
+    (page,) = (project / "site" / "blog").glob("20*/*/*/finetune-*/index.html")
+    html = page.read_text(encoding="utf-8")
+    assert ">R²</th>" in html and ">Pearson r</th>" in html and ">References<" in html
+    assert len(re.findall(r'<img alt="[^"]*" src="[^"]+\.svg"', html)) >= 3

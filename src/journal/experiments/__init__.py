@@ -16,6 +16,7 @@ from typing import Any
 from ..config import apply_overrides
 from ..errors import UnknownExperimentError
 from .fas_kd.config import FasKdConfig
+from .finetune.config import FinetuneConfig
 from .ser.config import SerConfig
 
 
@@ -42,6 +43,13 @@ REGISTRY: dict[str, Experiment] = {
         config_cls=FasKdConfig,
         entry_point="journal.experiments.fas_kd.train:run",
     ),
+    "finetune": Experiment(
+        name="finetune",
+        summary="ECG/PPG: cross-modal contrastive pre-training, then full or linear fine-tuning "
+        "for AF detection and heart-rate regression (seed note 002).",
+        config_cls=FinetuneConfig,
+        entry_point="journal.experiments.finetune.train:run",
+    ),
     "ser": Experiment(
         name="ser",
         summary="Speech emotion recognition (正向/中性/负向) from 16 kHz WAV files with a "
@@ -60,9 +68,15 @@ def get_experiment(name: str) -> Experiment:
         raise UnknownExperimentError(name, sorted(REGISTRY)) from None
 
 
+UNTAGGED = ("reference.",)
+"""Override prefixes that do not change training (a paper's numbers), so do not tag variants."""
+
+
 def variant_suffix(overrides: dict[str, str]) -> str:
     """A readable tag of command-line overrides, so differently-configured runs never mix."""
-    return "".join(f" · {k}={v}" for k, v in sorted(overrides.items()))
+    return "".join(
+        f" · {k}={v}" for k, v in sorted(overrides.items()) if not k.startswith(UNTAGGED)
+    )
 
 
 def run_experiment(

@@ -1,0 +1,224 @@
+"""Train ``finetune``: cross-modal pre-training, then fine-tuning per task.
+
+Per seed:
+
+1. **Pre-training** (once per seed and data set; the checkpoint is cached and reused, so full and
+   linear fine-tuning start from the same encoder): an ECG and a PPG encoder learn, with a
+   symmetric InfoNCE loss, to match the two signals of one segment among a batch. Written as a
+   ``pretrain`` record with the loss and the validation top-1 retrieval accuracy per epoch.
+2. **Fine-tuning** per task, one record each: ``ecg_rhythm`` (AF vs normal, from the ECG encoder;
+   accuracy, macro F1, AUROC, selected on validation AUROC) and ``ppg_hr`` (heart rate from the
+   PPG encoder; MAE, R², RMSE and Pearson r in bpm, selected on validation MAE). ``mode=linear``
+   freezes the encoder; ``mode=full`` trains it with ``backbone_lr`` and the head with ``lr``.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.utils.data import DataLoader, TensorDataset
+
+from ... import metrics
+from ...config import as_dict
+from ...records import Dataset as DatasetInfo
+from ...tracking import Run, start_run
+from ..common import BestCheckpoint, EpochProgress, describe_device, pick_device, seed_everything
+from .config import FinetuneConfig
+from .data import CLASS_NAMES, TASKS, default_data_root, ensure_tiny_data, load_array, load_split
+from .model import CrossModal, Encoder, info_nce
+
+EXPERIMENT = "finetune"
+PRETRAIN_KEYS = ("pretrain_epochs", "pretrain_lr", "temperature", "width", "batch_size", "n_unlabelled")
+
+
+class Finetuned(nn.Module):
+    def __init__(self, encoder: Encoder, n_out: int) -> None:
+        super().__init__()
+        self.encoder = encoder
+        self.head = nn.Linear(encoder.out_features, n_out)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.encoder(x))
+
+
+def _checkpoint_path(config: FinetuneConfig, root: Path, seed: int) -> Path:
+    key = repr((str(root.resolve()), [getattr(config, k) for k in PRETRAIN_KEYS], seed))
+    digest = hashlib.sha1(key.encode()).hexdigest()[:12]
+    return default_data_root() / "checkpoints" / f"pretrain-{digest}.pt"
+
+
+def pretrain(config: FinetuneConfig, *, seed: int, root: Path, device: torch.device,
+             results_dir: Path, variant_suffix: str, progress: bool) -> tuple[CrossModal, Path, list[Path]]:
+    """The pre-trained model for ``seed``: from the cached checkpoint, or trained (and recorded)."""
+    model = CrossModal(config.width)
+    checkpoint = _checkpoint_path(config, root, seed)
+    if checkpoint.is_file():
+        model.load_state_dict(torch.load(checkpoint, map_location="cpu", weights_only=True))
+        return model.to(device), checkpoint, []
+    ecg = torch.from_numpy(load_array(root / "unlabelled_ecg.npy"))
+    ppg = torch.from_numpy(load_array(root / "unlabelled_ppg.npy"))
+    n_val = max(config.batch_size, len(ecg) // 10)
+    record_config = {k: getattr(config, k) for k in PRETRAIN_KEYS}
+    dataset = DatasetInfo(name="ECG/PPG pairs", root=str(root),
+                          sizes={"train": len(ecg) - n_val, "val": n_val})
+    with start_run(EXPERIMENT, config=record_config, variant=f"pretrain{variant_suffix}", seed=seed,
+                   results_dir=results_dir, dataset=dataset, device=describe_device(device)) as run:
+        generator = seed_everything(seed)
+        model.to(device)
+        loader = DataLoader(TensorDataset(ecg[n_val:], ppg[n_val:]), batch_size=config.batch_size,
+                            shuffle=True, drop_last=True, generator=generator)
+        optimiser = torch.optim.Adam(model.parameters(), lr=config.pretrain_lr)
+        bar = EpochProgress(config.pretrain_epochs, f"pretrain seed {seed}", enabled=progress)
+        try:
+            for epoch in bar:
+                model.train()
+                losses = []
+                for e, p in loader:
+                    ecg_emb, ppg_emb = model(e.to(device), p.to(device))
+                    loss, _ = info_nce(ecg_emb, ppg_emb, config.temperature)
+                    optimiser.zero_grad(set_to_none=True)
+                    loss.backward()
+                    optimiser.step()
+                    losses.append(loss.item())
+                model.eval()
+                with torch.no_grad():
+                    ecg_emb, ppg_emb = model(ecg[:n_val].to(device), ppg[:n_val].to(device))
+                    val_loss, top1 = info_nce(ecg_emb, ppg_emb, config.temperature)
+                run.log(epoch=epoch, ssl_loss=float(np.mean(losses)), val_ssl_loss=val_loss, val_top1=top1)
+                bar.show(val_top1=float(top1))
+        finally:
+            bar.close()
+        run.set_metrics(val_top1=top1, val_ssl_loss=val_loss, chance_top1=1.0 / n_val)
+        checkpoint.parent.mkdir(parents=True, exist_ok=True)
+        tmp = checkpoint.with_suffix(f".{os.getpid()}.tmp")
+        torch.save({k: v.cpu() for k, v in model.state_dict().items()}, tmp)
+        os.replace(tmp, checkpoint)
+        return model, checkpoint, [run.path]
+
+
+def _evaluate(model: Finetuned, x: torch.Tensor, y: np.ndarray, task: str, y_scale: tuple[float, float],
+              device: torch.device) -> tuple[dict[str, float], float, Any]:
+    """Metrics, loss and (classification) the confusion matrix of ``model`` on ``x``."""
+    model.eval()
+    with torch.no_grad():
+        out = model(x.to(device)).cpu()
+    if task == "ppg_hr":
+        mean, std = y_scale
+        target = (torch.from_numpy(y).float() - mean) / std
+        loss = F.mse_loss(out[:, 0], target).item()
+        return metrics.regression_metrics(y, out[:, 0].numpy() * std + mean), loss, None
+    labels = torch.from_numpy(y).long()
+    loss = F.cross_entropy(out, labels).item()
+    confusion = metrics.confusion_matrix(y, out.argmax(1).numpy(), 2)
+    report = metrics.classification_metrics(confusion, CLASS_NAMES)
+    scores = torch.softmax(out, dim=1)[:, 1].numpy()
+    figures = {"acc": report["accuracy"], "macro_f1": report["macro avg"]["f1"],
+               "auroc": metrics.auroc(y, scores)}
+    return figures, loss, (confusion, report)
+
+
+def finetune(config: FinetuneConfig, task: str, encoder: Encoder, run: Run, *, seed: int, root: Path,
+             device: torch.device, progress: bool) -> None:
+    """Fine-tune ``encoder`` on ``task`` and fill ``run``'s record."""
+    data = {split: load_split(root, task, split) for split in ("train", "val", "test")}
+    x = {k: torch.from_numpy(v[0]) for k, v in data.items()}
+    regression = task == "ppg_hr"
+    y_train = data["train"][1]
+    scale = (float(y_train.mean()), float(y_train.std()) or 1.0) if regression else (0.0, 1.0)
+    if regression:
+        targets = torch.from_numpy((y_train - scale[0]) / scale[1]).float()  # standardised bpm
+    else:
+        targets = torch.from_numpy(y_train).long()
+    generator = seed_everything(seed)
+    model = Finetuned(encoder, 1 if regression else 2).to(device)
+    if config.mode == "linear":
+        model.encoder.requires_grad_(False)
+        optimiser = torch.optim.Adam(model.head.parameters(), lr=config.lr)
+    else:
+        optimiser = torch.optim.Adam([{"params": model.encoder.parameters(), "lr": config.backbone_lr},
+                                      {"params": model.head.parameters(), "lr": config.lr}])
+    loader = DataLoader(TensorDataset(x["train"], targets), batch_size=config.batch_size, shuffle=True,
+                        generator=generator)
+    key = "mae" if regression else "auroc"
+    mode: Literal["min", "max"] = "min" if regression else "max"
+    best = BestCheckpoint(mode)
+    bar = EpochProgress(config.epochs, f"{task} seed {seed}", enabled=progress)
+    try:
+        for epoch in bar:
+            model.train()
+            if config.mode == "linear":
+                model.encoder.eval()  # frozen: batch-norm statistics stay those of pre-training
+            total = 0.0
+            for xb, yb in loader:
+                out = model(xb.to(device))
+                yb = yb.to(device)
+                loss = F.mse_loss(out[:, 0], yb) if regression else F.cross_entropy(out, yb)
+                optimiser.zero_grad(set_to_none=True)
+                loss.backward()
+                optimiser.step()
+                total += loss.item() * len(yb)
+            val, val_loss, _ = _evaluate(model, x["val"], data["val"][1], task, scale, device)
+            run.log(epoch=epoch, train_loss=total / len(targets), val_loss=val_loss,
+                    **{f"val_{k}": v for k, v in val.items()})
+            best.update(val[key], epoch, model)
+            bar.show(**{f"val_{key}": val[key]})
+    finally:
+        bar.close()
+    last, _, _ = _evaluate(model, x["test"], data["test"][1], task, scale, device)
+    run.select("last", metric=f"val_{key}", mode="last", epoch=config.epochs,
+               value=run.record.history[-1].values().get(f"val_{key}"), test=last)
+    if best.state is not None:
+        model.load_state_dict(best.state)
+    chosen, _, extra = _evaluate(model, x["test"], data["test"][1], task, scale, device)
+    name = f"{key}_best"
+    run.select(name, metric=f"val_{key}", mode=mode, epoch=best.epoch, value=best.value, test=chosen)
+    run.set_checkpoint(name)
+    run.set_metrics(**chosen)
+    if extra is not None:
+        confusion, report = extra
+        run.set_confusion(confusion, CLASS_NAMES, checkpoint=name)
+        run.set_report(report)
+    paper = {k: v for k, v in config.reference.items() if k in chosen}
+    if paper:
+        run.set_reference("paper", **paper)
+
+
+def run(
+    config: FinetuneConfig,
+    *,
+    seed: int,
+    results_dir: Path,
+    data_root: Path | None = None,
+    variant_suffix: str = "",
+    progress: bool = True,
+) -> list[Path]:
+    """Pre-train (or load) the encoders for ``seed``, then fine-tune each task."""
+    device = pick_device(config.device)
+    if data_root is None:
+        sizes = {"train": config.n_train, "val": config.n_val, "test": config.n_test}
+        root = ensure_tiny_data(config.n_unlabelled, sizes, config.data_seed)
+        data_name = "ECG/PPG, tiny synthetic .npy"
+    else:
+        root, data_name = data_root, f"ECG/PPG ({data_root.name})"
+    pretrained, checkpoint, paths = pretrain(config, seed=seed, root=root, device=device,
+                                             results_dir=results_dir, variant_suffix=variant_suffix,
+                                             progress=progress)
+    for task in config.tasks():
+        record_config = {**as_dict(config), "task": task, "pretrained": checkpoint.name}
+        del record_config["device"], record_config["reference"]
+        sizes = {split: int(load_split(root, task, split)[1].shape[0]) for split in ("train", "val", "test")}
+        dataset = DatasetInfo(name=f"{data_name}: {task}", root=str(root), sizes=sizes)
+        encoder = copy.deepcopy(pretrained.ecg if TASKS[task] == "ecg" else pretrained.ppg)
+        with start_run(EXPERIMENT, config=record_config, variant=f"{task}{variant_suffix}", seed=seed,
+                       results_dir=results_dir, dataset=dataset, device=describe_device(device)) as rec:
+            finetune(config, task, encoder, rec, seed=seed, root=root, device=device, progress=progress)
+        paths.append(rec.path)
+    return paths
