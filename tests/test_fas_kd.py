@@ -124,3 +124,19 @@ def test_other_distillation_modes_train(tmp_path: Path, monkeypatch: pytest.Monk
     assert [r.variant.split(" · ")[0] for r in records] == expected
     assert all(r.status == "finished" and len(r.history) == 2 for r in records)
     assert records[-1].config["kd"] == kd
+
+
+def test_build_once_is_atomic_and_keeps_a_finished_copy(tmp_path: Path) -> None:
+    from journal.experiments.storage import build_once, is_built
+
+    root = tmp_path / "set"
+    with pytest.raises(RuntimeError), build_once(root, "x") as tmp:
+        (tmp / "half.txt").write_text("half")
+        raise RuntimeError("generator crashed")
+    assert not root.exists() and list(tmp_path.iterdir()) == []  # nothing half-written left
+    with build_once(root, "x") as tmp:
+        (tmp / "a.txt").write_text("first")
+    with build_once(root, "x") as tmp:  # a second writer that lost the race
+        (tmp / "a.txt").write_text("second")
+    assert is_built(root) and (root / "a.txt").read_text() == "first"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["set"]

@@ -18,9 +18,6 @@ therefore beats an RGB-only student, and distillation has something to pass on.
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,6 +27,7 @@ from PIL import Image
 from torch.utils.data import Dataset
 
 from ...errors import JournalError
+from ..storage import build_once, data_home, is_built
 
 LIST_FILES = {"train": "train_list.txt", "val": "val_private_list.txt", "test": "test_private_list.txt"}
 LABELS = ("attack", "bona fide")  # class ids 0 and 1, as in the list files
@@ -43,12 +41,6 @@ class Sample:
     depth: str
     ir: str
     label: int
-
-
-def default_data_root() -> Path:
-    """``$JOURNAL_DATA/fas_kd`` or ``~/.cache/journal/data/fas_kd``."""
-    base = os.environ.get("JOURNAL_DATA") or Path.home() / ".cache" / "journal" / "data"
-    return Path(base) / "fas_kd"
 
 
 def _face(rng: np.random.Generator, size: int, live: bool) -> dict[str, np.ndarray]:
@@ -109,10 +101,7 @@ def make_tiny_casia_surf(root: Path, sizes: dict[str, int], seed: int = 0) -> Pa
 
     Deterministic in ``seed`` and ``sizes``; about 30 % of each split is bona fide.
     """
-    root = Path(root)
-    root.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{root.name}.", dir=root.parent))
-    try:
+    with build_once(root, f"journal tiny CASIA-SURF v{GENERATOR_VERSION}") as tmp:
         for split_no, (split, n) in enumerate(sizes.items()):
             rng = np.random.default_rng([seed, split_no])
             lines = []
@@ -124,23 +113,14 @@ def make_tiny_casia_surf(root: Path, sizes: dict[str, int], seed: int = 0) -> Pa
                     _save(images[key], tmp / rel)
                 lines.append(f"{paths[0]} {paths[1]} {paths[2]} {int(live)}")
             (tmp / LIST_FILES[split]).write_text("\n".join(lines) + "\n", encoding="utf-8")
-        (tmp / "GENERATED").write_text(f"journal tiny CASIA-SURF v{GENERATOR_VERSION}\n")
-        try:
-            tmp.rename(root)
-        except OSError:
-            if not (root / "GENERATED").exists():  # lost a race to another process: fine
-                raise
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
-    return root
+    return Path(root)
 
 
 def ensure_tiny_data(sizes: dict[str, int], seed: int = 0, base: Path | None = None) -> Path:
     """The cached tiny data set for ``sizes``/``seed``, generated on first use."""
     tag = "-".join(f"{k}{v}" for k, v in sizes.items())
-    root = (base or default_data_root()) / f"tiny-v{GENERATOR_VERSION}-s{seed}-{tag}"
-    if (root / "GENERATED").exists():
+    root = (base or data_home("fas_kd")) / f"tiny-v{GENERATOR_VERSION}-s{seed}-{tag}"
+    if is_built(root):
         return root
     return make_tiny_casia_surf(root, sizes, seed)
 

@@ -13,25 +13,18 @@ later; AF makes the RR intervals irregular. Noise, baseline wander and amplitude
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
 from ...errors import JournalError
+from ..storage import build_once, data_home, is_built
 
 RATE_HZ = 50
 SECONDS = 8
 TASKS = {"ecg_rhythm": "ecg", "ppg_hr": "ppg"}
 CLASS_NAMES = ["normal", "AF"]
 GENERATOR_VERSION = 1
-
-
-def default_data_root() -> Path:
-    base = os.environ.get("JOURNAL_DATA") or Path.home() / ".cache" / "journal" / "data"
-    return Path(base) / "finetune"
 
 
 def _bump(t: np.ndarray, centre: float, width: float, amp: float) -> np.ndarray:
@@ -76,10 +69,8 @@ def _draw(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray, np.
 
 def make_tiny_data(root: Path, n_unlabelled: int, sizes: dict[str, int], seed: int = 0) -> Path:
     """Write the tiny data set (atomically) and return ``root``."""
-    root.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{root.name}.", dir=root.parent))
     rng = np.random.default_rng(seed)
-    try:
+    with build_once(root, f"journal tiny ECG/PPG v{GENERATOR_VERSION}") as tmp:
         ecg, ppg, _, _ = _draw(rng, n_unlabelled)
         np.save(tmp / "unlabelled_ecg.npy", ecg)
         np.save(tmp / "unlabelled_ppg.npy", ppg)
@@ -91,22 +82,13 @@ def make_tiny_data(root: Path, n_unlabelled: int, sizes: dict[str, int], seed: i
             np.save(tmp / "ecg_rhythm" / f"{split}_y.npy", af)
             np.save(tmp / "ppg_hr" / f"{split}_x.npy", ppg)
             np.save(tmp / "ppg_hr" / f"{split}_y.npy", hr.astype(np.float32))
-        (tmp / "GENERATED").write_text(f"journal tiny ECG/PPG v{GENERATOR_VERSION}\n")
-        try:
-            tmp.rename(root)
-        except OSError:
-            if not (root / "GENERATED").exists():
-                raise
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
     return root
 
 
 def ensure_tiny_data(n_unlabelled: int, sizes: dict[str, int], seed: int = 0) -> Path:
     tag = "-".join(f"{k}{v}" for k, v in sizes.items())
-    root = default_data_root() / f"tiny-v{GENERATOR_VERSION}-s{seed}-u{n_unlabelled}-{tag}"
-    if (root / "GENERATED").exists():
+    root = data_home("finetune") / f"tiny-v{GENERATOR_VERSION}-s{seed}-u{n_unlabelled}-{tag}"
+    if is_built(root):
         return root
     return make_tiny_data(root, n_unlabelled, sizes, seed)
 

@@ -31,8 +31,9 @@ from ...config import as_dict
 from ...records import Dataset as DatasetInfo
 from ...tracking import Run, start_run
 from ..common import BestCheckpoint, EpochProgress, describe_device, pick_device, seed_everything
+from ..storage import data_home
 from .config import FinetuneConfig
-from .data import CLASS_NAMES, TASKS, default_data_root, ensure_tiny_data, load_array, load_split
+from .data import CLASS_NAMES, TASKS, ensure_tiny_data, load_array, load_split
 from .model import CrossModal, Encoder, info_nce
 
 EXPERIMENT = "finetune"
@@ -52,7 +53,7 @@ class Finetuned(nn.Module):
 def _checkpoint_path(config: FinetuneConfig, root: Path, seed: int) -> Path:
     key = repr((str(root.resolve()), [getattr(config, k) for k in PRETRAIN_KEYS], seed))
     digest = hashlib.sha1(key.encode()).hexdigest()[:12]
-    return default_data_root() / "checkpoints" / f"pretrain-{digest}.pt"
+    return data_home("finetune") / "checkpoints" / f"pretrain-{digest}.pt"
 
 
 def pretrain(config: FinetuneConfig, *, seed: int, root: Path, device: torch.device,

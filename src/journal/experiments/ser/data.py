@@ -11,9 +11,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import os
-import shutil
-import tempfile
 import wave
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from ...errors import JournalError
+from ..storage import build_once, data_home, is_built
 
 SAMPLE_RATE = 16_000
 DURATION_S = 1.0
@@ -33,11 +31,6 @@ class Item:
     path: str
     label: int
     split: str
-
-
-def default_data_root() -> Path:
-    base = os.environ.get("JOURNAL_DATA") or Path.home() / ".cache" / "journal" / "data"
-    return Path(base) / "ser"
 
 
 def write_wav(path: Path, signal: np.ndarray, rate: int = SAMPLE_RATE) -> None:
@@ -85,13 +78,11 @@ def _voice(rng: np.random.Generator, cls: int) -> np.ndarray:
 
 def make_tiny_corpus(root: Path, class_names: list[str], n_train: int, n_test: int, seed: int = 0) -> Path:
     """Write the tiny corpus (atomically) and return ``root``."""
-    root.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{root.name}.", dir=root.parent))
     rng = np.random.default_rng(seed)
     weights = np.array([PROPORTIONS[min(i, 2)] for i in range(len(class_names))], dtype=float)
     weights /= weights.sum()
     rows = []
-    try:
+    with build_once(root, f"journal tiny SER corpus v{GENERATOR_VERSION}") as tmp:
         for split, n in (("train", n_train), ("test", n_test)):
             labels = rng.choice(len(class_names), size=n, p=weights)
             for i, cls in enumerate(labels):
@@ -102,15 +93,6 @@ def make_tiny_corpus(root: Path, class_names: list[str], n_train: int, n_test: i
             writer = csv.writer(fh)
             writer.writerow(["path", "label", "split"])
             writer.writerows(rows)
-        (tmp / "GENERATED").write_text(f"journal tiny SER corpus v{GENERATOR_VERSION}\n")
-        try:
-            tmp.rename(root)
-        except OSError:
-            if not (root / "GENERATED").exists():
-                raise
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
     return root
 
 
@@ -118,8 +100,8 @@ def ensure_tiny_corpus(class_names: list[str], n_train: int, n_test: int, seed: 
     """The cached tiny corpus for these settings, generated on first use."""
     names = hashlib.sha1(",".join(class_names).encode("utf-8")).hexdigest()[:8]
     tag = f"v{GENERATOR_VERSION}-s{seed}-{n_train}-{n_test}-{names}"
-    root = default_data_root() / tag
-    if (root / "GENERATED").exists():
+    root = data_home("ser") / tag
+    if is_built(root):
         return root
     return make_tiny_corpus(root, class_names, n_train, n_test, seed)
 
