@@ -43,8 +43,9 @@ def test_posts_group_by_experiment_and_utc_day(make_record: Factory) -> None:
 
 
 def test_differing_config_keys() -> None:
-    configs = {"a": {"lr": 1, "kd": "none", "x": 1}, "b": {"lr": 1, "kd": "logit"}}
-    assert an.differing_config_keys(configs) == ["kd", "x"]
+    configs = {"a": {"lr": 1, "kd": "none", "x": 1}, "b": {"lr": 1, "kd": "logit"}, "c": {"lr": 1}}
+    assert an.differing_config_keys(configs) == ["kd"]  # "c" has no kd: not applicable
+    assert an.partial_config_keys(configs) == ["x"]
 
 
 def test_selection_stats_per_rule(make_record: Factory) -> None:

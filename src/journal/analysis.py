@@ -96,11 +96,16 @@ def seed_stats(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def differing_config_keys(configs: Mapping[str, Mapping[str, object]]) -> list[str]:
-    """Config keys whose value is not the same in every variant (a key missing in one counts)."""
+    """Config keys whose value differs between the variants that have them."""
     keys = ordered_keys(configs.values())
-    return [
-        k for k in keys if len({repr(c.get(k, "<missing>")) for c in configs.values()}) > 1
-    ]
+    return [k for k in keys if len({repr(c[k]) for c in configs.values() if k in c}) > 1]
+
+
+def partial_config_keys(configs: Mapping[str, Mapping[str, object]]) -> list[str]:
+    """Config keys that some variants lack, with one value wherever they are present."""
+    differ = set(differing_config_keys(configs))
+    return [k for k in ordered_keys(configs.values())
+            if k not in differ and any(k not in c for c in configs.values())]
 
 
 def variant_config(records: Sequence[Record]) -> dict[str, object]:

@@ -68,8 +68,10 @@ def _summary(records: Sequence[Record], variants: dict[str, list[Record]]) -> li
         rows = []
         for name, recs in variants.items():
             stats = an.seed_stats(an.metrics_frame(recs, key_cols))
+            measured = {k for r in recs for k in r.metrics}
             rows.append([escape(name), str(stats.attrs["n"])] + [
-                mean_std(stats.at["mean", c], stats.at["std", c]) for c in key_cols
+                mean_std(stats.at["mean", c], stats.at["std", c]) if c in measured else "—"
+                for c in key_cols
             ])
         headers = ["variant", "n", *[f"{metric_label(c)} (test)" for c in key_cols]]
         parts.append(table(headers, rows) + "\n")

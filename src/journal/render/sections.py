@@ -185,26 +185,27 @@ def notes(records: Sequence[Record]) -> str:
 
 
 def hyperparameters(variants: dict[str, list[Record]]) -> tuple[str, list[str]]:
-    """The keys that differ between variants as a table; the shared ones folded below it."""
+    """The keys that differ between variants (bold) and those only some variants have, as a
+    table with a column per variant; the keys every variant shares folded below it."""
     configs = {name: an.variant_config(recs) for name, recs in variants.items()}
     differ = an.differing_config_keys(configs)
-    same = [k for k in an.ordered_keys(configs.values()) if k not in differ]
+    partial = an.partial_config_keys(configs)
+    same = [k for k in an.ordered_keys(configs.values()) if k not in differ and k not in partial]
     parts = []
-    if differ:
-        rows = [[bold(escape(k))] + [escape(config_value(c.get(k, "—"))) for c in configs.values()]
-                for k in differ]
+    if differ or partial:
+        rows = [[bold(escape(k)) if k in differ else escape(k)]
+                + [escape(config_value(c[k])) if k in c else "—" for c in configs.values()]
+                for k in [*differ, *partial]]
         parts.append(table(["hyperparameter", *configs], rows, "l" * (len(configs) + 1)))
     if same:
         first = next(iter(configs.values()))
         rows = [[escape(k), escape(config_value(first[k]))] for k in same]
         shared = table(["hyperparameter", "value"], rows, "ll")
         title = "Shared by every variant" if len(configs) > 1 else "Hyperparameters"
-        fold = "???+" if not differ else "???"
+        fold = "???" if differ or partial else "???+"
         parts.append(f'{fold} info "{title} ({len(same)})"\n\n' + "\n".join(
             "    " + line for line in shared.splitlines()))
     return "\n\n".join(parts), differ
-
-
 
 
 def per_class_table(records: Sequence[Record]) -> str:

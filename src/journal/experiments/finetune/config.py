@@ -14,8 +14,8 @@ class FinetuneConfig:
 
     task: Literal["all", "ecg_rhythm", "ppg_hr"] = "all"  # ecg_rhythm: AF vs normal; ppg_hr: bpm
     mode: Literal["full", "linear"] = "full"  # linear: frozen encoder, only the head learns
-    lr: float = 1e-3  # the head's learning rate
-    backbone_lr: float = 3e-4  # the encoder's learning rate (full mode)
+    lr: float = 3e-3  # the head's learning rate
+    backbone_lr: float = 1e-3  # the encoder's learning rate (full mode)
     epochs: int = 15
     batch_size: int = 32
     pretrain_epochs: int = 12  # cross-modal InfoNCE on unlabelled ECG/PPG pairs
