@@ -44,7 +44,10 @@ def test_strict_build_renders_a_dated_post(tmp_path: Path, fas_kd_results: Path)
     page, html = _post(project)
     blog_index = (project / "site" / "blog" / "index.html").read_text(encoding="utf-8")
     assert page.parent.name in blog_index  # listed in the blog index
-    assert (project / "site" / "blog" / "category" / "fas_kd" / "index.html").is_file()
+    category = project / "site" / "blog" / "category" / "fas_kd" / "index.html"
+    assert page.parent.name in category.read_text(encoding="utf-8")
+    (archive,) = (project / "site" / "blog" / "archive").glob("20*/index.html")
+    assert page.parent.name in archive.read_text(encoding="utf-8")
     assert ">hyperparameter</th>" in html
     assert re.search(r"<strong>mean ± std \(n=2\)</strong>", html)
     assert re.search(r"<strong>\d\.\d{4}\u00a0±\u00a0\d\.\d{4}</strong>", html)
