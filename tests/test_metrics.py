@@ -179,3 +179,60 @@ def test_speech_emotion_summary_from_the_seed_note() -> None:
     s = metrics.speech_emotion_summary(report)
     assert s["wa"] == pytest.approx((1550 + 1311) / 4494)
     assert s["ua"] == pytest.approx((1550 / 1943 + 1311 / 2145 + 0) / 3)
+
+
+@pytest.mark.parametrize("sigma", [0.5, 3, 7, 9])
+def test_gaussian_smooth_matches_scipy(sigma: float) -> None:
+    from scipy.ndimage import gaussian_filter1d
+
+    x = np.random.default_rng(1).random(40)  # shorter than 2 × 4σ for sigma 9: repeated reflection
+    assert np.allclose(metrics.gaussian_smooth(x, sigma), gaussian_filter1d(x, sigma))
+    assert np.array_equal(metrics.gaussian_smooth(x, 0), x)
+
+
+def test_roc_points_match_sklearn() -> None:
+    rng = np.random.default_rng(5)
+    y, s = rng.integers(0, 2, 300), rng.random(300)
+    fpr, tpr, _ = roc_curve(y, s, drop_intermediate=False)
+    ours_fpr, ours_tpr = metrics.roc_points(y, s, max_points=10_000)
+    assert np.allclose(ours_fpr, fpr) and np.allclose(ours_tpr, tpr)
+    thin_fpr, _ = metrics.roc_points(y, s, max_points=50)
+    assert len(thin_fpr) <= 50 and thin_fpr[0] == 0.0 and thin_fpr[-1] == 1.0
+
+
+def _reid_by_definition(dist, q_ids, g_ids, q_cams, g_cams, max_rank):  # type: ignore[no-untyped-def]
+    """The protocol written out plainly, one query at a time, for comparison."""
+    cmc, aps = np.zeros(max_rank), []
+    for q in range(len(q_ids)):
+        ranked = sorted(range(len(g_ids)), key=lambda g: (dist[q][g], g))
+        valid = [g for g in ranked if not (g_ids[g] == q_ids[q] and g_cams[g] == q_cams[q])]
+        good = [i for i, g in enumerate(valid) if g_ids[g] == q_ids[q]]
+        if not good:
+            continue
+        for k in range(max_rank):
+            cmc[k] += good[0] <= k
+        aps.append(np.mean([(n + 1) / (i + 1) for n, i in enumerate(good)]))
+    return cmc / len(aps), float(np.mean(aps))
+
+
+def test_reid_hand_made_case() -> None:
+    # query id 1 cam 1; gallery sorted by distance: [id1 cam1 (junk), id2, id1 cam2, id3, id1 cam3]
+    dist = [[0.1, 0.2, 0.3, 0.4, 0.5]]
+    cmc, m = metrics.reid_cmc_map(dist, [1], [1, 2, 1, 3, 1], [1], [1, 1, 2, 1, 3], max_rank=3)
+    # after removing the same-camera match: [id2, id1, id3, id1] → first hit at rank 2
+    assert cmc.tolist() == [0.0, 1.0, 1.0]
+    assert m == pytest.approx((1 / 2 + 2 / 4) / 2)
+    # a query whose only matches share its camera is skipped
+    cmc, m = metrics.reid_cmc_map([[0.1, 0.2], [0.2, 0.1]], [1, 2], [1, 2], [1, 1], [1, 2], max_rank=1)
+    assert cmc.tolist() == [1.0] and m == 1.0  # only the second query counts
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_reid_matches_the_protocol_written_out(seed: int) -> None:
+    rng = np.random.default_rng(500 + seed)
+    q_ids, g_ids = rng.integers(0, 6, 15), rng.integers(0, 6, 60)
+    q_cams, g_cams = rng.integers(0, 3, 15), rng.integers(0, 3, 60)
+    dist = rng.random((15, 60)).round(2)  # ties resolved by gallery order in both
+    cmc, m = metrics.reid_cmc_map(dist, q_ids, g_ids, q_cams, g_cams, max_rank=10)
+    ref_cmc, ref_m = _reid_by_definition(dist, q_ids, g_ids, q_cams, g_cams, 10)
+    assert np.allclose(cmc, ref_cmc) and m == pytest.approx(ref_m)

@@ -28,7 +28,7 @@ class Series:
     """One line of a chart: a label (the seed) and its points."""
 
     label: str
-    x: list[int]
+    x: list[int] | list[float]
     y: list[float]
 
 
@@ -188,6 +188,19 @@ def history_series(records: Sequence[Record], key: str) -> list[Series]:
         ys = [float(y) for _, y in points if y is not None]
         if xs:
             out.append(Series(seed_label(rec), xs, ys))
+    return out
+
+
+def curve_series(records: Sequence[Record], name: str) -> list[Series]:
+    """Curve ``name`` of each run that has it, as chart series (non-finite points dropped)."""
+    out = []
+    for rec in records:
+        curve = rec.curves.get(name)
+        if curve is None:
+            continue
+        points = [(x, y) for x, y in zip(curve.x, curve.y, strict=True)
+                  if x is not None and y is not None and math.isfinite(x) and math.isfinite(y)]
+        out.append(Series(seed_label(rec), [p[0] for p in points], [p[1] for p in points]))
     return out
 
 

@@ -46,6 +46,14 @@ class ConfigError(JournalError):
         super().__init__(f"config key '{key}': {cause}")
 
 
+class DivergedError(JournalError):
+    """Training produced a non-finite loss; the run ends ``failed`` with this reason."""
+
+    def __init__(self, name: str, value: float, epoch: int) -> None:
+        self.name, self.value, self.epoch = name, value, epoch
+        super().__init__(f"training diverged: {name} = {value} at epoch {epoch}")
+
+
 class UnknownExperimentError(JournalError):
     """An experiment name that is not registered."""
 

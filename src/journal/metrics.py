@@ -285,3 +285,65 @@ def speech_emotion_summary(report: dict[str, Any]) -> dict[str, float]:
         "macro_f1": report["macro avg"]["f1"],
         "weighted_f1": report["weighted avg"]["f1"],
     }
+
+
+def roc_points(labels: Any, scores: Any, max_points: int = 200) -> tuple[list[float], list[float]]:
+    """The ROC curve ``(fpr, tpr)`` from (0, 0) to (1, 1), thinned to at most ``max_points``."""
+    y, s = _as_arrays(labels, scores)
+    _, tpr, fpr = _roc(y, s)
+    fpr, tpr = np.r_[0.0, fpr], np.r_[0.0, tpr]
+    if fpr.size > max_points:
+        keep = np.unique(np.linspace(0, fpr.size - 1, max_points).round().astype(int))
+        fpr, tpr = fpr[keep], tpr[keep]
+    return fpr.tolist(), tpr.tolist()
+
+
+def gaussian_smooth(values: Any, sigma: float) -> np.ndarray:
+    """Gaussian smoothing of a 1-D series, as ``scipy.ndimage.gaussian_filter1d`` computes it:
+    kernel truncated at 4σ, edges extended by mirror reflection (``d c b a | a b c d | d c b a``).
+    ``sigma <= 0`` returns a copy."""
+    x = np.asarray(values, dtype=float).ravel()
+    if sigma <= 0 or x.size == 0:
+        return x.copy()
+    radius = int(4.0 * sigma + 0.5)
+    offsets = np.arange(-radius, radius + 1)
+    kernel = np.exp(-0.5 * (offsets / sigma) ** 2)
+    kernel /= kernel.sum()
+    index = np.arange(-radius, x.size + radius) % (2 * x.size)
+    index = np.where(index >= x.size, 2 * x.size - 1 - index, index)
+    return np.convolve(x[index], kernel[::-1], mode="valid")
+
+
+def reid_cmc_map(
+    distances: Any, query_ids: Any, gallery_ids: Any, query_cams: Any, gallery_cams: Any,
+    max_rank: int = 10,
+) -> tuple[np.ndarray, float]:
+    """CMC curve (ranks 1…``max_rank``) and mAP under the Market-1501 protocol.
+
+    For each query the gallery is sorted by distance; entries with the query's identity *and*
+    camera are removed; a query with no remaining true match is skipped. CMC at rank k is the share
+    of queries with a true match in their first k results; AP is the mean of precision at the rank
+    of each true match (not interpolated), and mAP the mean AP over the queries kept.
+    """
+    dist = np.asarray(distances, dtype=float)
+    q_ids, g_ids = np.asarray(query_ids), np.asarray(gallery_ids)
+    q_cams, g_cams = np.asarray(query_cams), np.asarray(gallery_cams)
+    if dist.shape != (q_ids.size, g_ids.size):
+        raise ValueError(f"distances must be {q_ids.size}×{g_ids.size}, got {dist.shape}")
+    cmc_sum = np.zeros(max_rank)
+    aps = []
+    for q in range(q_ids.size):
+        order = np.argsort(dist[q], kind="mergesort")
+        keep = ~((g_ids[order] == q_ids[q]) & (g_cams[order] == q_cams[q]))
+        matches = (g_ids[order] == q_ids[q])[keep]
+        if not matches.any():
+            continue
+        first = int(np.argmax(matches))
+        if first < max_rank:
+            cmc_sum[first:] += 1
+        hits = np.cumsum(matches)
+        ranks = np.flatnonzero(matches) + 1
+        aps.append(float(np.mean(hits[ranks - 1] / ranks)))
+    if not aps:
+        return np.zeros(max_rank), float("nan")
+    return cmc_sum / len(aps), float(np.mean(aps))

@@ -129,6 +129,21 @@ class Confusion(_Model):
         return self
 
 
+class Curve(_Model):
+    """A curve to plot, e.g. a ROC curve: ``x`` and ``y`` points with axis labels."""
+
+    x: list[Number]
+    y: list[Number]
+    x_label: str = "x"
+    y_label: str = "y"
+
+    @model_validator(mode="after")
+    def _same_length(self) -> Curve:
+        if len(self.x) != len(self.y):
+            raise ValueError(f"x and y differ in length: {len(self.x)} vs {len(self.y)}")
+        return self
+
+
 class Threshold(_Model):
     """The decision threshold on a score, and how it was chosen."""
 
@@ -170,6 +185,8 @@ class Record(_Model):
     evaluations: dict[str, dict[str, Number]] = Field(default_factory=dict)
     confusion: Confusion | None = None
     threshold: Threshold | None = None
+    curves: dict[str, Curve] = Field(default_factory=dict)
+    log: str = Field("", description="An excerpt of the raw training log (its last lines).")
     note: str = ""
 
     @field_validator("id")

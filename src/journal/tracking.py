@@ -33,9 +33,10 @@ from types import FrameType, TracebackType
 from typing import Any, Literal
 
 from . import __version__
-from .errors import RecordExistsError
+from .errors import DivergedError, RecordExistsError
 from .records import (
     Confusion,
+    Curve,
     Dataset,
     Environment,
     EpochRow,
@@ -47,6 +48,7 @@ from .records import (
 )
 
 DEFAULT_RESULTS_DIR = "results"
+LOG_LINES = 40
 
 
 def default_results_dir() -> Path:
@@ -282,6 +284,26 @@ class Run:
         """Name, location and split sizes of the data."""
         self.record.dataset = Dataset(name=name, root=root, sizes=dict(sizes or {}))
         self.save()
+
+    def set_curve(self, name: str, x: Sequence[Any], y: Sequence[Any], *, x_label: str = "x",
+                  y_label: str = "y") -> None:
+        """A curve for the post, e.g. ``set_curve("ROC", fpr, tpr, x_label="FPR", y_label="TPR")``."""
+        curve = Curve(x=[to_number(v) for v in x], y=[to_number(v) for v in y],
+                      x_label=x_label, y_label=y_label)
+        self.record.curves = {**self.record.curves, name: curve}
+        self.save()
+
+    def append_log(self, line: str, keep: int = LOG_LINES) -> None:
+        """Add a line of the raw training log; the record keeps the last ``keep`` lines. Written
+        with the next save (``log``, the end of the run), not on its own."""
+        lines = [*self.record.log.splitlines(), *line.rstrip("\n").splitlines()]
+        self.record.log = "\n".join(lines[-keep:])
+
+    def check_finite(self, epoch: int, **values: Any) -> None:
+        """Raise :class:`DivergedError` (the run ends ``failed`` with it) if a value is NaN/inf."""
+        for name, value in _numbers(values).items():
+            if value is not None and not math.isfinite(value):
+                raise DivergedError(name, value, epoch)
 
     def note(self, text: str) -> None:
         """Append a paragraph of free text (Markdown) to the run's note."""

@@ -79,6 +79,8 @@ def line_chart(
     dashed: Sequence[Series] = (),
     marks: Sequence[tuple[str, int, float]] = (),
     mark_label: str = "chosen epoch",
+    xlabel: str = "epoch",
+    integer_x: bool = True,
 ) -> bytes:
     """Lines per run (``series`` solid, ``dashed`` dashed in the same colour, e.g. train vs
     val), with optional marks ``(run label, epoch, value)`` drawn as rings."""
@@ -97,9 +99,10 @@ def line_chart(
                     markeredgewidth=1.6, color=colours.get(label, INK),
                     label=mark_label if j == 0 else None, linestyle="none")
         ax.set_title(title, color=INK)
-        ax.set_xlabel("epoch")
+        ax.set_xlabel(xlabel)
         ax.set_ylabel(ylabel)
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        if integer_x:
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         if series or marks:
             ax.legend(fontsize=8, loc="best")
         fig.subplots_adjust(left=0.1, right=0.98, top=0.88, bottom=0.15)

@@ -137,6 +137,13 @@ def variant_charts(records: Sequence[Record], variant: str, stem: str, key: str)
             [str(c) for c in classes["class"]], list(classes["f1 mean"]), list(classes["f1 std"]),
             title=f"{variant}: F1 per class (mean ± std over seeds)", ylabel="F1",
         )
+    for name in an.ordered_keys(r.curves for r in records):
+        curves = an.curve_series(records, name)
+        first = next(r.curves[name] for r in records if name in r.curves)
+        files[f"{stem}/{key}-{slugify(name)}.svg"] = charts.line_chart(
+            curves, title=f"{variant}: {name}", ylabel=first.y_label, xlabel=first.x_label,
+            integer_x=False,
+        )
     for name, sel in _first_selection(records):
         series = an.history_series(records, sel)
         if series:
@@ -171,12 +178,16 @@ def runs_table(records: Sequence[Record]) -> str:
 
 
 def notes(records: Sequence[Record]) -> str:
+    """Each run's note as an admonition, its log excerpt folded, and the error of a failed run."""
     out = []
     for r in records:
         if r.note:
             body = r.note.replace("<script", "&lt;script").replace("</script", "&lt;/script")
             indented = "\n".join("    " + line for line in body.splitlines())
             out.append(f'!!! note "{escape(an.seed_label(r))}"\n\n{indented}')
+        if r.log:
+            lines = "\n".join("    " + line for line in ["```text", *r.log.splitlines()[-20:], "```"])
+            out.append(f'??? quote "{escape(an.seed_label(r))}: training log (last lines)"\n\n{lines}')
         if r.status == "failed" and r.error:
             tail = "\n".join(r.error.splitlines()[-12:])
             code = "\n".join("    " + line for line in ["```text", *tail.splitlines(), "```"])
