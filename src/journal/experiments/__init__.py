@@ -18,6 +18,7 @@ from ..errors import UnknownExperimentError
 from .fas_kd.config import FasKdConfig
 from .finetune.config import FinetuneConfig
 from .ser.config import SerConfig
+from .vad.config import VadConfig
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,13 @@ REGISTRY: dict[str, Experiment] = {
         "Light-SERNet-style CNN on spectrograms or MFCCs (seed note 003).",
         config_cls=SerConfig,
         entry_point="journal.experiments.ser.train:run",
+    ),
+    "vad": Experiment(
+        name="vad",
+        summary="Pose-based video anomaly detection: S4D or Transformer future-pose prediction on "
+        "ShanghaiTech-like skeleton tracks, frame AUC after Gaussian smoothing (seed note 000).",
+        config_cls=VadConfig,
+        entry_point="journal.experiments.vad.train:run",
     ),
 }
 
