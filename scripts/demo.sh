@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The journal in one command: set up, train the tiny experiments, build the site.
 #
-#   scripts/demo.sh          train fas_kd, ser and finetune (seeds 0 and 1), then
+#   scripts/demo.sh          train every experiment (seeds 0 and 1), then
 #                            `mkdocs build --strict` into site/
 #   scripts/demo.sh serve    train, then `mkdocs serve` on http://127.0.0.1:8000 (live reload)
 #
@@ -11,7 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 export NO_MKDOCS_2_WARNING=1
-for experiment in ${EXPERIMENTS:-fas_kd ser finetune}; do
+for experiment in ${EXPERIMENTS:-fas_kd ser finetune vad reid_noisy}; do
   .venv/bin/journal run "$experiment" --seeds "${SEEDS:-0,1}"
 done
 if [ "${1:-build}" = "serve" ]; then

@@ -96,3 +96,20 @@ def finetune_results(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return run_cli(tmp_path_factory, "finetune", "--seeds", "0,1", "--set", "mode=linear",
                    "--set", "epochs=4", "--set", "pretrain_epochs=3",
                    "--set", "reference.mae=2.35", "--set", "reference.rmse=3.08")
+
+
+@pytest.fixture(scope="session")
+def vad_results(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Records of ``journal run vad --seeds 0,1`` with S4D and with the Transformer (3 epochs)."""
+    common = ("vad", "--seeds", "0,1", "--set", "epochs=3", "--set")
+    results = run_cli(tmp_path_factory, *common, "model=s4")
+    more = run_cli(tmp_path_factory, *common, "model=transformer")
+    for path in more.glob("*.json"):
+        path.rename(results / path.name)
+    return results
+
+
+@pytest.fixture(scope="session")
+def reid_results(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Records of ``journal run reid_noisy --seeds 0,1`` (4 epochs)."""
+    return run_cli(tmp_path_factory, "reid_noisy", "--seeds", "0,1", "--set", "epochs=4")

@@ -61,3 +61,8 @@ def test_row_normalised_percentages() -> None:
     pct = an.row_normalised([[1550, 393, 0], [0, 0, 0]])
     assert pct[0] == pytest.approx([100 * 1550 / 1943, 100 * 393 / 1943, 0.0])
     assert all(math.isnan(v) for v in pct[1])
+
+
+def test_stats_of_a_variant_without_finished_runs_are_nan(make_record: Factory) -> None:
+    stats = an.seed_stats(an.metrics_frame([make_record(status="failed", error="boom")]))
+    assert stats.attrs["n"] == 0 and math.isnan(stats.at["mean", "acer"])

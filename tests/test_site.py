@@ -146,3 +146,18 @@ def test_finetune_post_builds_with_references(tmp_path: Path, finetune_results: 
     html = page.read_text(encoding="utf-8")
     assert ">R²</th>" in html and ">Pearson r</th>" in html and ">References<" in html
     assert len(re.findall(r'<img alt="[^"]*" src="[^"]+\.svg"', html)) >= 3
+
+
+@pytest.mark.parametrize(("fixture", "slug", "heading"), [
+    ("vad_results", "vad", "ROC over"),
+    ("reid_results", "reid-noisy", "training log (last lines)"),
+])
+def test_vad_and_reid_posts_build(tmp_path: Path, request: pytest.FixtureRequest, fixture: str, slug: str,
+                                  heading: str) -> None:
+    project = _project(tmp_path, request.getfixturevalue(fixture))
+    result = _build(project, "--strict")
+    assert result.returncode == 0, result.stderr
+    (page,) = (project / "site" / "blog").glob(f"20*/*/*/{slug}-*/index.html")
+    html = page.read_text(encoding="utf-8")
+    assert heading in html
+    assert len(re.findall(r'<img alt="[^"]*" src="[^"]+\.svg"', html)) >= 2

@@ -84,13 +84,11 @@ def metrics_frame(records: Sequence[Record], columns: Sequence[str] | None = Non
 def seed_stats(frame: pd.DataFrame) -> pd.DataFrame:
     """``mean``, ``std`` and ``n`` of every metric column over the finished runs of ``frame``."""
     finished = frame[frame["status"] == "finished"].drop(columns="status")
-    stats = pd.DataFrame(
-        {
-            "mean": finished.mean(skipna=False) if len(finished) else math.nan,
-            "std": finished.std(ddof=1, skipna=False) if len(finished) > 1 else math.nan,
-        }
-    ).T
-    stats = stats.reindex(columns=finished.columns)
+    stats = pd.DataFrame(math.nan, index=list(STAT_ROWS), columns=finished.columns, dtype="float64")
+    if len(finished):
+        stats.loc["mean"] = finished.mean(skipna=False)
+    if len(finished) > 1:
+        stats.loc["std"] = finished.std(ddof=1, skipna=False)
     stats.attrs["n"] = len(finished)
     return stats
 

@@ -17,6 +17,7 @@ from ..config import apply_overrides
 from ..errors import UnknownExperimentError
 from .fas_kd.config import FasKdConfig
 from .finetune.config import FinetuneConfig
+from .reid_noisy.config import ReidNoisyConfig
 from .ser.config import SerConfig
 from .vad.config import VadConfig
 
@@ -50,6 +51,13 @@ REGISTRY: dict[str, Experiment] = {
         "for AF detection and heart-rate regression (seed note 002).",
         config_cls=FinetuneConfig,
         entry_point="journal.experiments.finetune.train:run",
+    ),
+    "reid_noisy": Experiment(
+        name="reid_noisy",
+        summary="Person re-id on Market-1501-style images with noisy labels: two co-teaching "
+        "networks, CMC and mAP under the Market-1501 protocol (seed note 001).",
+        config_cls=ReidNoisyConfig,
+        entry_point="journal.experiments.reid_noisy.train:run",
     ),
     "ser": Experiment(
         name="ser",

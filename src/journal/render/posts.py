@@ -101,12 +101,12 @@ def _variant_section(
     chart_files = sec.variant_charts(recs, name, stem, key)
     if chart_files:
         parts.append("### Charts\n")
-        parts += [f"![{escape(name)}: {rel.rsplit('/', 1)[-1][:-4]}]({rel})\n" for rel in chart_files]
+        parts += [f"![{escape(title)}]({rel})\n" for rel, (title, _) in chart_files.items()]
     parts.append(f"### Runs\n\n{sec.runs_table(recs)}\n")
     notes = sec.notes(recs)
     if notes:
         parts.append(notes + "\n")
-    return parts, chart_files
+    return parts, {rel: svg for rel, (_, svg) in chart_files.items()}
 
 
 def render_post(experiment: str, day: date, records: Sequence[Record], slug: str) -> Post:

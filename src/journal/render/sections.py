@@ -118,39 +118,43 @@ def tabs(items: Sequence[tuple[str, str]]) -> str:
     return "\n\n".join(out)
 
 
-def variant_charts(records: Sequence[Record], variant: str, stem: str, key: str) -> dict[str, bytes]:
-    files: dict[str, bytes] = {}
-    logged = an.history_keys(records)
-    train = [k for k in logged if k.endswith("loss") and not k.startswith("val")]
-    val = [k for k in logged if k.endswith("loss") and k.startswith("val")]
+Chart = tuple[str, bytes]
+"""A chart's title (its alt text in the post) and its SVG."""
+
+
+def variant_charts(records: Sequence[Record], variant: str, stem: str, key: str) -> dict[str, Chart]:
+    """The charts of one variant by file name: losses, per-class F1, curves, the selection metric."""
+    files: dict[str, Chart] = {}
+    losses = [k for k in an.history_keys(records) if "loss" in k]
+    train = [k for k in losses if not k.startswith(("val", "test"))]
+    val = [k for k in losses if k.startswith("val")]
     if train or val:
-        solid = an.history_series(records, (train or val)[0])
-        dashed = an.history_series(records, val[0]) if train and val else []
-        title = f"{variant}: {(train or val)[0]}" + (f" (solid), {val[0]} (dashed)" if dashed else "")
-        files[f"{stem}/{key}-loss.svg"] = charts.line_chart(
-            solid, dashed=dashed, title=title, ylabel="loss"
-        )
+        solid_key = (train or val)[0]
+        dashed_key = val[0] if train and val else (train[1] if len(train) > 1 else None)
+        title = f"{variant}: {solid_key}" + (f" (solid), {dashed_key} (dashed)" if dashed_key else "")
+        dashed = an.history_series(records, dashed_key) if dashed_key else []
+        files[f"{stem}/{key}-loss.svg"] = (title, charts.line_chart(
+            an.history_series(records, solid_key), dashed=dashed, title=title, ylabel="loss"))
     stats = an.per_class_stats(records)
     if not stats.empty and "f1 mean" in stats:
         classes = stats[~stats["class"].astype(str).str.endswith(" avg")]
-        files[f"{stem}/{key}-per-class-f1.svg"] = charts.bar_chart(
+        title = f"{variant}: F1 per class (mean ± std over seeds)"
+        files[f"{stem}/{key}-per-class-f1.svg"] = (title, charts.bar_chart(
             [str(c) for c in classes["class"]], list(classes["f1 mean"]), list(classes["f1 std"]),
-            title=f"{variant}: F1 per class (mean ± std over seeds)", ylabel="F1",
-        )
+            title=title, ylabel="F1"))
     for name in an.ordered_keys(r.curves for r in records):
-        curves = an.curve_series(records, name)
         first = next(r.curves[name] for r in records if name in r.curves)
-        files[f"{stem}/{key}-{slugify(name)}.svg"] = charts.line_chart(
-            curves, title=f"{variant}: {name}", ylabel=first.y_label, xlabel=first.x_label,
-            integer_x=False,
-        )
+        title = f"{variant}: {name}"
+        files[f"{stem}/{key}-{slugify(name)}.svg"] = (title, charts.line_chart(
+            an.curve_series(records, name), title=title, ylabel=first.y_label, xlabel=first.x_label,
+            integer_x=False))
     for name, sel in _first_selection(records):
         series = an.history_series(records, sel)
         if series:
-            files[f"{stem}/{key}-{slugify(name)}.svg"] = charts.line_chart(
-                series, marks=an.selection_marks(records, name), title=f"{variant}: {sel} per epoch",
-                ylabel=sel, mark_label=f"{name} (chosen epoch)",
-            )
+            title = f"{variant}: {sel} per epoch"
+            files[f"{stem}/{key}-{slugify(name)}.svg"] = (title, charts.line_chart(
+                series, marks=an.selection_marks(records, name), title=title, ylabel=sel,
+                mark_label=f"{name} (chosen epoch)"))
     return files
 
 

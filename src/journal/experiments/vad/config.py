@@ -31,8 +31,16 @@ class VadConfig:
     device: str = "auto"
 
     def validate(self) -> None:
-        for key in ("input_len", "pred_len", "epochs", "batch_size", "d_model", "d_state",
-                    "n_train_clips", "n_test_clips"):
+        for key in (
+            "input_len",
+            "pred_len",
+            "epochs",
+            "batch_size",
+            "d_model",
+            "d_state",
+            "n_train_clips",
+            "n_test_clips",
+        ):
             if getattr(self, key) < 1:
                 raise ConfigError(key, f"must be at least 1, got {getattr(self, key)}")
         if self.frames < self.input_len + self.pred_len + 1:

@@ -26,11 +26,27 @@ from ..storage import build_once, data_home, is_built
 FPS = 25
 GENERATOR_VERSION = 1
 # COCO keypoints of a standing person, (x, y) in body heights, y down, origin at the hips.
-_REST = np.array([
-    (0, -0.9), (-0.03, -0.92), (0.03, -0.92), (-0.06, -0.9), (0.06, -0.9),  # nose, eyes, ears
-    (-0.12, -0.7), (0.12, -0.7), (-0.15, -0.42), (0.15, -0.42), (-0.16, -0.15), (0.16, -0.15),
-    (-0.08, 0.0), (0.08, 0.0), (-0.09, 0.45), (0.09, 0.45), (-0.09, 0.9), (0.09, 0.9),
-])
+_REST = np.array(
+    [
+        (0, -0.9),
+        (-0.03, -0.92),
+        (0.03, -0.92),
+        (-0.06, -0.9),
+        (0.06, -0.9),  # nose, eyes, ears
+        (-0.12, -0.7),
+        (0.12, -0.7),
+        (-0.15, -0.42),
+        (0.15, -0.42),
+        (-0.16, -0.15),
+        (0.16, -0.15),
+        (-0.08, 0.0),
+        (0.08, 0.0),
+        (-0.09, 0.45),
+        (0.09, 0.45),
+        (-0.09, 0.9),
+        (0.09, 0.9),
+    ]
+)
 
 
 @dataclass
@@ -103,10 +119,16 @@ def make_tiny_data(root: Path, n_train: int, n_test: int, frames: int, seed: int
                 anomaly = None
                 if weak and person == 0:
                     start = int(rng.integers(frames // 4, frames // 2))
-                    anomaly = (start, start + int(rng.integers(30, 60)), str(rng.choice(["run", "fall", "erratic"])))
-                    mask[anomaly[0]:anomaly[1]] = 1
-                _write_track(tmp / "training" / "trajectories" / clip / f"{person:04d}.csv",
-                             _person(rng, frames, anomaly))
+                    anomaly = (
+                        start,
+                        start + int(rng.integers(30, 60)),
+                        str(rng.choice(["run", "fall", "erratic"])),
+                    )
+                    mask[anomaly[0] : anomaly[1]] = 1
+                _write_track(
+                    tmp / "training" / "trajectories" / clip / f"{person:04d}.csv",
+                    _person(rng, frames, anomaly),
+                )
             if weak:
                 (tmp / "training" / "weak_frame_mask").mkdir(parents=True, exist_ok=True)
                 np.save(tmp / "training" / "weak_frame_mask" / f"{clip}.npy", mask)
@@ -119,9 +141,11 @@ def make_tiny_data(root: Path, n_train: int, n_test: int, frames: int, seed: int
                     start = int(rng.integers(frames // 4, frames // 2))
                     kind = ["run", "fall", "erratic"][i % 3]
                     anomaly = (start, start + int(rng.integers(40, 80)), kind)
-                    mask[anomaly[0]:anomaly[1]] = 1
-                _write_track(tmp / "testing" / "trajectories" / clip / f"{person:04d}.csv",
-                             _person(rng, frames, anomaly))
+                    mask[anomaly[0] : anomaly[1]] = 1
+                _write_track(
+                    tmp / "testing" / "trajectories" / clip / f"{person:04d}.csv",
+                    _person(rng, frames, anomaly),
+                )
             (tmp / "testing" / "test_frame_mask").mkdir(parents=True, exist_ok=True)
             np.save(tmp / "testing" / "test_frame_mask" / f"{clip}.npy", mask)
     return root
@@ -143,10 +167,14 @@ def read_tracks(root: Path, split: str) -> list[Track]:
         with open(path, encoding="utf-8", newline="") as fh:
             for line, row in enumerate(csv.reader(fh), start=1):
                 if len(row) != 35:
-                    raise JournalError(f"{path}:{line}: expected frame + 34 coordinates, got {len(row)} fields")
+                    raise JournalError(
+                        f"{path}:{line}: expected frame + 34 coordinates, got {len(row)} fields"
+                    )
                 rows.append([float(v) for v in row])
         data = np.array(rows)
-        tracks.append(Track(path.parent.name, path.stem, data[:, 0].astype(int), data[:, 1:].reshape(-1, 17, 2)))
+        tracks.append(
+            Track(path.parent.name, path.stem, data[:, 0].astype(int), data[:, 1:].reshape(-1, 17, 2))
+        )
     return tracks
 
 

@@ -20,8 +20,10 @@ class S4D(nn.Module):
     def __init__(self, channels: int, d_state: int = 32, dt_min: float = 1e-3, dt_max: float = 1e-1) -> None:
         super().__init__()
         n = d_state // 2
-        self.log_dt = nn.Parameter(torch.rand(channels) * (math.log(dt_max) - math.log(dt_min)) + math.log(dt_min))
-        self.c = nn.Parameter(torch.view_as_real(torch.randn(channels, n, dtype=torch.cfloat) * 0.5 ** 0.5))
+        self.log_dt = nn.Parameter(
+            torch.rand(channels) * (math.log(dt_max) - math.log(dt_min)) + math.log(dt_min)
+        )
+        self.c = nn.Parameter(torch.view_as_real(torch.randn(channels, n, dtype=torch.cfloat) * 0.5**0.5))
         self.log_a_real = nn.Parameter(torch.log(0.5 * torch.ones(channels, n)))
         self.a_imag = nn.Parameter(math.pi * torch.arange(n).float().repeat(channels, 1))
         self.d = nn.Parameter(torch.randn(channels))
@@ -67,8 +69,9 @@ class TransformerPredictor(nn.Module):
         self.pred_len = pred_len
         self.encode = nn.Linear(34, d_model)
         self.position = nn.Parameter(torch.zeros(1, input_len, d_model))
-        layer = nn.TransformerEncoderLayer(d_model, nhead=4, dim_feedforward=2 * d_model, dropout=0.1,
-                                           batch_first=True)
+        layer = nn.TransformerEncoderLayer(
+            d_model, nhead=4, dim_feedforward=2 * d_model, dropout=0.1, batch_first=True
+        )
         self.encoder = nn.TransformerEncoder(layer, layers, enable_nested_tensor=False)
         self.decode = nn.Linear(d_model, pred_len * 34)
 

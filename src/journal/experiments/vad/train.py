@@ -31,29 +31,39 @@ from .model import S4Predictor, TransformerPredictor
 EXPERIMENT = "vad"
 
 
-def windows(tracks: list[Track], config: VadConfig, stride: int,
-            masks: dict[str, np.ndarray] | None = None) -> tuple[torch.Tensor, torch.Tensor, np.ndarray, np.ndarray]:
+def windows(
+    tracks: list[Track], config: VadConfig, stride: int, masks: dict[str, np.ndarray] | None = None
+) -> tuple[torch.Tensor, torch.Tensor, np.ndarray, np.ndarray]:
     """Normalised (input, target) windows, their (track, first target frame), and weak labels."""
     xs, ys, where, labels = [], [], [], []
     span = config.input_len + config.pred_len
     for t, track in enumerate(tracks):
         for s in range(0, len(track.poses) - span + 1, stride):
-            past = track.poses[s:s + config.input_len]
-            future = track.poses[s + config.input_len:s + span]
+            past = track.poses[s : s + config.input_len]
+            future = track.poses[s + config.input_len : s + span]
             centre = past.reshape(-1, 2).mean(axis=0)
             scale = past.reshape(-1, 2).std() + 1e-6
             xs.append((past - centre) / scale)
             ys.append((future - centre) / scale)
-            frames = track.frames[s + config.input_len:s + span]
+            frames = track.frames[s + config.input_len : s + span]
             where.append((t, frames[0]))
             mask = masks.get(track.clip) if masks else None
             labels.append(int(mask[frames].max()) if mask is not None else 0)
-    return (torch.tensor(np.array(xs), dtype=torch.float32), torch.tensor(np.array(ys), dtype=torch.float32),
-            np.array(where), np.array(labels))
+    return (
+        torch.tensor(np.array(xs), dtype=torch.float32),
+        torch.tensor(np.array(ys), dtype=torch.float32),
+        np.array(where),
+        np.array(labels),
+    )
 
 
-def frame_scores(errors: np.ndarray, where: np.ndarray, tracks: list[Track], config: VadConfig,
-                 clip_lengths: dict[str, int]) -> dict[str, np.ndarray]:
+def frame_scores(
+    errors: np.ndarray,
+    where: np.ndarray,
+    tracks: list[Track],
+    config: VadConfig,
+    clip_lengths: dict[str, int],
+) -> dict[str, np.ndarray]:
     """Per-clip frame scores from per-window, per-predicted-frame errors ``(windows, pred_len)``."""
     sums = {t: np.zeros(clip_lengths[tr.clip]) for t, tr in enumerate(tracks)}
     counts = {t: np.zeros(clip_lengths[tr.clip]) for t, tr in enumerate(tracks)}
@@ -65,21 +75,27 @@ def frame_scores(errors: np.ndarray, where: np.ndarray, tracks: list[Track], con
     for t, track in enumerate(tracks):
         with np.errstate(invalid="ignore"):
             per_track = sums[t] / counts[t]  # NaN where this track predicted nothing
-        clip = scores.setdefault(track.clip, np.full(clip_lengths[track.clip], np.nan))
-        scores[track.clip] = np.fmax(clip, per_track)
+        so_far = scores.setdefault(track.clip, np.full(clip_lengths[track.clip], np.nan))
+        scores[track.clip] = np.fmax(so_far, per_track)
     for clip, values in scores.items():
         finite = values[np.isfinite(values)]
         scores[clip] = np.where(np.isfinite(values), values, finite.min() if finite.size else 0.0)
     return scores
 
 
-def evaluate(model: nn.Module, data: tuple, tracks: list[Track], masks: dict[str, np.ndarray],
-             config: VadConfig, device: torch.device) -> tuple[float, float, np.ndarray, np.ndarray]:
+def evaluate(
+    model: nn.Module,
+    data: tuple,
+    tracks: list[Track],
+    masks: dict[str, np.ndarray],
+    config: VadConfig,
+    device: torch.device,
+) -> tuple[float, float, np.ndarray, np.ndarray]:
     """Smoothed AUC, raw AUC, and the concatenated labels and smoothed scores of all test frames."""
     x, y, where, _ = data
     model.eval()
     with torch.no_grad():
-        pred = torch.cat([model(x[i:i + 1024].to(device)).cpu() for i in range(0, len(x), 1024)])
+        pred = torch.cat([model(x[i : i + 1024].to(device)).cpu() for i in range(0, len(x), 1024)])
     errors = ((pred - y) ** 2).mean(dim=(2, 3)).numpy()
     scores = frame_scores(errors, where, tracks, config, {c: len(m) for c, m in masks.items()})
     clips = sorted(masks)
@@ -112,22 +128,42 @@ def run(
     train = windows(train_tracks, config, stride=2, masks=weak_masks if config.weak else None)
     test = windows(test_tracks, config, stride=1)
     n_frames = sum(len(m) for m in test_masks.values())
-    dataset = DatasetInfo(name=data_name, root=str(root), sizes={
-        "train clips": len({t.clip for t in train_tracks}), "train windows": len(train[0]),
-        "test clips": len(test_masks), "test frames": n_frames})
+    dataset = DatasetInfo(
+        name=data_name,
+        root=str(root),
+        sizes={
+            "train clips": len({t.clip for t in train_tracks}),
+            "train windows": len(train[0]),
+            "test clips": len(test_masks),
+            "test frames": n_frames,
+        },
+    )
     record_config = {k: v for k, v in as_dict(config).items() if k != "device"}
     name = {"s4": "S4D", "transformer": "Transformer"}[config.model]
     suffix = variant_suffix.replace(f" · model={config.model}", "")
 
-    with start_run(EXPERIMENT, config=record_config, variant=f"{name}{suffix}", seed=seed,
-                   results_dir=results_dir, dataset=dataset, device=describe_device(device)) as run:
+    with start_run(
+        EXPERIMENT,
+        config=record_config,
+        variant=f"{name}{suffix}",
+        seed=seed,
+        results_dir=results_dir,
+        dataset=dataset,
+        device=describe_device(device),
+    ) as run:
         generator = seed_everything(seed)
-        model: nn.Module = (S4Predictor(config.pred_len, config.d_model, config.d_state)
-                            if config.model == "s4" else
-                            TransformerPredictor(config.pred_len, config.input_len, config.d_model))
+        model: nn.Module = (
+            S4Predictor(config.pred_len, config.d_model, config.d_state)
+            if config.model == "s4"
+            else TransformerPredictor(config.pred_len, config.input_len, config.d_model)
+        )
         model.to(device)
-        loader = DataLoader(TensorDataset(train[0], train[1], torch.from_numpy(train[3])),
-                            batch_size=config.batch_size, shuffle=True, generator=generator)
+        loader = DataLoader(
+            TensorDataset(train[0], train[1], torch.from_numpy(train[3])),
+            batch_size=config.batch_size,
+            shuffle=True,
+            generator=generator,
+        )
         optimiser = torch.optim.Adam(model.parameters(), lr=config.lr)
         best = BestCheckpoint("max")
         bar = EpochProgress(config.epochs, f"vad {name} seed {seed}", enabled=progress)
@@ -155,10 +191,27 @@ def run(
         auc, auc_raw, labels, scores = evaluate(model, test, test_tracks, test_masks, config, device)
         run.set_metrics(auc=auc, auc_raw=auc_raw)
         fpr, tpr = metrics.roc_points(labels, scores)
-        run.set_curve(f"ROC over {n_frames} test frames", fpr, tpr, x_label="false positive rate",
-                      y_label="true positive rate")
-        run.select("last", metric="test_auc", mode="last", epoch=config.epochs, value=auc,
-                   test={"auc": auc, "auc_raw": auc_raw})
-        run.select("auc_best", metric="test_auc", mode="max", epoch=best.epoch, value=best.value,
-                   test={"auc": best.value})
+        run.set_curve(
+            f"ROC over {n_frames} test frames",
+            fpr,
+            tpr,
+            x_label="false positive rate",
+            y_label="true positive rate",
+        )
+        run.select(
+            "last",
+            metric="test_auc",
+            mode="last",
+            epoch=config.epochs,
+            value=auc,
+            test={"auc": auc, "auc_raw": auc_raw},
+        )
+        run.select(
+            "auc_best",
+            metric="test_auc",
+            mode="max",
+            epoch=best.epoch,
+            value=best.value,
+            test={"auc": best.value},
+        )
         return [run.path]
