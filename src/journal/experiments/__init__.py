@@ -1,8 +1,8 @@
 """The experiment registry: name → config dataclass and training entry point.
 
 Entry points are imported lazily, so listing experiments or building the site never imports
-torch. Each experiment's ``run(config, *, seed, results_dir, data_root, variant_suffix,
-progress)`` trains and writes its records through :mod:`journal.tracking`, returning their paths.
+torch. Each experiment's ``run(config, request: RunRequest)`` trains one seed and writes its
+records through :mod:`journal.tracking`, returning their paths.
 """
 
 from __future__ import annotations
@@ -20,6 +20,17 @@ from .finetune.config import FinetuneConfig
 from .reid_noisy.config import ReidNoisyConfig
 from .ser.config import SerConfig
 from .vad.config import VadConfig
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    """What ``journal run`` asks of an experiment's entry point for one seed."""
+
+    seed: int
+    results_dir: Path
+    data_root: Path | None = None  # a real data set in the experiment's layout; None: tiny data
+    variant_suffix: str = ""  # appended to variant names, e.g. " · lr=0.0001"
+    progress: bool = True  # show progress bars
 
 
 @dataclass(frozen=True)
@@ -114,12 +125,12 @@ def run_experiment(
     run = experiment.runner()
     paths: list[Path] = []
     for seed in seeds:
-        paths += run(
-            config,
+        request = RunRequest(
             seed=seed,
             results_dir=Path(results_dir),
             data_root=Path(data_root) if data_root is not None else None,
             variant_suffix=variant_suffix(overrides),
             progress=progress,
         )
+        paths += run(config, request)
     return paths

@@ -29,6 +29,7 @@ from ... import metrics
 from ...config import as_dict
 from ...records import Dataset as DatasetInfo
 from ...tracking import start_run
+from .. import RunRequest
 from ..common import BestCheckpoint, EpochProgress, describe_device, pick_device, seed_everything
 from .config import FasKdConfig
 from .data import LABELS, LIST_FILES, CasiaSurfList, ensure_tiny_data
@@ -174,56 +175,81 @@ def _train_model(
         if role == "teacher":
             for name, missing in MISSING.items():
                 run.evaluate(name, **{k: v for k, v in evaluate(missing).items() if k in REPORTED})
-        run.select("last", metric="val_acer", mode="last", epoch=config.epochs, value=last_val,
-                   test={k: last[k] for k in (*REPORTED, "threshold")})
+        run.select(
+            "last",
+            metric="val_acer",
+            mode="last",
+            epoch=config.epochs,
+            value=last_val,
+            test={k: last[k] for k in (*REPORTED, "threshold")},
+        )
         final_state = copy.deepcopy(model.state_dict())
         for name, tracker in best.items():
             if tracker.state is None:
                 continue
             model.load_state_dict(tracker.state)
             chosen = evaluate()
-            run.select(name, metric=f"val_{name.removesuffix('_best')}", mode="min", epoch=tracker.epoch,
-                       value=tracker.value, test={k: chosen[k] for k in (*REPORTED, "threshold")})
+            run.select(
+                name,
+                metric=f"val_{name.removesuffix('_best')}",
+                mode="min",
+                epoch=tracker.epoch,
+                value=tracker.value,
+                test={k: chosen[k] for k in (*REPORTED, "threshold")},
+            )
         model.load_state_dict(final_state)
         model.eval()
         return run.path
 
 
-def run(
-    config: FasKdConfig,
-    *,
-    seed: int,
-    results_dir: Path,
-    data_root: Path | None = None,
-    variant_suffix: str = "",
-    progress: bool = True,
-) -> list[Path]:
+def run(config: FasKdConfig, request: RunRequest) -> list[Path]:
     """Train the teacher and the students for one seed; returns the records written."""
     device = pick_device(config.device)
-    if data_root is None:
+    if request.data_root is None:
         sizes = {"train": config.n_train, "val": config.n_val, "test": config.n_test}
         root = ensure_tiny_data(sizes, seed=config.data_seed)
         name = "CASIA-SURF layout, tiny synthetic"
     else:
-        root, name = data_root, "CASIA-SURF"
+        root, name = request.data_root, "CASIA-SURF"
     splits = {split: CasiaSurfList(root, split, config.image_size) for split in LIST_FILES}
     dataset = DatasetInfo(name=name, root=str(root), sizes={k: len(v) for k, v in splits.items()})
     common: dict[str, Any] = dict(
-        config=config, seed=seed, splits=splits, dataset=dataset, device=device,
-        results_dir=results_dir, progress=progress,
+        config=config,
+        seed=request.seed,
+        splits=splits,
+        dataset=dataset,
+        device=device,
+        results_dir=request.results_dir,
+        progress=request.progress,
     )
-    seed_everything(seed)
+    seed_everything(request.seed)
     teacher = Teacher(config.width, config.dropout)
-    paths = [_train_model(role="teacher", kd="none", model=teacher, teacher=None,
-                          variant=f"teacher{variant_suffix}", **common)]
+    paths = [
+        _train_model(
+            role="teacher",
+            kd="none",
+            model=teacher,
+            teacher=None,
+            variant=f"teacher{request.variant_suffix}",
+            **common,
+        )
+    ]
     teacher.eval()
     kinds = (["none"] if config.baseline or config.kd == "none" else []) + (
         [config.kd] if config.kd != "none" else []
     )
     for kd in kinds:
-        seed_everything(seed)
+        seed_everything(request.seed)
         student = Student(config.width, config.dropout)
         label = "student" if kd == "none" else f"student + {kd} KD"
-        paths.append(_train_model(role="student", kd=kd, model=student, teacher=teacher,
-                                  variant=f"{label}{variant_suffix}", **common))
+        paths.append(
+            _train_model(
+                role="student",
+                kd=kd,
+                model=student,
+                teacher=teacher,
+                variant=f"{label}{request.variant_suffix}",
+                **common,
+            )
+        )
     return paths

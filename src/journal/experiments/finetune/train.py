@@ -30,6 +30,7 @@ from ... import metrics
 from ...config import as_dict
 from ...records import Dataset as DatasetInfo
 from ...tracking import Run, start_run
+from .. import RunRequest
 from ..common import BestCheckpoint, EpochProgress, describe_device, pick_device, seed_everything
 from ..storage import data_home
 from .config import FinetuneConfig
@@ -56,8 +57,16 @@ def _checkpoint_path(config: FinetuneConfig, root: Path, seed: int) -> Path:
     return data_home("finetune") / "checkpoints" / f"pretrain-{digest}.pt"
 
 
-def pretrain(config: FinetuneConfig, *, seed: int, root: Path, device: torch.device,
-             results_dir: Path, variant_suffix: str, progress: bool) -> tuple[CrossModal, Path, list[Path]]:
+def pretrain(
+    config: FinetuneConfig,
+    *,
+    seed: int,
+    root: Path,
+    device: torch.device,
+    results_dir: Path,
+    variant_suffix: str,
+    progress: bool,
+) -> tuple[CrossModal, Path, list[Path]]:
     """The pre-trained model for ``seed``: from the cached checkpoint, or trained (and recorded)."""
     model = CrossModal(config.width)
     checkpoint = _checkpoint_path(config, root, seed)
@@ -68,14 +77,27 @@ def pretrain(config: FinetuneConfig, *, seed: int, root: Path, device: torch.dev
     ppg = torch.from_numpy(load_array(root / "unlabelled_ppg.npy"))
     n_val = max(config.batch_size, len(ecg) // 10)
     record_config = {k: getattr(config, k) for k in PRETRAIN_KEYS}
-    dataset = DatasetInfo(name="ECG/PPG pairs", root=str(root),
-                          sizes={"train": len(ecg) - n_val, "val": n_val})
-    with start_run(EXPERIMENT, config=record_config, variant=f"pretrain{variant_suffix}", seed=seed,
-                   results_dir=results_dir, dataset=dataset, device=describe_device(device)) as run:
+    dataset = DatasetInfo(
+        name="ECG/PPG pairs", root=str(root), sizes={"train": len(ecg) - n_val, "val": n_val}
+    )
+    with start_run(
+        EXPERIMENT,
+        config=record_config,
+        variant=f"pretrain{variant_suffix}",
+        seed=seed,
+        results_dir=results_dir,
+        dataset=dataset,
+        device=describe_device(device),
+    ) as run:
         generator = seed_everything(seed)
         model.to(device)
-        loader = DataLoader(TensorDataset(ecg[n_val:], ppg[n_val:]), batch_size=config.batch_size,
-                            shuffle=True, drop_last=True, generator=generator)
+        loader = DataLoader(
+            TensorDataset(ecg[n_val:], ppg[n_val:]),
+            batch_size=config.batch_size,
+            shuffle=True,
+            drop_last=True,
+            generator=generator,
+        )
         optimiser = torch.optim.Adam(model.parameters(), lr=config.pretrain_lr)
         bar = EpochProgress(config.pretrain_epochs, f"pretrain seed {seed}", enabled=progress)
         try:
@@ -105,8 +127,14 @@ def pretrain(config: FinetuneConfig, *, seed: int, root: Path, device: torch.dev
         return model, checkpoint, [run.path]
 
 
-def _evaluate(model: Finetuned, x: torch.Tensor, y: np.ndarray, task: str, y_scale: tuple[float, float],
-              device: torch.device) -> tuple[dict[str, float], float, Any]:
+def _evaluate(
+    model: Finetuned,
+    x: torch.Tensor,
+    y: np.ndarray,
+    task: str,
+    y_scale: tuple[float, float],
+    device: torch.device,
+) -> tuple[dict[str, float], float, Any]:
     """Metrics, loss and (classification) the confusion matrix of ``model`` on ``x``."""
     model.eval()
     with torch.no_grad():
@@ -121,13 +149,25 @@ def _evaluate(model: Finetuned, x: torch.Tensor, y: np.ndarray, task: str, y_sca
     confusion = metrics.confusion_matrix(y, out.argmax(1).numpy(), 2)
     report = metrics.classification_metrics(confusion, CLASS_NAMES)
     scores = torch.softmax(out, dim=1)[:, 1].numpy()
-    figures = {"acc": report["accuracy"], "macro_f1": report["macro avg"]["f1"],
-               "auroc": metrics.auroc(y, scores)}
+    figures = {
+        "acc": report["accuracy"],
+        "macro_f1": report["macro avg"]["f1"],
+        "auroc": metrics.auroc(y, scores),
+    }
     return figures, loss, (confusion, report)
 
 
-def finetune(config: FinetuneConfig, task: str, encoder: Encoder, run: Run, *, seed: int, root: Path,
-             device: torch.device, progress: bool) -> None:
+def finetune(
+    config: FinetuneConfig,
+    task: str,
+    encoder: Encoder,
+    run: Run,
+    *,
+    seed: int,
+    root: Path,
+    device: torch.device,
+    progress: bool,
+) -> None:
     """Fine-tune ``encoder`` on ``task`` and fill ``run``'s record."""
     data = {split: load_split(root, task, split) for split in ("train", "val", "test")}
     x = {k: torch.from_numpy(v[0]) for k, v in data.items()}
@@ -144,10 +184,15 @@ def finetune(config: FinetuneConfig, task: str, encoder: Encoder, run: Run, *, s
         model.encoder.requires_grad_(False)
         optimiser = torch.optim.Adam(model.head.parameters(), lr=config.lr)
     else:
-        optimiser = torch.optim.Adam([{"params": model.encoder.parameters(), "lr": config.backbone_lr},
-                                      {"params": model.head.parameters(), "lr": config.lr}])
-    loader = DataLoader(TensorDataset(x["train"], targets), batch_size=config.batch_size, shuffle=True,
-                        generator=generator)
+        optimiser = torch.optim.Adam(
+            [
+                {"params": model.encoder.parameters(), "lr": config.backbone_lr},
+                {"params": model.head.parameters(), "lr": config.lr},
+            ]
+        )
+    loader = DataLoader(
+        TensorDataset(x["train"], targets), batch_size=config.batch_size, shuffle=True, generator=generator
+    )
     key = "mae" if regression else "auroc"
     mode: Literal["min", "max"] = "min" if regression else "max"
     best = BestCheckpoint(mode)
@@ -167,15 +212,25 @@ def finetune(config: FinetuneConfig, task: str, encoder: Encoder, run: Run, *, s
                 optimiser.step()
                 total += loss.item() * len(yb)
             val, val_loss, _ = _evaluate(model, x["val"], data["val"][1], task, scale, device)
-            run.log(epoch=epoch, train_loss=total / len(targets), val_loss=val_loss,
-                    **{f"val_{k}": v for k, v in val.items()})
+            run.log(
+                epoch=epoch,
+                train_loss=total / len(targets),
+                val_loss=val_loss,
+                **{f"val_{k}": v for k, v in val.items()},
+            )
             best.update(val[key], epoch, model)
             bar.show(**{f"val_{key}": val[key]})
     finally:
         bar.close()
     last, _, _ = _evaluate(model, x["test"], data["test"][1], task, scale, device)
-    run.select("last", metric=f"val_{key}", mode="last", epoch=config.epochs,
-               value=run.record.history[-1].values().get(f"val_{key}"), test=last)
+    run.select(
+        "last",
+        metric=f"val_{key}",
+        mode="last",
+        epoch=config.epochs,
+        value=run.record.history[-1].values().get(f"val_{key}"),
+        test=last,
+    )
     if best.state is not None:
         model.load_state_dict(best.state)
     chosen, _, extra = _evaluate(model, x["test"], data["test"][1], task, scale, device)
@@ -192,34 +247,48 @@ def finetune(config: FinetuneConfig, task: str, encoder: Encoder, run: Run, *, s
         run.set_reference("paper", **paper)
 
 
-def run(
-    config: FinetuneConfig,
-    *,
-    seed: int,
-    results_dir: Path,
-    data_root: Path | None = None,
-    variant_suffix: str = "",
-    progress: bool = True,
-) -> list[Path]:
-    """Pre-train (or load) the encoders for ``seed``, then fine-tune each task."""
+def run(config: FinetuneConfig, request: RunRequest) -> list[Path]:
+    """Pre-train (or load) the encoders for the seed, then fine-tune each task."""
     device = pick_device(config.device)
-    if data_root is None:
+    if request.data_root is None:
         sizes = {"train": config.n_train, "val": config.n_val, "test": config.n_test}
         root = ensure_tiny_data(config.n_unlabelled, sizes, config.data_seed)
         data_name = "ECG/PPG, tiny synthetic .npy"
     else:
-        root, data_name = data_root, f"ECG/PPG ({data_root.name})"
-    pretrained, checkpoint, paths = pretrain(config, seed=seed, root=root, device=device,
-                                             results_dir=results_dir, variant_suffix=variant_suffix,
-                                             progress=progress)
+        root, data_name = request.data_root, f"ECG/PPG ({request.data_root.name})"
+    pretrained, checkpoint, paths = pretrain(
+        config,
+        seed=request.seed,
+        root=root,
+        device=device,
+        results_dir=request.results_dir,
+        variant_suffix=request.variant_suffix,
+        progress=request.progress,
+    )
     for task in config.tasks():
         record_config = {**as_dict(config), "task": task, "pretrained": checkpoint.name}
         del record_config["device"], record_config["reference"]
         sizes = {split: int(load_split(root, task, split)[1].shape[0]) for split in ("train", "val", "test")}
         dataset = DatasetInfo(name=f"{data_name}: {task}", root=str(root), sizes=sizes)
         encoder = copy.deepcopy(pretrained.ecg if TASKS[task] == "ecg" else pretrained.ppg)
-        with start_run(EXPERIMENT, config=record_config, variant=f"{task}{variant_suffix}", seed=seed,
-                       results_dir=results_dir, dataset=dataset, device=describe_device(device)) as rec:
-            finetune(config, task, encoder, rec, seed=seed, root=root, device=device, progress=progress)
+        with start_run(
+            EXPERIMENT,
+            config=record_config,
+            variant=f"{task}{request.variant_suffix}",
+            seed=request.seed,
+            results_dir=request.results_dir,
+            dataset=dataset,
+            device=describe_device(device),
+        ) as rec:
+            finetune(
+                config,
+                task,
+                encoder,
+                rec,
+                seed=request.seed,
+                root=root,
+                device=device,
+                progress=request.progress,
+            )
         paths.append(rec.path)
     return paths

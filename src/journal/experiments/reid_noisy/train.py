@@ -21,6 +21,7 @@ from ... import metrics
 from ...config import as_dict
 from ...records import Dataset as DatasetInfo
 from ...tracking import Run, start_run
+from .. import RunRequest
 from ..common import BestCheckpoint, EpochProgress, describe_device, pick_device, seed_everything
 from .config import ReidNoisyConfig
 from .data import corrupt, ensure_tiny_market, load_images, read_split
@@ -84,24 +85,16 @@ def _log_lines(
     )
 
 
-def run(
-    config: ReidNoisyConfig,
-    *,
-    seed: int,
-    results_dir: Path,
-    data_root: Path | None = None,
-    variant_suffix: str = "",
-    progress: bool = True,
-) -> list[Path]:
+def run(config: ReidNoisyConfig, request: RunRequest) -> list[Path]:
     """Train one seed; returns the record written."""
     device = pick_device(config.device)
-    if data_root is None:
+    if request.data_root is None:
         root = ensure_tiny_market(
             config.n_train_ids, config.n_test_ids, config.cameras, config.images_per_camera, config.data_seed
         )
         data_name = "Market-1501 layout, tiny synthetic"
     else:
-        root, data_name = data_root, "Market-1501"
+        root, data_name = request.data_root, "Market-1501"
     train_images = read_split(root, "bounding_box_train")
     ids = sorted({i.pid for i in train_images})
     true = np.array([ids.index(i.pid) for i in train_images])
@@ -130,13 +123,13 @@ def run(
     with start_run(
         EXPERIMENT,
         config=record_config,
-        variant=f"co-teaching{variant_suffix}",
-        seed=seed,
-        results_dir=results_dir,
+        variant=f"co-teaching{request.variant_suffix}",
+        seed=request.seed,
+        results_dir=request.results_dir,
         dataset=dataset,
         device=describe_device(device),
     ) as run:
-        generator = seed_everything(seed)
+        generator = seed_everything(request.seed)
         nets = (ReidNet(len(ids), config.width).to(device), ReidNet(len(ids), config.width).to(device))
         optimisers = tuple(
             torch.optim.SGD(net.parameters(), lr=lr, momentum=0.9, weight_decay=config.weight_decay)
@@ -149,7 +142,7 @@ def run(
             generator=generator,
         )
         best = BestCheckpoint("max")
-        bar = EpochProgress(config.epochs, f"reid seed {seed}", enabled=progress)
+        bar = EpochProgress(config.epochs, f"reid request.seed {request.seed}", enabled=request.progress)
         try:
             for epoch in bar:
                 for net in nets:

@@ -20,6 +20,7 @@ from ...config import as_dict
 from ...errors import JournalError
 from ...records import Dataset as DatasetInfo
 from ...tracking import start_run
+from .. import RunRequest
 from ..common import BestCheckpoint, EpochProgress, describe_device, pick_device, seed_everything
 from .config import SerConfig
 from .data import DURATION_S, SAMPLE_RATE, Item, ensure_tiny_corpus, read_index, read_wav
@@ -72,7 +73,7 @@ def _loss(
 def _predict(model: torch.nn.Module, x: torch.Tensor, device: torch.device) -> torch.Tensor:
     model.eval()
     with torch.no_grad():
-        return torch.cat([model(x[i:i + 256].to(device)).cpu() for i in range(0, len(x), 256)])
+        return torch.cat([model(x[i : i + 256].to(device)).cpu() for i in range(0, len(x), 256)])
 
 
 def _figures(logits: torch.Tensor, y: torch.Tensor, names: list[str]) -> tuple[list[list[int]], dict]:
@@ -80,44 +81,45 @@ def _figures(logits: torch.Tensor, y: torch.Tensor, names: list[str]) -> tuple[l
     return confusion, metrics.classification_metrics(confusion, names)
 
 
-def run(
-    config: SerConfig,
-    *,
-    seed: int,
-    results_dir: Path,
-    data_root: Path | None = None,
-    variant_suffix: str = "",
-    progress: bool = True,
-) -> list[Path]:
+def run(config: SerConfig, request: RunRequest) -> list[Path]:
     """Train one seed; returns the record written."""
     device = pick_device(config.device)
     names = config.class_names()
-    if data_root is None:
+    if request.data_root is None:
         root = ensure_tiny_corpus(names, config.n_train, config.n_test, config.data_seed)
         data_name = "speech emotion, tiny synthetic 16 kHz WAV"
     else:
-        root, data_name = data_root, f"speech emotion corpus ({data_root.name})"
+        root, data_name = request.data_root, f"speech emotion corpus ({request.data_root.name})"
     items = read_index(root, names)
     train_items, val_items = split_train_val(items, config.valid_rate, config.data_seed)
     test_items = [i for i in items if i.split == "test"]
     if not train_items or not test_items:
         raise JournalError(f"{root / 'index.csv'}: needs both train and test rows")
-    x = {k: featurise(root, v, config) for k, v in
-         (("train", train_items), ("val", val_items), ("test", test_items))}
-    y = {k: torch.tensor([i.label for i in v]) for k, v in
-         (("train", train_items), ("val", val_items), ("test", test_items))}
+    x = {
+        k: featurise(root, v, config)
+        for k, v in (("train", train_items), ("val", val_items), ("test", test_items))
+    }
+    y = {
+        k: torch.tensor([i.label for i in v])
+        for k, v in (("train", train_items), ("val", val_items), ("test", test_items))
+    }
     mean, std = x["train"].mean(dim=(0, 1, 3), keepdim=True), x["train"].std(dim=(0, 1, 3), keepdim=True)
     x = {k: (v - mean) / (std + 1e-5) for k, v in x.items()}  # per-frequency standardisation
     counts = torch.bincount(y["train"], minlength=len(names)).float()
     class_weight = counts.sum() / (len(names) * counts.clamp(min=1))
     record_config = {k: v for k, v in as_dict(config).items() if k != "device"}
-    dataset = DatasetInfo(name=data_name, root=str(root),
-                          sizes={k: len(v) for k, v in y.items()})
+    dataset = DatasetInfo(name=data_name, root=str(root), sizes={k: len(v) for k, v in y.items()})
 
-    with start_run(EXPERIMENT, config=record_config, variant=f"Light-SERNet{variant_suffix}",
-                   seed=seed, results_dir=results_dir, dataset=dataset,
-                   device=describe_device(device)) as run:
-        generator = seed_everything(seed)
+    with start_run(
+        EXPERIMENT,
+        config=record_config,
+        variant=f"Light-SERNet{request.variant_suffix}",
+        seed=request.seed,
+        results_dir=request.results_dir,
+        dataset=dataset,
+        device=describe_device(device),
+    ) as run:
+        generator = seed_everything(request.seed)
         model = LightSERNet(len(names), config.width, config.dropout).to(device)
         train_set = TensorDataset(x["train"], y["train"])
         if config.class_balance == "sampler":
@@ -129,7 +131,7 @@ def run(
         weight = class_weight.to(device) if config.class_balance == "weights" else None
         optimiser = torch.optim.Adam(model.parameters(), lr=config.lr)
         best = BestCheckpoint("max")
-        bar = EpochProgress(config.epochs, f"ser seed {seed}", enabled=progress)
+        bar = EpochProgress(config.epochs, f"ser request.seed {request.seed}", enabled=request.progress)
         try:
             for epoch in bar:
                 model.train()
@@ -144,9 +146,13 @@ def run(
                 val_logits = _predict(model, x["val"], device)
                 _, report = _figures(val_logits, y["val"], names)
                 summary = metrics.speech_emotion_summary(report)
-                run.log(epoch=epoch, train_loss=total / len(train_set),
-                        val_loss=F.cross_entropy(val_logits, y["val"]).item(),
-                        val_wa=summary["wa"], val_ua=summary["ua"])
+                run.log(
+                    epoch=epoch,
+                    train_loss=total / len(train_set),
+                    val_loss=F.cross_entropy(val_logits, y["val"]).item(),
+                    val_wa=summary["wa"],
+                    val_ua=summary["ua"],
+                )
                 best.update(summary["ua"], epoch, model)
                 bar.show(val_ua=summary["ua"])
         finally:
@@ -154,8 +160,14 @@ def run(
 
         _, last_report = _figures(_predict(model, x["test"], device), y["test"], names)
         last = metrics.speech_emotion_summary(last_report)
-        run.select("last", metric="val_ua", mode="last", epoch=config.epochs,
-                   value=run.record.history[-1].values().get("val_ua"), test=last)
+        run.select(
+            "last",
+            metric="val_ua",
+            mode="last",
+            epoch=config.epochs,
+            value=run.record.history[-1].values().get("val_ua"),
+            test=last,
+        )
         if best.state is not None:
             model.load_state_dict(best.state)
         confusion, report = _figures(_predict(model, x["test"], device), y["test"], names)

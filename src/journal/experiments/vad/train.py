@@ -23,6 +23,7 @@ from ... import metrics
 from ...config import as_dict
 from ...records import Dataset as DatasetInfo
 from ...tracking import start_run
+from .. import RunRequest
 from ..common import BestCheckpoint, EpochProgress, describe_device, pick_device, seed_everything
 from .config import VadConfig
 from .data import Track, ensure_tiny_data, read_masks, read_tracks
@@ -105,22 +106,14 @@ def evaluate(
     return metrics.auroc(labels, smooth), metrics.auroc(labels, raw), labels, smooth
 
 
-def run(
-    config: VadConfig,
-    *,
-    seed: int,
-    results_dir: Path,
-    data_root: Path | None = None,
-    variant_suffix: str = "",
-    progress: bool = True,
-) -> list[Path]:
+def run(config: VadConfig, request: RunRequest) -> list[Path]:
     """Train one seed; returns the record written."""
     device = pick_device(config.device)
-    if data_root is None:
+    if request.data_root is None:
         root = ensure_tiny_data(config.n_train_clips, config.n_test_clips, config.frames, config.data_seed)
         data_name = "ShanghaiTech-like poses, tiny synthetic"
     else:
-        root, data_name = data_root, f"ShanghaiTech poses ({data_root.name})"
+        root, data_name = request.data_root, f"ShanghaiTech poses ({request.data_root.name})"
     weak_masks = read_masks(root, "training/weak_frame_mask")
     train_tracks = [t for t in read_tracks(root, "training") if config.weak or t.clip not in weak_masks]
     test_tracks = read_tracks(root, "testing")
@@ -140,18 +133,18 @@ def run(
     )
     record_config = {k: v for k, v in as_dict(config).items() if k != "device"}
     name = {"s4": "S4D", "transformer": "Transformer"}[config.model]
-    suffix = variant_suffix.replace(f" · model={config.model}", "")
+    suffix = request.variant_suffix.replace(f" · model={config.model}", "")
 
     with start_run(
         EXPERIMENT,
         config=record_config,
         variant=f"{name}{suffix}",
-        seed=seed,
-        results_dir=results_dir,
+        seed=request.seed,
+        results_dir=request.results_dir,
         dataset=dataset,
         device=describe_device(device),
     ) as run:
-        generator = seed_everything(seed)
+        generator = seed_everything(request.seed)
         model: nn.Module = (
             S4Predictor(config.pred_len, config.d_model, config.d_state)
             if config.model == "s4"
@@ -166,7 +159,9 @@ def run(
         )
         optimiser = torch.optim.Adam(model.parameters(), lr=config.lr)
         best = BestCheckpoint("max")
-        bar = EpochProgress(config.epochs, f"vad {name} seed {seed}", enabled=progress)
+        bar = EpochProgress(
+            config.epochs, f"vad {name} request.seed {request.seed}", enabled=request.progress
+        )
         try:
             for epoch in bar:
                 model.train()
