@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..config import apply_overrides
 from ..errors import UnknownExperimentError
+from ..records import Dataset
+from ..tracking import Run, start_run
 from .fas_kd.config import FasKdConfig
 from .finetune.config import FinetuneConfig
 from .reid_noisy.config import ReidNoisyConfig
@@ -29,8 +31,16 @@ class RunRequest:
     seed: int
     results_dir: Path
     data_root: Path | None = None  # a real data set in the experiment's layout; None: tiny data
-    variant_suffix: str = ""  # appended to variant names, e.g. " · lr=0.0001"
+    overrides: dict[str, str] = field(default_factory=dict)  # the command line's --set values
     progress: bool = True  # show progress bars
+
+    def open_run(self, experiment: str, variant: str, *, config: dict[str, Any], dataset: Dataset,
+                 device: str, untagged: tuple[str, ...] = ()) -> Run:
+        """:func:`journal.tracking.start_run` for this seed and results folder, the variant tagged
+        with the overrides (except keys in ``untagged``, which the variant name already says)."""
+        tags = {k: v for k, v in self.overrides.items() if k not in untagged}
+        return start_run(experiment, config=config, variant=f"{variant}{variant_suffix(tags)}",
+                         seed=self.seed, results_dir=self.results_dir, dataset=dataset, device=device)
 
 
 @dataclass(frozen=True)
@@ -129,7 +139,7 @@ def run_experiment(
             seed=seed,
             results_dir=Path(results_dir),
             data_root=Path(data_root) if data_root is not None else None,
-            variant_suffix=variant_suffix(overrides),
+            overrides=overrides,
             progress=progress,
         )
         paths += run(config, request)

@@ -28,7 +28,6 @@ from torch.utils.data import DataLoader
 from ... import metrics
 from ...config import as_dict
 from ...records import Dataset as DatasetInfo
-from ...tracking import start_run
 from .. import RunRequest
 from ..common import BestCheckpoint, EpochProgress, describe_device, pick_device, seed_everything
 from .config import FasKdConfig
@@ -106,23 +105,20 @@ def _train_model(
     model: nn.Module,
     teacher: nn.Module | None,
     config: FasKdConfig,
-    seed: int,
+    request: RunRequest,
     splits: dict[str, CasiaSurfList],
     dataset: DatasetInfo,
     device: torch.device,
-    results_dir: Path,
     variant: str,
-    progress: bool,
 ) -> Path:
+    seed, progress = request.seed, request.progress
     modalities = "rgb+depth+ir" if role == "teacher" else "rgb"
     record_config = {**as_dict(config), "model": role, "modalities": modalities, "kd": kd}
     del record_config["device"]  # where it ran is in the record's environment
-    with start_run(
+    with request.open_run(
         EXPERIMENT,
+        variant,
         config=record_config,
-        variant=variant,
-        seed=seed,
-        results_dir=results_dir,
         dataset=dataset,
         device=describe_device(device),
     ) as run:
@@ -214,13 +210,7 @@ def run(config: FasKdConfig, request: RunRequest) -> list[Path]:
     splits = {split: CasiaSurfList(root, split, config.image_size) for split in LIST_FILES}
     dataset = DatasetInfo(name=name, root=str(root), sizes={k: len(v) for k, v in splits.items()})
     common: dict[str, Any] = dict(
-        config=config,
-        seed=request.seed,
-        splits=splits,
-        dataset=dataset,
-        device=device,
-        results_dir=request.results_dir,
-        progress=request.progress,
+        config=config, request=request, splits=splits, dataset=dataset, device=device
     )
     seed_everything(request.seed)
     teacher = Teacher(config.width, config.dropout)
@@ -230,7 +220,7 @@ def run(config: FasKdConfig, request: RunRequest) -> list[Path]:
             kd="none",
             model=teacher,
             teacher=None,
-            variant=f"teacher{request.variant_suffix}",
+            variant="teacher",
             **common,
         )
     ]
@@ -248,7 +238,7 @@ def run(config: FasKdConfig, request: RunRequest) -> list[Path]:
                 kd=kd,
                 model=student,
                 teacher=teacher,
-                variant=f"{label}{request.variant_suffix}",
+                variant=label,
                 **common,
             )
         )

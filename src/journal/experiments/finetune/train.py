@@ -29,7 +29,7 @@ from torch.utils.data import DataLoader, TensorDataset
 from ... import metrics
 from ...config import as_dict
 from ...records import Dataset as DatasetInfo
-from ...tracking import Run, start_run
+from ...tracking import Run
 from .. import RunRequest
 from ..common import BestCheckpoint, EpochProgress, describe_device, pick_device, seed_everything
 from ..storage import data_home
@@ -60,14 +60,12 @@ def _checkpoint_path(config: FinetuneConfig, root: Path, seed: int) -> Path:
 def pretrain(
     config: FinetuneConfig,
     *,
-    seed: int,
+    request: RunRequest,
     root: Path,
     device: torch.device,
-    results_dir: Path,
-    variant_suffix: str,
-    progress: bool,
 ) -> tuple[CrossModal, Path, list[Path]]:
-    """The pre-trained model for ``seed``: from the cached checkpoint, or trained (and recorded)."""
+    """The pre-trained model for the seed: from the cached checkpoint, or trained (and recorded)."""
+    seed, progress = request.seed, request.progress
     model = CrossModal(config.width)
     checkpoint = _checkpoint_path(config, root, seed)
     if checkpoint.is_file():
@@ -80,12 +78,10 @@ def pretrain(
     dataset = DatasetInfo(
         name="ECG/PPG pairs", root=str(root), sizes={"train": len(ecg) - n_val, "val": n_val}
     )
-    with start_run(
+    with request.open_run(
         EXPERIMENT,
+        "pretrain",
         config=record_config,
-        variant=f"pretrain{variant_suffix}",
-        seed=seed,
-        results_dir=results_dir,
         dataset=dataset,
         device=describe_device(device),
     ) as run:
@@ -258,12 +254,9 @@ def run(config: FinetuneConfig, request: RunRequest) -> list[Path]:
         root, data_name = request.data_root, f"ECG/PPG ({request.data_root.name})"
     pretrained, checkpoint, paths = pretrain(
         config,
-        seed=request.seed,
+        request=request,
         root=root,
         device=device,
-        results_dir=request.results_dir,
-        variant_suffix=request.variant_suffix,
-        progress=request.progress,
     )
     for task in config.tasks():
         record_config = {**as_dict(config), "task": task, "pretrained": checkpoint.name}
@@ -271,12 +264,10 @@ def run(config: FinetuneConfig, request: RunRequest) -> list[Path]:
         sizes = {split: int(load_split(root, task, split)[1].shape[0]) for split in ("train", "val", "test")}
         dataset = DatasetInfo(name=f"{data_name}: {task}", root=str(root), sizes=sizes)
         encoder = copy.deepcopy(pretrained.ecg if TASKS[task] == "ecg" else pretrained.ppg)
-        with start_run(
+        with request.open_run(
             EXPERIMENT,
+            task,
             config=record_config,
-            variant=f"{task}{request.variant_suffix}",
-            seed=request.seed,
-            results_dir=request.results_dir,
             dataset=dataset,
             device=describe_device(device),
         ) as rec:

@@ -20,7 +20,7 @@ from torch.utils.data import DataLoader, TensorDataset
 from ... import metrics
 from ...config import as_dict
 from ...records import Dataset as DatasetInfo
-from ...tracking import Run, start_run
+from ...tracking import Run
 from .. import RunRequest
 from ..common import BestCheckpoint, EpochProgress, describe_device, pick_device, seed_everything
 from .config import ReidNoisyConfig
@@ -120,12 +120,10 @@ def run(config: ReidNoisyConfig, request: RunRequest) -> list[Path]:
     )
     record_config = {k: v for k, v in as_dict(config).items() if k != "device"}
 
-    with start_run(
+    with request.open_run(
         EXPERIMENT,
+        "co-teaching",
         config=record_config,
-        variant=f"co-teaching{request.variant_suffix}",
-        seed=request.seed,
-        results_dir=request.results_dir,
         dataset=dataset,
         device=describe_device(device),
     ) as run:

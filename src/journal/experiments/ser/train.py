@@ -19,7 +19,6 @@ from ... import metrics
 from ...config import as_dict
 from ...errors import JournalError
 from ...records import Dataset as DatasetInfo
-from ...tracking import start_run
 from .. import RunRequest
 from ..common import BestCheckpoint, EpochProgress, describe_device, pick_device, seed_everything
 from .config import SerConfig
@@ -110,12 +109,10 @@ def run(config: SerConfig, request: RunRequest) -> list[Path]:
     record_config = {k: v for k, v in as_dict(config).items() if k != "device"}
     dataset = DatasetInfo(name=data_name, root=str(root), sizes={k: len(v) for k, v in y.items()})
 
-    with start_run(
+    with request.open_run(
         EXPERIMENT,
+        "Light-SERNet",
         config=record_config,
-        variant=f"Light-SERNet{request.variant_suffix}",
-        seed=request.seed,
-        results_dir=request.results_dir,
         dataset=dataset,
         device=describe_device(device),
     ) as run:

@@ -22,7 +22,6 @@ from torch.utils.data import DataLoader, TensorDataset
 from ... import metrics
 from ...config import as_dict
 from ...records import Dataset as DatasetInfo
-from ...tracking import start_run
 from .. import RunRequest
 from ..common import BestCheckpoint, EpochProgress, describe_device, pick_device, seed_everything
 from .config import VadConfig
@@ -133,16 +132,14 @@ def run(config: VadConfig, request: RunRequest) -> list[Path]:
     )
     record_config = {k: v for k, v in as_dict(config).items() if k != "device"}
     name = {"s4": "S4D", "transformer": "Transformer"}[config.model]
-    suffix = request.variant_suffix.replace(f" · model={config.model}", "")
 
-    with start_run(
+    with request.open_run(
         EXPERIMENT,
+        name,
         config=record_config,
-        variant=f"{name}{suffix}",
-        seed=request.seed,
-        results_dir=request.results_dir,
         dataset=dataset,
         device=describe_device(device),
+        untagged=("model",),
     ) as run:
         generator = seed_everything(request.seed)
         model: nn.Module = (
