@@ -149,7 +149,7 @@ def test_finetune_post_builds_with_references(tmp_path: Path, finetune_results: 
 
 
 @pytest.mark.parametrize(("fixture", "slug", "heading"), [
-    ("vad_results", "vad", "ROC over"),
+    ("vad_results", "vad", "AUC over"),
     ("reid_results", "reid-noisy", "training log (last lines)"),
 ])
 def test_vad_and_reid_posts_build(tmp_path: Path, request: pytest.FixtureRequest, fixture: str, slug: str,

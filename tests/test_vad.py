@@ -95,9 +95,10 @@ def test_records_and_post(vad_results: Path) -> None:
         assert rec.status == "finished" and 0 <= rec.metrics["auc"] <= 1
         frames = rec.dataset.sizes["test frames"] if rec.dataset else 0
         (curve,) = rec.curves.values()
-        assert list(rec.curves) == [f"ROC over {frames} test frames"]
+        assert list(rec.curves) == [f"ROC, AUC over {frames} frames"]
         assert curve.x[0] == 0.0 and curve.x[-1] == 1.0
         assert rec.selections["auc_best"].value == max(r.values()["test_auc"] for r in rec.history)
     (post,) = build_posts(records)
-    assert sum(name.endswith(f"roc-over-{frames}-test-frames.svg") for name in post.assets) == 2
+    assert sum(name.endswith(f"roc-auc-over-{frames}-frames.svg") for name in post.assets) == 2
+    assert f"ROC, AUC over {frames} frames" in post.markdown
     assert f"test frames {frames}" in post.markdown

@@ -59,7 +59,8 @@ def config_value(value: Any) -> str:
 METRIC_LABELS = {
     "acc": "Acc", "far": "FAR", "frr": "FRR", "hter": "HTER", "apcer": "APCER", "bpcer": "BPCER",
     "acer": "ACER", "wa": "WA", "ua": "UA", "macro_f1": "macro F1", "weighted_f1": "weighted F1",
-    "auroc": "AUROC", "mae": "MAE", "r2": "R²", "rmse": "RMSE", "pearson_r": "Pearson r",
+    "auroc": "AUROC", "auc": "AUC", "auc_raw": "AUC (unsmoothed)", "map": "mAP", "r1": "R1", "r5": "R5",
+    "r10": "R10", "mae": "MAE", "r2": "R²", "rmse": "RMSE", "pearson_r": "Pearson r",
     "accuracy": "accuracy", "precision": "precision", "recall": "recall", "f1": "F1",
 }
 

@@ -184,7 +184,7 @@ def run(config: VadConfig, request: RunRequest) -> list[Path]:
         run.set_metrics(auc=auc, auc_raw=auc_raw)
         fpr, tpr = metrics.roc_points(labels, scores)
         run.set_curve(
-            f"ROC over {n_frames} test frames",
+            f"ROC, AUC over {n_frames} frames",
             fpr,
             tpr,
             x_label="false positive rate",
