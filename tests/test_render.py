@@ -96,3 +96,10 @@ def test_non_finite_values_render_as_nan_and_inf(make_record: Factory) -> None:
     rec = make_record(metrics={"acer": float("nan"), "loss": float("inf")})
     (post,) = build_posts([rec])
     assert "| seed 0 | finished | nan | inf |" in post.markdown
+
+
+def test_a_metric_a_selection_never_tested_shows_a_dash(make_record: Factory) -> None:
+    rec = make_record()
+    rec.selections["acer_best"].test = {"acer": 0.25}  # no "acc" for this rule
+    (post,) = build_posts([rec])
+    assert "| acer\\_best | val\\_acer | 3 | 1 | 0.2500 | — |" in post.markdown

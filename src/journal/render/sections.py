@@ -53,7 +53,10 @@ def results_table(records: Sequence[Record], columns: Sequence[str]) -> str:
 
 
 def selections_table(records: Sequence[Record], columns: Sequence[str]) -> str:
+    """Each selection rule's chosen epochs and test metrics, mean ± std over finished seeds;
+    ``—`` where a rule's checkpoint was not tested on that metric."""
     tested = {k for r in records for sel in r.selections.values() for k in sel.test}
+    measured = {(name, k) for r in records for name, sel in r.selections.items() for k in sel.test}
     columns = [c for c in columns if c in tested]
     stats = an.selection_stats(records, columns)
     if stats.empty:
@@ -68,11 +71,13 @@ def selections_table(records: Sequence[Record], columns: Sequence[str]) -> str:
         name = row["selection"]
         rows.append(
             [escape(name), escape(chosen[name]), escape(epochs[name]), str(int(row["n"]))]
-            + [mean_std(row[f"{c} mean"], row[f"{c} std"]) for c in columns]
+            + [mean_std(row[f"{c} mean"], row[f"{c} std"]) if (name, c) in measured else "—"
+               for c in columns]
         )
-    headers = ["checkpoint", "chosen on (val)", "epoch per seed", "n",
-               *[f"test {metric_label(c)}" for c in columns]]
-    intro = "Test metrics of the checkpoint each rule chooses on validation, mean ± std over seeds:"
+    headers = ["checkpoint", "chosen on", "epoch per seed", "n"]
+    headers += [f"test {metric_label(c)}" for c in columns]
+    intro = ("Test metrics of the checkpoint each rule picks (by the metric in *chosen on*), "
+             "mean ± std over seeds:")
     return f"{intro}\n\n{table(headers, rows, 'llll' + 'r' * len(columns))}"
 
 
