@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -161,3 +162,65 @@ def test_vad_and_reid_posts_build(tmp_path: Path, request: pytest.FixtureRequest
     html = page.read_text(encoding="utf-8")
     assert heading in html
     assert len(re.findall(r'<img alt="[^"]*" src="[^"]+\.svg"', html)) >= 2
+
+
+BAD_FILES = {
+    "truncated.json": (b'{"schema": 1, "id": "x", "experim', "invalid JSON at line 1"),
+    "empty.json": (b"", "empty file"),
+    "latin1.json": (b'{"id": "caf\xe9"}', "not UTF-8"),
+}
+
+
+def test_every_bad_file_is_one_warning_naming_file_and_field(tmp_path: Path, make_record: Any) -> None:
+    from journal.records import write_record
+
+    results = tmp_path / "results"
+    for seed in (0, 1):
+        write_record(make_record(seed=seed), results, create=True)
+    good = json.loads(make_record(seed=5).to_json())
+    mutations = {
+        "wrong-type.json": ({**good, "seed": "five"}, "field 'seed'"),
+        "missing.json": ({k: v for k, v in good.items() if k != "experiment"}, "field 'experiment'"),
+        "future.json": ({**good, "schema": 99}, "field 'schema': Value error, schema 99 is newer"),
+    }
+    for name, (data, _) in mutations.items():
+        (results / name).write_text(json.dumps(data))
+    for name, (content, _) in BAD_FILES.items():
+        (results / name).write_bytes(content)
+    before = {p.name: p.read_bytes() for p in results.iterdir()}
+    project = _project(tmp_path, results)
+    strict = _build(project, "--strict")
+    assert strict.returncode != 0
+    lines = [line for line in strict.stderr.splitlines() if "journal: bad record" in line]
+    assert len(lines) == len(mutations) + len(BAD_FILES)  # one line per bad file
+    for name, (_, expected) in {**mutations, **BAD_FILES}.items():
+        assert any(str(results / name) in line and expected in line for line in lines), name
+    plain = _build(project)
+    assert plain.returncode == 0 and "mean ± std (n=2)" in _post(project)[1]
+    assert {p.name: p.read_bytes() for p in results.iterdir()} == before  # nothing touched
+
+
+def test_hostile_strings_render_as_text_in_the_built_site(tmp_path: Path, make_record: Any) -> None:
+    from journal.records import Confusion, write_record
+
+    hostile = "<script>alert('x')</script> | {{ config.site_name }} ../../etc"
+    rec = make_record(
+        variant=f"v {hostile}",
+        config={"lr": 0.1, "name": hostile},
+        note="**bold finding** and <script>alert('note')</script> and `a<b`",
+        confusion=Confusion(labels=["<i>live</i>", "a|b"], matrix=[[3, 1], [1, 3]]),
+    )
+    results = tmp_path / "results"
+    write_record(rec, results, create=True)
+    project = _project(tmp_path, results)
+    result = _build(project, "--strict")
+    assert result.returncode == 0, result.stderr
+    _, html = _post(project)
+    assert "<script>alert" not in html  # neither from config, variant, class names nor the note
+    assert "&lt;script&gt;alert('note')&lt;/script&gt;" in html
+    assert "<strong>bold finding</strong>" in html  # a note's Markdown still renders
+    assert "<code>a&lt;b</code>" in html  # and code stays code
+    assert "{{ config.site_name }}" in html  # shown as text, never evaluated
+    assert "| journal ../../etc" not in html and "&lt;i&gt;live&lt;/i&gt;" in html
+    outside = [p for p in tmp_path.rglob("*") if "etc" in p.parts]
+    assert outside == []

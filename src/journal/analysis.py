@@ -14,13 +14,15 @@ import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 import pandas as pd
 
 from .records import Record
 
 STAT_ROWS = ("mean", "std")
+STALE_AFTER = timedelta(hours=2)
+"""A ``running`` record not written for this long is shown as stale: its process likely died."""
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,15 @@ def ordered_keys(dicts: Iterable[Mapping[str, object]]) -> list[str]:
     return list(keys)
 
 
+def display_status(record: Record, now: datetime | None = None) -> str:
+    """The record's status, or ``stale`` for a run still ``running`` with no write for
+    :data:`STALE_AFTER` (killed, crashed, or its machine gone)."""
+    now = now or datetime.now(UTC)
+    if record.status == "running" and now - record.updated_at > STALE_AFTER:
+        return "stale"
+    return record.status
+
+
 def seed_label(record: Record) -> str:
     return f"seed {record.seed}" if record.seed is not None else record.id
 
@@ -74,7 +85,7 @@ def metrics_frame(records: Sequence[Record], columns: Sequence[str] | None = Non
     """One row per run: its final metrics, indexed by seed label, with the run's status."""
     columns = list(columns) if columns is not None else ordered_keys(r.metrics for r in records)
     rows = [
-        {"run": seed_label(r), "status": r.status, **{c: r.metrics.get(c) for c in columns}}
+        {"run": seed_label(r), "status": display_status(r), **{c: r.metrics.get(c) for c in columns}}
         for r in records
     ]
     frame = pd.DataFrame(rows, columns=["run", "status", *columns]).set_index("run")

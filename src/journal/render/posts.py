@@ -12,6 +12,7 @@ files to the Material blog.
 
 from __future__ import annotations
 
+import html
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -42,12 +43,12 @@ def _utc(ts: datetime) -> str:
     return ts.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _front_matter(experiment: str, records: Sequence[Record], slug: str) -> str:
+def _front_matter(experiment: str, records: Sequence[Record], slug: str, title: str) -> str:
     created = min(r.started_at for r in records)
     updated = max(r.ended_at or r.updated_at for r in records)
-    rest = yaml.safe_dump(
-        {"slug": slug, "categories": [experiment]}, allow_unicode=True, sort_keys=False
-    )
+    # The theme prints the title unescaped (<title>, blog index, navigation): escape it here.
+    meta = {"title": html.escape(title, quote=False), "slug": slug, "categories": [experiment]}
+    rest = yaml.safe_dump(meta, allow_unicode=True, sort_keys=False, width=10_000)
     # Material wants an unquoted UTC timestamp with seconds, so the date is written by hand.
     return f"---\ndate:\n  created: {_utc(created)}\n  updated: {_utc(updated)}\n{rest}---\n"
 
@@ -60,7 +61,7 @@ def _summary(records: Sequence[Record], variants: dict[str, list[Record]]) -> li
         f"{escape(d.name)} ({' · '.join(f'{k} {v}' for k, v in d.sizes.items())})"
         for d in datasets.values()
     )
-    statuses = ", ".join(sorted({r.status for r in records}))
+    statuses = ", ".join(sorted({an.display_status(r) for r in records}))
     line = f"{len(records)} runs of {len(variants)} {variant_word} ({seeds} per variant)"
     parts = [line + (f" on {data_text}" if data_text else "") + f"; status: {statuses}.\n"]
     key_cols = sec.summary_columns(an.ordered_keys(r.metrics for r in records))
@@ -114,7 +115,7 @@ def render_post(experiment: str, day: date, records: Sequence[Record], slug: str
     stem = f"{day.isoformat()}-{sec.slugify(experiment)}"
     variants = an.by_variant(records)
     title = f"{experiment}: " + " · ".join(variants)
-    parts = [_front_matter(experiment, records, slug), f"# {escape(title)}\n"]
+    parts = [_front_matter(experiment, records, slug, title), f"# {escape(title)}\n"]
     parts += _summary(records, variants)
     parts.append("<!-- more -->\n")
     hyper, differ = sec.hyperparameters(variants)

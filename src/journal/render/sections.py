@@ -171,6 +171,30 @@ def _first_selection(records: Sequence[Record]) -> list[tuple[str, str]]:
     return []
 
 
+def _status(record: Record) -> str:
+    status = an.display_status(record)
+    if status == "stale":
+        return f"stale: running, no update since {record.updated_at:%Y-%m-%d %H:%M} UTC"
+    return status
+
+
+def _fenced(lines: Sequence[str], indent: str = "    ") -> str:
+    """A text code block that no backtick run inside ``lines`` can close early."""
+    longest = max((len(run) for line in lines for run in re.findall(r"`+", line)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return "\n".join(indent + line for line in [f"{fence}text", *lines, fence])
+
+
+_CODE = re.compile(r"(```.*?```|`[^`\n]*`)", re.DOTALL)
+
+
+def note_markdown(text: str) -> str:
+    """A note's Markdown with raw HTML neutralised outside code: ``<`` becomes ``&lt;``, so
+    ``**bold**`` renders but ``<script>`` is shown, never run."""
+    parts = _CODE.split(text)
+    return "".join(p if i % 2 else p.replace("<", "&lt;") for i, p in enumerate(parts))
+
+
 def runs_table(records: Sequence[Record]) -> str:
     rows = []
     for r in records:
@@ -179,7 +203,7 @@ def runs_table(records: Sequence[Record]) -> str:
         if env and env.git_dirty:
             commit += " (dirty)"
         rows.append([
-            code(r.id), escape(r.seed if r.seed is not None else "—"), escape(r.status),
+            code(r.id), escape(r.seed if r.seed is not None else "—"), escape(_status(r)),
             f"{an.duration_seconds(r):.0f} s", escape(env.device if env and env.device else "—"),
             escape(commit or "—"),
         ])
@@ -191,16 +215,15 @@ def notes(records: Sequence[Record]) -> str:
     out = []
     for r in records:
         if r.note:
-            body = r.note.replace("<script", "&lt;script").replace("</script", "&lt;/script")
+            body = note_markdown(r.note)
             indented = "\n".join("    " + line for line in body.splitlines())
             out.append(f'!!! note "{escape(an.seed_label(r))}"\n\n{indented}')
         if r.log:
-            lines = "\n".join("    " + line for line in ["```text", *r.log.splitlines()[-20:], "```"])
+            lines = _fenced(r.log.splitlines()[-20:])
             out.append(f'??? quote "{escape(an.seed_label(r))}: training log (last lines)"\n\n{lines}')
         if r.status == "failed" and r.error:
-            tail = "\n".join(r.error.splitlines()[-12:])
-            code = "\n".join("    " + line for line in ["```text", *tail.splitlines(), "```"])
-            out.append(f'??? failure "{escape(an.seed_label(r))} failed"\n\n{code}')
+            block = _fenced(r.error.splitlines()[-12:])
+            out.append(f'??? failure "{escape(an.seed_label(r))} failed"\n\n{block}')
     return "\n\n".join(out)
 
 
