@@ -103,3 +103,19 @@ def test_a_metric_a_selection_never_tested_shows_a_dash(make_record: Factory) ->
     rec.selections["acer_best"].test = {"acer": 0.25}  # no "acc" for this rule
     (post,) = build_posts([rec])
     assert "| acer\\_best | val\\_acer | 3 | 1 | 0.2500 | — |" in post.markdown
+
+
+def _variant(make_record: Factory, name: str, acers: list[float], offset: int) -> list[Record]:
+    return [make_record(seed=offset + i, id=f"{name}-{i}", variant=name,
+                        metrics={"acer": a, "acc": 1 - a}) for i, a in enumerate(acers)]
+
+
+def test_differences_are_marked_within_or_beyond_seed_noise(make_record: Factory) -> None:
+    base = _variant(make_record, "base", [0.20, 0.22, 0.19, 0.21], 0)
+    noisy = _variant(make_record, "noisy", [0.18, 0.24, 0.17, 0.22], 4)  # overlaps base
+    clear = _variant(make_record, "clear", [0.05, 0.06, 0.05, 0.04], 8)  # far below noisy
+    (post,) = build_posts([*base, *noisy, *clear])
+    md = post.markdown
+    assert "| noisy | base | -0.0025 |" in md and "| within seed noise |" in md
+    assert "| clear | noisy | -0.1525 |" in md and "| **beyond seed noise** |" in md
+    assert "| **mean ± std (n=4)** |" in md and "| 95% CI |  |" in md

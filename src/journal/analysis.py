@@ -19,6 +19,7 @@ from datetime import UTC, date, datetime, timedelta
 import pandas as pd
 
 from .records import Record
+from .statistics import Difference, welch
 
 STAT_ROWS = ("mean", "std")
 STALE_AFTER = timedelta(hours=2)
@@ -264,3 +265,19 @@ def references(records: Sequence[Record]) -> dict[str, dict[str, float | None]]:
         for name, values in rec.references.items():
             out.setdefault(name, {}).update({k: v for k, v in values.items() if k not in out[name]})
     return out
+
+
+def finished_values(records: Sequence[Record], metric: str) -> list[float | None]:
+    """``metric`` of each finished run (the values seed statistics are taken over)."""
+    return [r.metrics.get(metric) for r in records if r.status == "finished"]
+
+
+def consecutive_differences(
+    variants: Mapping[str, Sequence[Record]], metric: str
+) -> list[tuple[str, str, Difference]]:
+    """Each variant against the one before it: ``(before, after, after − before)`` of ``metric``."""
+    names = [n for n, recs in variants.items() if any(metric in r.metrics for r in recs)]
+    return [
+        (a, b, welch(finished_values(variants[a], metric), finished_values(variants[b], metric)))
+        for a, b in zip(names, names[1:], strict=False)
+    ]

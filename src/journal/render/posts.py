@@ -76,6 +76,9 @@ def _summary(records: Sequence[Record], variants: dict[str, list[Record]]) -> li
             ])
         headers = ["variant", "n", *[f"{metric_label(c)} (test)" for c in key_cols]]
         parts.append(table(headers, rows) + "\n")
+        differences = sec.differences_table(variants, key_cols[0])
+        if differences:
+            parts.append(f"Each variant against the one before it:\n\n{differences}\n")
     return parts
 
 

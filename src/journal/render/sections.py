@@ -13,6 +13,7 @@ import pandas as pd
 
 from .. import analysis as an
 from ..records import Record
+from ..statistics import interval
 from . import charts
 from .tables import bold, code, config_value, escape, mean_std, metric_label, number, table
 
@@ -48,6 +49,9 @@ def results_table(records: Sequence[Record], columns: Sequence[str]) -> str:
     ]
     n = stats.attrs["n"]
     rows.append(_stats_row(f"mean ± std (n={n})", stats, columns))
+    if n > 1:
+        cis = [interval(an.finished_values(records, c)) for c in columns]
+        rows.append(["95% CI", ""] + [f"[{number(ci.low)}, {number(ci.high)}]" for ci in cis])
     headers = ["run", "status", *[metric_label(c) for c in columns]]
     return table(headers, rows, "ll" + "r" * len(columns))
 
@@ -283,3 +287,20 @@ def references_table(records: Sequence[Record], columns: Sequence[str]) -> str:
             diffs.append("—" if ref is None else f"{ours[c] - ref:+.4f}")
         rows.append([f"ours − {escape(name)}"] + diffs)
     return table(["", *[metric_label(c) for c in shared]], rows)
+
+
+def differences_table(variants: dict[str, list[Record]], metric: str) -> str:
+    """Each variant against the one before it on ``metric``: the difference of means with its 95%
+    Welch interval, and whether it is within seed noise (the interval contains 0)."""
+    rows = []
+    for before, after, d in an.consecutive_differences(variants, metric):
+        if d.within_noise is None:
+            verdict = "too few seeds to tell"
+        else:
+            verdict = "within seed noise" if d.within_noise else bold("beyond seed noise")
+        ci = "—" if d.low != d.low else f"[{d.low:+.4f}, {d.high:+.4f}]"
+        rows.append([escape(after), escape(before), f"{d.diff:+.4f}", ci, verdict])
+    if not rows:
+        return ""
+    label = metric_label(metric)
+    return table(["variant", "compared with", f"Δ {label}", "95% CI (Welch)", "verdict"], rows, "llrrl")
