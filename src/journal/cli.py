@@ -15,6 +15,7 @@ from .analysis import group_by_post
 from .config import apply_overrides, describe_type, field_types, parse_overrides
 from .errors import ConfigError, JournalError, UnknownExperimentError
 from .experiments import REGISTRY, get_experiment, run_experiment
+from .external import add_run, parse_date, parse_matrix, parse_numbers
 from .records import load_records
 from .render import build_posts, write_posts
 from .render.tables import number
@@ -111,6 +112,58 @@ def run(experiment: str, seeds: str, overrides: tuple[str, ...], results_dir: Pa
         raise click.ClickException(str(exc)) from None
     for path in paths:
         click.echo(str(path))
+
+
+@main.command()
+@click.argument("experiment")
+@click.option("--counts", help="FAS counts 'TP FN TN FP'; the FAS metrics are computed from them.")
+@click.option("--confusion", help="A confusion matrix, rows = true class: '1550 393 0; 834 1311 0; …'.")
+@click.option("--labels", help="Class names of --confusion, comma-separated.")
+@click.option("--vector", help="Metric values as given, e.g. '[0.92, 0.06, 0.10]'; needs --order.")
+@click.option("--order", help="Names of the --vector values, comma-separated.")
+@click.option("--variant", default="default", show_default=True, help="The config family it belongs to.")
+@click.option("--seed", type=int, default=None, help="Its seed (version) number.")
+@click.option("--date", default=None, help="When it ran, e.g. 2025-08-01T10:41Z [default: now].")
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help="A config value; repeatable.")
+@click.option("--note", default="", help="A note (Markdown).")
+@click.option("--results", "results_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=None, help="Folder of records [default: $JOURNAL_RESULTS or ./results].")
+def add(experiment: str, counts: str | None, confusion: str | None, labels: str | None,
+        vector: str | None, order: str | None, variant: str, seed: int | None, date: str | None,
+        overrides: tuple[str, ...], note: str, results_dir: Path | None) -> None:
+    """Record a run whose numbers were computed elsewhere.
+
+    \b
+    Examples:
+      journal add fas_kd --counts "15636 1822 38242 2010" --variant "KD+patch" --seed 0
+      journal add ser --confusion "1550 393 0; 834 1311 0; 101 305 0" --labels 正向,中性,负向
+      journal add fas_kd --vector "[0.92, 0.06]" --order acc,acer --date 2025-08-01
+    """
+    folder = results_dir or default_results_dir()
+    try:
+        config = {k: _plain_value(v) for k, v in parse_overrides(overrides).items()}
+        path = add_run(
+            experiment, results_dir=folder, variant=variant, seed=seed, config=config,
+            counts=parse_numbers(counts, "--counts") if counts else None,
+            confusion=parse_matrix(confusion) if confusion else None,
+            labels=[x.strip() for x in labels.split(",")] if labels else None,
+            vector=parse_numbers(vector, "--vector") if vector else None,
+            order=[x.strip() for x in order.split(",")] if order else None,
+            date=parse_date(date), note=note,
+        )
+    except (JournalError, ConfigError) as exc:
+        raise OneLineUsageError(str(exc)) from None
+    click.echo(str(path))
+
+
+def _plain_value(text: str) -> Any:
+    """A --set value as a number or boolean when it reads as one, else the string."""
+    for cast in (int, float):
+        try:
+            return cast(text)
+        except ValueError:
+            pass
+    return {"true": True, "false": False}.get(text.lower(), text)
 
 
 @main.command("list")
