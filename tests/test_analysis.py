@@ -66,3 +66,10 @@ def test_row_normalised_percentages() -> None:
 def test_stats_of_a_variant_without_finished_runs_are_nan(make_record: Factory) -> None:
     stats = an.seed_stats(an.metrics_frame([make_record(status="failed", error="boom")]))
     assert stats.attrs["n"] == 0 and math.isnan(stats.at["mean", "acer"])
+
+
+def test_config_changes_between_variants() -> None:
+    before = {"lr": 1e-5, "dropout": 0.0, "valid_rate": 0.1}
+    after = {"lr": 1e-5, "dropout": 0.2, "valid_rate": 0.15, "class_balance": "weights"}
+    assert an.config_changes(before, after) == [
+        ("dropout", 0.0, 0.2), ("valid_rate", 0.1, 0.15), ("class_balance", None, "weights")]

@@ -281,3 +281,11 @@ def consecutive_differences(
         (a, b, welch(finished_values(variants[a], metric), finished_values(variants[b], metric)))
         for a, b in zip(names, names[1:], strict=False)
     ]
+
+
+def config_changes(
+    before: Mapping[str, object], after: Mapping[str, object]
+) -> list[tuple[str, object, object]]:
+    """``(key, old, new)`` for each config key whose value differs (``None`` where absent)."""
+    keys = ordered_keys([before, after])
+    return [(k, before.get(k), after.get(k)) for k in keys if repr(before.get(k)) != repr(after.get(k))]

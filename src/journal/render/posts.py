@@ -23,7 +23,7 @@ import yaml
 from .. import analysis as an
 from ..records import Record
 from . import sections as sec
-from .tables import escape, mean_std, metric_label, table
+from .tables import config_value, escape, mean_std, metric_label, table
 
 
 @dataclass
@@ -82,6 +82,18 @@ def _summary(records: Sequence[Record], variants: dict[str, list[Record]]) -> li
     return parts
 
 
+def _what_changed(previous: tuple[str, list[Record]] | None, recs: list[Record]) -> str:
+    if previous is None:
+        return ""
+    changes = an.config_changes(an.variant_config(previous[1]), an.variant_config(recs))
+    if not changes:
+        return f"Same hyperparameters as {escape(previous[0])}.\n"
+    listed = ", ".join(
+        f"{sec.code(k)} {sec.code(config_value(old) if old is not None else '—')} → "
+        f"{sec.code(config_value(new) if new is not None else '—')}" for k, old, new in changes)
+    return f"Changed from {escape(previous[0])}: {listed}.\n"
+
+
 def _variant_section(
     name: str, recs: list[Record], stem: str, key: str
 ) -> tuple[list[str], dict[str, bytes]]:
@@ -128,13 +140,16 @@ def render_post(experiment: str, day: date, records: Sequence[Record], slug: str
     parts.append(hyper + "\n")
     assets: dict[str, bytes] = {}
     used: set[str] = set()
+    previous: tuple[str, list[Record]] | None = None
     for name, recs in variants.items():
         key = sec.slugify(name)
         while key in used:
             key += "-x"
         used.add(key)
         section, chart_files = _variant_section(name, recs, stem, key)
-        parts += section
+        changed = _what_changed(previous, recs)
+        parts += [section[0], *([changed] if changed else []), *section[1:]]
+        previous = (name, recs)
         assets.update(chart_files)
     return Post(experiment, day, slug, f"{stem}.md", "\n".join(parts), assets, [r.id for r in records])
 
