@@ -104,3 +104,35 @@ def test_render_writes_posts(cli: CliRunner, tmp_path: Path, make_record: Factor
     assert result.exit_code == 0
     assert result.output == f"{tmp_path / 'o' / '2026-11-23-fas-kd.md'}\n"
     assert (tmp_path / "o" / "2026-11-23-fas-kd" / "student-loss.svg").is_file()
+
+
+def _write_variant(folder: Path, make_record: Factory, name: str, acers: list[float], offset: int) -> None:
+    for i, acer in enumerate(acers):
+        write_record(make_record(seed=offset + i, id=f"{name}-{i}", variant=name, metrics={"acer": acer}),
+                     folder, create=True)
+
+
+def test_compare_prints_the_sites_statistics(cli: CliRunner, tmp_path: Path, make_record: Factory) -> None:
+    _write_variant(tmp_path, make_record, "base", [0.20, 0.22, 0.19, 0.21], 0)
+    _write_variant(tmp_path, make_record, "clear", [0.05, 0.06, 0.05, 0.04], 4)
+    wide = {"COLUMNS": "200"}
+    result = cli.invoke(main, ["compare", "base", "clear", "--results", str(tmp_path)], env=wide)
+    assert result.exit_code == 0, result.output
+    row = next(line for line in result.output.splitlines() if line.strip().startswith("ACER"))
+    assert "0.2050 ± 0.0129" in row and "0.0500 ± 0.0082" in row and "-0.1550" in row
+    assert row.rstrip().endswith("beyond seed noise")
+    result = cli.invoke(main, ["compare", "base", "nope", "--results", str(tmp_path)])
+    assert (result.exit_code, result.output) == (
+        2, f"Error: no runs of variant 'nope' in {tmp_path}; variants: base, clear\n")
+
+
+def test_show_prints_one_run(cli: CliRunner, tmp_path: Path, make_record: Factory) -> None:
+    write_record(make_record(), tmp_path, create=True)
+    result = cli.invoke(main, ["show", "20261123T0610", "--results", str(tmp_path)], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert out.startswith("20261123T061000Z-fas_kd-000000  fas_kd · student · seed 0 · finished")
+    assert "lr" in out and "0.001" in out and "acer_best" in out and "bona fide" in out
+    result = cli.invoke(main, ["show", "zzz", "--results", str(tmp_path)])
+    expected = f"Error: no run in {tmp_path} with an id starting 'zzz'\n"
+    assert (result.exit_code, result.output) == (1, expected)

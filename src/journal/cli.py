@@ -9,8 +9,9 @@ from pathlib import Path
 from typing import IO, Any
 
 import click
+from rich.console import Console
 
-from . import __version__
+from . import __version__, terminal
 from .analysis import group_by_post
 from .config import apply_overrides, describe_type, field_types, parse_overrides
 from .errors import ConfigError, JournalError, UnknownExperimentError
@@ -190,6 +191,53 @@ def list_runs(results_dir: Path | None, experiment: str | None) -> None:
         click.echo(f"no runs in {folder}", err=True)
     if errors:
         sys.exit(1)
+
+
+@main.command()
+@click.argument("run_id")
+@click.option("--results", "results_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=None, help="Folder of records [default: $JOURNAL_RESULTS or ./results].")
+def show(run_id: str, results_dir: Path | None) -> None:
+    """Show one run: config, metrics, checkpoint selections and confusion matrix.
+
+    \b
+    Example:
+      journal show 20261123T061000Z-fas_kd-3f2a9c1e
+    """
+    folder = results_dir or default_results_dir()
+    records, _ = load_records(folder)
+    matches = [r for r in records if r.id == run_id or r.id.startswith(run_id)]
+    if len(matches) != 1:
+        found = "no run" if not matches else f"{len(matches)} runs"
+        raise click.ClickException(f"{found} in {folder} with an id starting '{run_id}'")
+    terminal.show(matches[0], Console())
+
+
+@main.command("compare")
+@click.argument("variant_a")
+@click.argument("variant_b")
+@click.option("--experiment", default=None, help="Only runs of this experiment.")
+@click.option("--results", "results_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=None, help="Folder of records [default: $JOURNAL_RESULTS or ./results].")
+def compare_variants(
+    variant_a: str, variant_b: str, experiment: str | None, results_dir: Path | None
+) -> None:
+    """Compare two variants over all their runs: mean ± std, the difference with Welch's 95%
+    interval, and whether it is within seed noise.
+
+    \b
+    Example:
+      journal compare student "student + logit KD" --experiment fas_kd
+    """
+    folder = results_dir or default_results_dir()
+    records, _ = load_records(folder)
+    records = [r for r in records if experiment is None or r.experiment == experiment]
+    groups = [[r for r in records if r.variant == name] for name in (variant_a, variant_b)]
+    for name, group in zip((variant_a, variant_b), groups, strict=True):
+        if not group:
+            known = ", ".join(sorted({r.variant for r in records})) or "none"
+            raise OneLineUsageError(f"no runs of variant '{name}' in {folder}; variants: {known}")
+    terminal.compare(groups[0], groups[1], (variant_a, variant_b), Console())
 
 
 @main.command()

@@ -40,6 +40,13 @@ class Difference:
     high: float
     within_noise: bool | None
 
+    @property
+    def verdict(self) -> str:
+        """``within seed noise``, ``beyond seed noise`` or ``too few seeds to tell``."""
+        if self.within_noise is None:
+            return "too few seeds to tell"
+        return "within seed noise" if self.within_noise else "beyond seed noise"
+
 
 def _clean(values: Sequence[float | None]) -> np.ndarray:
     return np.array([v for v in values if v is not None and math.isfinite(v)], dtype=float)

@@ -294,10 +294,7 @@ def differences_table(variants: dict[str, list[Record]], metric: str) -> str:
     Welch interval, and whether it is within seed noise (the interval contains 0)."""
     rows = []
     for before, after, d in an.consecutive_differences(variants, metric):
-        if d.within_noise is None:
-            verdict = "too few seeds to tell"
-        else:
-            verdict = "within seed noise" if d.within_noise else bold("beyond seed noise")
+        verdict = bold(d.verdict) if d.within_noise is False else d.verdict
         ci = "—" if d.low != d.low else f"[{d.low:+.4f}, {d.high:+.4f}]"
         rows.append([escape(after), escape(before), f"{d.diff:+.4f}", ci, verdict])
     if not rows:

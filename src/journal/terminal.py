@@ -1,0 +1,74 @@
+"""Tables for the terminal (``journal show``, ``journal compare``), with the site's statistics."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich import box
+from rich.console import Console
+from rich.table import Table
+
+from . import analysis as an
+from .records import Record
+from .render.tables import config_value, mean_std, metric_label, number
+from .statistics import welch
+
+
+def _table(title: str, headers: Sequence[str]) -> Table:
+    table = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left", title_style="bold")
+    for i, header in enumerate(headers):
+        table.add_column(header, justify="left" if i == 0 else "right", no_wrap=i > 0)
+    return table
+
+
+def _plain(text: str) -> str:
+    """Plain spaces for the terminal (the site keeps ``mean ± std`` together with NBSPs)."""
+    return text.replace("\u00a0", " ")
+
+
+def show(record: Record, console: Console) -> None:
+    """One run: what it is, its config, final metrics, selections and confusion matrix."""
+    env = record.environment
+    console.print(f"[bold]{record.id}[/bold]  {record.experiment} · {record.variant} · seed "
+                  f"{record.seed if record.seed is not None else '—'} · {an.display_status(record)}",
+                  markup=True, highlight=False)
+    console.print(f"started {record.started_at:%Y-%m-%d %H:%M:%S} UTC, "
+                  f"{an.duration_seconds(record):.0f} s, checkpoint {record.checkpoint}"
+                  + (f", on {env.device}" if env and env.device else ""), highlight=False)
+    if record.error:
+        console.print(f"error: {record.error.strip().splitlines()[-1]}", highlight=False)
+    config = _table("config", ["key", "value"])
+    for key, value in record.config.items():
+        config.add_row(key, config_value(value))
+    metrics = _table("metrics", ["metric", "value"])
+    for key, value in record.metrics.items():
+        metrics.add_row(metric_label(key), number(value))
+    console.print(config, metrics)
+    if record.selections:
+        cols = an.ordered_keys(s.test for s in record.selections.values())
+        sel = _table("checkpoint selections", ["checkpoint", "chosen on", "epoch", *map(metric_label, cols)])
+        for name, s in record.selections.items():
+            sel.add_row(name, s.metric, str(s.epoch), *[number(s.test.get(c)) for c in cols])
+        console.print(sel)
+    if record.confusion:
+        cm = _table("confusion (rows = true class)", ["", *record.confusion.labels])
+        for label, row in zip(record.confusion.labels, record.confusion.matrix, strict=True):
+            cm.add_row(label, *map(str, row))
+        console.print(cm)
+
+
+def compare(a: Sequence[Record], b: Sequence[Record], names: tuple[str, str], console: Console) -> None:
+    """Two variants metric by metric: mean ± std over finished seeds, b − a with Welch's 95%
+    interval, and whether the difference is within seed noise."""
+    columns = [c for c in an.ordered_keys(r.metrics for r in [*a, *b])
+               if any(c in r.metrics for r in a) and any(c in r.metrics for r in b)]
+    stats_a, stats_b = (an.seed_stats(an.metrics_frame(list(x), columns)) for x in (a, b))
+    table = _table(f"{names[1]} against {names[0]}",
+                   ["metric", f"{names[0]} (n={stats_a.attrs['n']})", f"{names[1]} (n={stats_b.attrs['n']})",
+                    "difference", "95% CI (Welch)", "verdict"])
+    for c in columns:
+        d = welch(an.finished_values(a, c), an.finished_values(b, c))
+        ci = "—" if d.low != d.low else f"[{d.low:+.4f}, {d.high:+.4f}]"
+        spread = [_plain(mean_std(s.at["mean", c], s.at["std", c])) for s in (stats_a, stats_b)]
+        table.add_row(metric_label(c), *spread, f"{d.diff:+.4f}", ci, d.verdict)
+    console.print(table)
