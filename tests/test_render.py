@@ -119,3 +119,30 @@ def test_differences_are_marked_within_or_beyond_seed_noise(make_record: Factory
     assert "| noisy | base | -0.0025 |" in md and "| within seed noise |" in md
     assert "| clear | noisy | -0.1525 |" in md and "| **beyond seed noise** |" in md
     assert "| **mean ± std (n=4)** |" in md and "| 95% CI |  |" in md
+
+
+def test_journal_blocks_render_tables_and_name_the_page_on_error(make_record: Factory) -> None:
+    import pytest
+
+    from journal.errors import JournalError
+    from journal.render.blocks import render_blocks
+
+    records = _day(make_record)
+    page = "Intro\n\n```journal\nexperiment: fas_kd\nvariant: student\nshow: results\n```\n\nAfter."
+    out = render_blocks(page, records, "blog/posts/mine.md")
+    assert out.startswith("Intro\n\n| run | status |") and "| **mean ± std (n=2)** |" in out
+    assert out.rstrip().endswith("After.") and "```journal" not in out
+    summary = render_blocks("```journal\nexperiment: fas_kd\n```", records, "p.md")
+    assert "| student + logit KD | 2 |" in summary
+    unknown = r"^blog/posts/mine.md: journal block: no runs of experiment 'ser'"
+    with pytest.raises(JournalError, match=unknown):
+        render_blocks("```journal\nexperiment: ser\n```", records, "blog/posts/mine.md")
+    with pytest.raises(JournalError, match="unknown view 'chart'"):
+        render_blocks("```journal\nexperiment: fas_kd\nshow: chart\n```", records, "p.md")
+
+
+def test_journal_blocks_quoted_in_a_longer_fence_stay_text(make_record: Factory) -> None:
+    from journal.render.blocks import render_blocks
+
+    quoted = "Example:\n\n````markdown\n```journal\nexperiment: nope\n```\n````\n"
+    assert render_blocks(quoted, _day(make_record), "p.md") == quoted

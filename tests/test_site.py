@@ -224,3 +224,23 @@ def test_hostile_strings_render_as_text_in_the_built_site(tmp_path: Path, make_r
     assert "| journal ../../etc" not in html and "&lt;i&gt;live&lt;/i&gt;" in html
     outside = [p for p in tmp_path.rglob("*") if "etc" in p.parts]
     assert outside == []
+
+
+def test_journal_block_in_a_hand_written_post(tmp_path: Path, make_record: Any) -> None:
+    from journal.records import write_record
+
+    results = tmp_path / "results"
+    for seed in (0, 1):
+        write_record(make_record(seed=seed), results, create=True)
+    project = _project(tmp_path, results)
+    post = project / "docs" / "blog" / "posts" / "thoughts.md"
+    front = "---\ndate:\n  created: 2026-11-24T09:00:00Z\nslug: thoughts\ncategories:\n  - about\n---\n\n"
+    post.write_text(front + "# Thoughts\n\n```journal\nexperiment: fas_kd\nshow: results\n```\n")
+    result = _build(project, "--strict")
+    assert result.returncode == 0, result.stderr
+    (page,) = (project / "site" / "blog").glob("20*/*/*/thoughts/index.html")
+    assert "mean ± std (n=2)" in page.read_text(encoding="utf-8")
+    post.write_text(front + "# Thoughts\n\n```journal\nexperiment: nope\n```\n")
+    result = _build(project, "--strict")
+    assert result.returncode != 0
+    assert "blog/posts/thoughts.md: journal block: no runs of experiment 'nope'" in result.stderr

@@ -30,9 +30,12 @@ from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, event_priority
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.nav import Navigation
+from mkdocs.structure.pages import Page
 
-from .records import duplicates, load_records
+from .errors import JournalError
+from .records import Record, duplicates, load_records
 from .render import build_posts, write_posts
+from .render.blocks import render_blocks
 
 log = logging.getLogger("mkdocs.plugins.journal")
 
@@ -53,6 +56,7 @@ class JournalPlugin(BasePlugin[JournalConfig]):
         self.results_dir = Path("results")
         self.cache_dir = Path(".journal-cache")
         self.generated: list[str] = []
+        self.records: list[Record] = []
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig | None:
         root = Path(config.config_file_path or ".").resolve().parent
@@ -73,12 +77,14 @@ class JournalPlugin(BasePlugin[JournalConfig]):
     @event_priority(0)  # before the blog collects posts at -50
     def on_files(self, files: Files, /, *, config: MkDocsConfig) -> Files | None:
         self.generated = []
+        self.records = []
         if not self.config.enabled:
             return files
         if not self.results_dir.is_dir():
             log.info("journal: no results folder at %s; no posts generated", self.results_dir)
             return files
         records, errors = load_records(self.results_dir)
+        self.records = records
         for error in errors:
             log.warning("journal: bad record %s", error)
         for run_id in duplicates(records):
@@ -96,6 +102,16 @@ class JournalPlugin(BasePlugin[JournalConfig]):
             self.generated.append(f"{self.config.posts_dir}/{post.filename}")
         log.info("journal: %d records → %d posts", len(records), len(posts))
         return files
+
+    def on_page_markdown(
+        self, markdown: str, /, *, page: Page, config: MkDocsConfig, files: Files
+    ) -> str | None:
+        if "```journal" not in markdown:
+            return markdown
+        try:
+            return render_blocks(markdown, self.records, page.file.src_uri)
+        except JournalError as exc:
+            raise PluginError(str(exc)) from None
 
     def on_nav(self, nav: Navigation, /, *, config: MkDocsConfig, files: Files) -> Navigation | None:
         blog = _blog_plugin(config)

@@ -1,0 +1,93 @@
+"""Live views of records inside hand-written pages: ```` ```journal ```` fenced blocks.
+
+A block is a small YAML mapping::
+
+    ```journal
+    experiment: fas_kd
+    variant: student + logit KD    # optional: all variants when absent
+    show: results                  # summary | results | selections | per_class | differences
+    ```
+
+and is replaced at build time by the table it names, computed from the records of every day.
+A block naming an unknown experiment, variant or view is a :class:`~journal.errors.JournalError`
+naming the page, so the build stops instead of publishing a stale or empty table.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+import yaml
+
+from .. import analysis as an
+from ..errors import JournalError
+from ..records import Record
+from . import sections as sec
+from .tables import escape, mean_std, metric_label, table
+
+BLOCK = re.compile(r"^```journal[ \t]*\n(.*?)^```[ \t]*$", re.MULTILINE | re.DOTALL)
+# A longer fence (```` or ~~~) around an example shows the block as text: leave it alone.
+OUTER = re.compile(r"(^(`{4,}|~{3,})[^\n]*\n.*?^\2[ \t]*$)", re.MULTILINE | re.DOTALL)
+VIEWS = ("summary", "results", "selections", "per_class", "differences")
+
+
+def _summary(variants: dict[str, list[Record]]) -> str:
+    records = [r for recs in variants.values() for r in recs]
+    columns = sec.summary_columns(an.ordered_keys(r.metrics for r in records))
+    rows = []
+    for name, recs in variants.items():
+        stats = an.seed_stats(an.metrics_frame(recs, columns))
+        rows.append([escape(name), str(stats.attrs["n"])] + [
+            mean_std(stats.at["mean", c], stats.at["std", c]) for c in columns])
+    return table(["variant", "n", *[f"{metric_label(c)} (test)" for c in columns]], rows)
+
+
+def render_block(spec: str, records: Sequence[Record], where: str) -> str:
+    """The Markdown of one block; ``where`` (the page) names the source of any error."""
+    try:
+        options = yaml.safe_load(spec) or {}
+    except yaml.YAMLError as exc:
+        raise JournalError(f"{where}: journal block is not YAML: {exc}") from None
+    if not isinstance(options, dict) or "experiment" not in options:
+        raise JournalError(f"{where}: journal block needs 'experiment: NAME'")
+    experiment, variant = str(options["experiment"]), options.get("variant")
+    view = str(options.get("show", "summary"))
+    if view not in VIEWS:
+        raise JournalError(f"{where}: journal block: unknown view '{view}'; choose from {', '.join(VIEWS)}")
+    mine = [r for r in records if r.experiment == experiment]
+    if not mine:
+        known = ", ".join(sorted({r.experiment for r in records})) or "none"
+        raise JournalError(
+            f"{where}: journal block: no runs of experiment '{experiment}'; experiments: {known}"
+        )
+    variants = an.by_variant(mine)
+    if variant is not None:
+        if str(variant) not in variants:
+            raise JournalError(f"{where}: journal block: no variant '{variant}' in {experiment}; "
+                               f"variants: {', '.join(variants)}")
+        variants = {str(variant): variants[str(variant)]}
+    recs = [r for group in variants.values() for r in group]
+    columns = an.ordered_keys(r.metrics for r in recs)
+    body = {
+        "summary": lambda: _summary(variants),
+        "results": lambda: sec.results_table(recs, columns),
+        "selections": lambda: sec.selections_table(recs, sec.summary_columns(columns)),
+        "per_class": lambda: sec.per_class_table(recs),
+        "differences": lambda: sec.differences_table(variants, sec.summary_columns(columns)[0]),
+    }[view]()
+    return body or f"*No {view.replace('_', ' ')} for {escape(experiment)} yet.*"
+
+
+def render_blocks(markdown: str, records: Sequence[Record], where: str) -> str:
+    """``markdown`` with every ```` ```journal ```` block replaced by its table (blocks quoted
+    inside a longer fence stay as they are)."""
+    parts = OUTER.split(markdown)
+    out = []
+    for i, part in enumerate(parts):
+        kind = i % 3  # split yields: text, whole outer fence, its fence marker, text, …
+        if kind == 0:
+            out.append(BLOCK.sub(lambda m: render_block(m.group(1), records, where) + "\n", part))
+        elif kind == 1:
+            out.append(part)
+    return "".join(out)
