@@ -102,6 +102,7 @@ def apply_overrides(config: C, overrides: dict[str, str]) -> C:
     return new
 
 
-def as_dict(config: Any) -> dict[str, Any]:
-    """The config as a plain dict for the record."""
-    return dataclasses.asdict(config)
+def as_dict(config: Any, exclude: tuple[str, ...] = ("device",)) -> dict[str, Any]:
+    """The config as a plain dict for the record, without ``exclude`` (by default the device:
+    where a run ran belongs to its environment, not its hyperparameters)."""
+    return {k: v for k, v in dataclasses.asdict(config).items() if k not in exclude}

@@ -89,8 +89,7 @@ def add_run(
             raise JournalError(f"--labels: {len(names)} names for a {len(confusion)}×{len(confusion)} matrix")
         report = metrics.classification_metrics(confusion, names)
         record.metrics = {**metrics.speech_emotion_summary(report)}
-        record.per_class = {**report["per_class"], "macro avg": report["macro avg"],
-                            "weighted avg": report["weighted avg"]}
+        record.per_class = metrics.report_rows(report)
         record.confusion = Confusion(labels=names, matrix=[list(r) for r in confusion])
     else:
         keys = list(order or [])

@@ -273,6 +273,12 @@ def regression_metrics(y_true: Any, y_pred: Any) -> dict[str, float]:
     }
 
 
+def report_rows(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """:func:`classification_metrics` output as one row per class, then ``macro avg`` and
+    ``weighted avg`` — the rows of scikit-learn's classification report."""
+    return {**report["per_class"], "macro avg": report["macro avg"], "weighted avg": report["weighted avg"]}
+
+
 def speech_emotion_summary(report: dict[str, Any]) -> dict[str, float]:
     """WA, UA and F1 averages from :func:`classification_metrics` output.
 

@@ -14,7 +14,6 @@ two runs can never overwrite each other.
 from __future__ import annotations
 
 import json
-import math
 import os
 import re
 import secrets
@@ -358,11 +357,6 @@ def load_records(results_dir: str | Path) -> tuple[list[Record], list[RecordErro
         except RecordError as exc:
             errors.append(exc)
     return records, errors
-
-
-def is_finite(value: float | None) -> bool:
-    """True for a real, finite number."""
-    return value is not None and math.isfinite(value)
 
 
 def duplicates(records: Iterable[Record]) -> list[str]:

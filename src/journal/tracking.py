@@ -32,7 +32,7 @@ from pathlib import Path
 from types import FrameType, TracebackType
 from typing import Any, Literal
 
-from . import __version__
+from . import __version__, metrics
 from .errors import DivergedError, RecordExistsError
 from .records import (
     Confusion,
@@ -225,11 +225,9 @@ class Run:
         self.save()
 
     def set_report(self, report: Mapping[str, Any]) -> None:
-        """The per-class report: :func:`journal.metrics.classification_metrics` output, or any
-        ``{class: {precision, recall, f1, support}}`` mapping."""
-        rows = {**report.get("per_class", {}), **{k: v for k, v in report.items() if k.endswith(" avg")}}
-        if not rows:
-            rows = {k: v for k, v in report.items() if isinstance(v, Mapping)}
+        """The per-class report: :func:`journal.metrics.classification_metrics` output, or a
+        ``{class: {precision, recall, f1, support}}`` mapping of your own."""
+        rows = metrics.report_rows(dict(report)) if "per_class" in report else report
         self.record.per_class = {str(name): _numbers(values) for name, values in rows.items()}
         self.save()
 

@@ -114,7 +114,6 @@ def _train_model(
     seed, progress = request.seed, request.progress
     modalities = "rgb+depth+ir" if role == "teacher" else "rgb"
     record_config = {**as_dict(config), "model": role, "modalities": modalities, "kd": kd}
-    del record_config["device"]  # where it ran is in the record's environment
     with request.open_run(
         EXPERIMENT,
         variant,

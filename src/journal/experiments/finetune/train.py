@@ -259,8 +259,8 @@ def run(config: FinetuneConfig, request: RunRequest) -> list[Path]:
         device=device,
     )
     for task in config.tasks():
-        record_config = {**as_dict(config), "task": task, "pretrained": checkpoint.name}
-        del record_config["device"], record_config["reference"]
+        record_config = {**as_dict(config, exclude=("device", "reference")), "task": task,
+                         "pretrained": checkpoint.name}
         sizes = {split: int(load_split(root, task, split)[1].shape[0]) for split in ("train", "val", "test")}
         dataset = DatasetInfo(name=f"{data_name}: {task}", root=str(root), sizes=sizes)
         encoder = copy.deepcopy(pretrained.ecg if TASKS[task] == "ecg" else pretrained.ppg)

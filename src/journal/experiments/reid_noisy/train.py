@@ -118,7 +118,7 @@ def run(config: ReidNoisyConfig, request: RunRequest) -> list[Path]:
             "gallery": len(split["bounding_box_test"][1]),
         },
     )
-    record_config = {k: v for k, v in as_dict(config).items() if k != "device"}
+    record_config = as_dict(config)
 
     with request.open_run(
         EXPERIMENT,

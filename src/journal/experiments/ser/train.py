@@ -106,7 +106,7 @@ def run(config: SerConfig, request: RunRequest) -> list[Path]:
     x = {k: (v - mean) / (std + 1e-5) for k, v in x.items()}  # per-frequency standardisation
     counts = torch.bincount(y["train"], minlength=len(names)).float()
     class_weight = counts.sum() / (len(names) * counts.clamp(min=1))
-    record_config = {k: v for k, v in as_dict(config).items() if k != "device"}
+    record_config = as_dict(config)
     dataset = DatasetInfo(name=data_name, root=str(root), sizes={k: len(v) for k, v in y.items()})
 
     with request.open_run(

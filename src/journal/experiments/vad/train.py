@@ -130,7 +130,7 @@ def run(config: VadConfig, request: RunRequest) -> list[Path]:
             "test frames": n_frames,
         },
     )
-    record_config = {k: v for k, v in as_dict(config).items() if k != "device"}
+    record_config = as_dict(config)
     name = {"s4": "S4D", "transformer": "Transformer"}[config.model]
 
     with request.open_run(
