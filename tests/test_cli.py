@@ -102,7 +102,11 @@ def test_render_writes_posts(cli: CliRunner, tmp_path: Path, make_record: Factor
     write_record(make_record(), tmp_path / "r", create=True)
     result = cli.invoke(main, ["render", "--results", str(tmp_path / "r"), "--out", str(tmp_path / "o")])
     assert result.exit_code == 0
-    assert result.output == f"{tmp_path / 'o' / '2026-11-23-fas-kd.md'}\n"
+    out = tmp_path / "o"
+    assert result.output.splitlines() == [
+        str(out / "2026-11-23-fas-kd.md"), str(out / "experiments" / "index.md"),
+        str(out / "experiments" / "fas-kd.md")]
+    assert "[2026-11-23](../2026-11-23-fas-kd.md)" in (out / "experiments" / "fas-kd.md").read_text()
     assert (tmp_path / "o" / "2026-11-23-fas-kd" / "student-loss.svg").is_file()
 
 

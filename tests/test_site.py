@@ -244,3 +244,38 @@ def test_journal_block_in_a_hand_written_post(tmp_path: Path, make_record: Any) 
     result = _build(project, "--strict")
     assert result.returncode != 0
     assert "blog/posts/thoughts.md: journal block: no runs of experiment 'nope'" in result.stderr
+
+
+def test_overview_pages_notes_and_declarations_in_the_site(tmp_path: Path, fas_kd_results: Path) -> None:
+    from journal.notes import add_note
+
+    results = tmp_path / "results"
+    shutil.copytree(fas_kd_results, results)
+    (results / "experiments.yml").write_text(
+        "fas_kd:\n  baseline: student · epochs=6\n  references:\n    Paper: {acer: 0.05}\n")
+    add_note("Logit KD: **within noise**.", results_dir=results, experiment="fas_kd",
+             variant="student + logit KD · epochs=6")
+    project = _project(tmp_path, results)
+    result = _build(project, "--strict")
+    assert result.returncode == 0, result.stderr
+    site = project / "site"
+    overview = (site / "experiments" / "fas-kd" / "index.html").read_text(encoding="utf-8")
+    assert "★ teacher · epochs=6" in overview and "student · epochs=6 (baseline)" in overview
+    assert re.search(r'href="\.\./\.\./blog/20\d\d/\d\d/\d\d/fas-kd-[\d-]+/">20', overview)  # dated post
+    assert "<strong>within noise</strong>" in overview and "ours − Paper" in overview
+    (chart,) = re.findall(r'<img alt="[^"]*" src="([^"]+\.svg)"', overview)
+    assert (site / "experiments" / "fas-kd" / chart).resolve().is_file()
+    assert 'src="../../assets/journal/tablesort.min.js"' in overview
+    assert (site / "assets" / "journal" / "tablesort.min.js").read_bytes().startswith(b"/*!\n * tablesort")
+    home = (site / "index.html").read_text(encoding="utf-8")
+    tabs = re.findall(r'class="md-tabs__link"[^>]*>\s*([^<]+?)\s*<', home)
+    assert tabs[:3] == ["Home", "Journal", "Experiments"]
+    _, post = _post(project)
+    assert "Each variant against the baseline, student · epochs=6:" in post
+    assert "Logit KD: <strong>within noise</strong>." in post
+    bad = results / "experiments.yml"
+    bad.write_text("fas_kd:\n  baseline: studnet\n")
+    strict = _build(project, "--strict")
+    assert strict.returncode != 0
+    expected = f"journal: bad declaration {bad}: field 'fas_kd.baseline': no run of variant 'studnet'"
+    assert expected in strict.stderr

@@ -289,3 +289,46 @@ def config_changes(
     """``(key, old, new)`` for each config key whose value differs (``None`` where absent)."""
     keys = ordered_keys([before, after])
     return [(k, before.get(k), after.get(k)) for k in keys if repr(before.get(k)) != repr(after.get(k))]
+
+
+def baseline_differences(
+    variants: Mapping[str, Sequence[Record]], baseline: str, baseline_records: Sequence[Record],
+    metric: str,
+) -> list[tuple[str, str, Difference]]:
+    """Each variant other than ``baseline`` against it: ``(baseline, variant, variant − baseline)``."""
+    base = finished_values(baseline_records, metric)
+    return [
+        (baseline, name, welch(base, finished_values(recs, metric)))
+        for name, recs in variants.items()
+        if name != baseline and any(metric in r.metrics for r in recs)
+    ]
+
+
+def variant_overview(records: Sequence[Record], columns: Sequence[str]) -> pd.DataFrame:
+    """One row per variant over every day: ``n`` finished seeds, ``runs``, the days it ran,
+    and ``<metric> mean`` / ``<metric> std`` over its finished seeds, in order of first run."""
+    rows = []
+    for name, recs in by_variant(records).items():
+        stats = seed_stats(metrics_frame(recs, columns))
+        row: dict[str, object] = {
+            "variant": name, "n": stats.attrs["n"], "runs": len(recs),
+            "days": sorted({day_of(r) for r in recs}),
+        }
+        for c in columns:
+            row[f"{c} mean"] = stats.at["mean", c]
+            row[f"{c} std"] = stats.at["std", c]
+        rows.append(row)
+    return pd.DataFrame(rows, columns=["variant", "n", "runs", "days",
+                                       *[f"{c} {s}" for c in columns for s in STAT_ROWS]])
+
+
+def best_variant(overview: pd.DataFrame, metric: str, goal: str) -> str | None:
+    """The variant with the best finite mean of ``metric`` (``goal`` ``min`` or ``max``)."""
+    column = f"{metric} mean"
+    if column not in overview:
+        return None
+    means = overview.set_index("variant")[column].astype("float64")
+    means = means[means.map(math.isfinite)]
+    if means.empty:
+        return None
+    return str(means.idxmin() if goal == "min" else means.idxmax())

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
+from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
@@ -17,8 +18,11 @@ from .config import apply_overrides, describe_type, field_types, parse_overrides
 from .errors import ConfigError, JournalError, UnknownExperimentError
 from .experiments import REGISTRY, get_experiment, run_experiment
 from .external import add_run, parse_date, parse_matrix, parse_numbers
+from .folder import load_journal
+from .notes import add_note
 from .records import load_records
 from .render import build_posts, write_posts
+from .render.overview import render_overviews
 from .render.tables import number
 from .tracking import default_results_dir
 
@@ -167,6 +171,41 @@ def _plain_value(text: str) -> Any:
     return {"true": True, "false": False}.get(text.lower(), text)
 
 
+@main.command()
+@click.argument("text", required=False)
+@click.option("--run", "run_id", default=None, help="A run id (or a unique prefix of one).")
+@click.option("--experiment", default=None, help="The experiment of --variant or --day.")
+@click.option("--variant", default=None, help="A variant (every day it ran, or only --day's).")
+@click.option("--day", default=None, help="A day (YYYY-MM-DD, UTC): that day's post.")
+@click.option("--file", "file", type=click.File("r", encoding="utf-8"), default=None,
+              help="Read the note's Markdown from a file ('-' for stdin).")
+@click.option("--results", "results_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=None, help="Folder of records [default: $JOURNAL_RESULTS or ./results].")
+def note(text: str | None, run_id: str | None, experiment: str | None, variant: str | None,
+         day: str | None, file: IO[str] | None, results_dir: Path | None) -> None:
+    """Attach a Markdown note to a run, a variant or a day; posts show it beside the numbers.
+
+    \b
+    Examples:
+      journal note --run 20261123T0610Z-fas_kd "LR too high: val loss climbs after epoch 3."
+      journal note --experiment fas_kd --variant "student + logit KD" "KD helps, within noise."
+      journal note --experiment ser --day 2026-11-23 --file conclusions.md
+    """
+    if (text is None) == (file is None):
+        raise OneLineUsageError("give the note as TEXT or with --file, not both")
+    body = text if text is not None else file.read() if file is not None else ""
+    try:
+        when = datetime.strptime(day, "%Y-%m-%d").date() if day else None
+    except ValueError:
+        raise OneLineUsageError(f"--day: expected YYYY-MM-DD, got '{day}'") from None
+    try:
+        path = add_note(body, results_dir=results_dir or default_results_dir(), run=run_id,
+                        experiment=experiment, variant=variant, day=when)
+    except JournalError as exc:
+        raise OneLineUsageError(str(exc)) from None
+    click.echo(str(path))
+
+
 @main.command("list")
 @click.option("--results", "results_dir", type=click.Path(file_okay=False, path_type=Path),
               default=None, help="Folder of records [default: $JOURNAL_RESULTS or ./results].")
@@ -263,16 +302,22 @@ def render(results_dir: Path | None, out_dir: Path) -> None:
       journal render --out /tmp/posts
     """
     folder = results_dir or default_results_dir()
-    records, errors = load_records(folder)
-    for error in errors:
-        click.echo(f"bad record: {error}", err=True)
-    posts = build_posts(records)
+    journal = load_journal(folder)
+    for error in journal.errors:
+        click.echo(f"bad {error.what}: {error}", err=True)
+    posts = build_posts(journal.records, notes=journal.notes, declarations=journal.declarations)
     write_posts(posts, out_dir)
+    links = {(p.experiment, p.day): f"../{p.filename}" for p in posts}
+    pages = render_overviews(journal.records, declarations=journal.declarations,
+                             notes=journal.notes, post_links=links) if posts else []
+    write_posts(pages, out_dir / "experiments")
     for post in posts:
         click.echo(os.path.join(str(out_dir), post.filename))
-    if errors:
+    for page in pages:
+        click.echo(os.path.join(str(out_dir), "experiments", page.filename))
+    if journal.errors:
         sys.exit(1)
-    if not group_by_post(records):
+    if not group_by_post(journal.records):
         click.echo(f"no runs in {folder}", err=True)
 
 

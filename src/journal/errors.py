@@ -15,15 +15,18 @@ class JournalError(Exception):
     """Base class of every error raised by ``journal`` on bad input."""
 
 
-class RecordError(JournalError):
-    """A run record that cannot be read, validated or written.
+class FileError(JournalError):
+    """A file of the results folder (a record, a note, the declarations) that is bad.
 
     Attributes:
-        path: the record file.
+        path: the file.
         field: the dotted path of the offending field (``history.3.val_acer``), or ``None``
             when the file as a whole is unreadable (truncated JSON, bad encoding).
         cause: a short human-readable reason.
     """
+
+    what = "file"
+    """What kind of file it is, for messages: ``bad record …``, ``bad note …``."""
 
     def __init__(self, path: str | Path, field: str | None, cause: str) -> None:
         self.path = Path(path)
@@ -31,6 +34,12 @@ class RecordError(JournalError):
         self.cause = cause
         where = f"{self.path}: field '{field}'" if field else f"{self.path}"
         super().__init__(f"{where}: {cause}")
+
+
+class RecordError(FileError):
+    """A run record that cannot be read, validated or written."""
+
+    what = "record"
 
 
 class RecordExistsError(RecordError):

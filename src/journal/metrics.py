@@ -40,6 +40,20 @@ from typing import Any, Literal
 import numpy as np
 
 FAS_KEYS = ("acc", "far", "frr", "hter", "apcer", "bpcer", "acer")
+
+LOWER_IS_BETTER = frozenset(
+    {"far", "frr", "hter", "apcer", "bpcer", "acer", "eer", "mae", "rmse", "mse", "error", "loss"}
+)
+"""Metrics where smaller is better; every other metric is taken as higher-is-better."""
+
+
+def goal_of(metric: str) -> Literal["min", "max"]:
+    """``"min"`` for error rates and losses (``acer``, ``mae``, ``val_loss``…), else ``"max"``."""
+    name = metric.lower()
+    if name in LOWER_IS_BETTER or name.endswith(("loss", "_error", "_mae", "_rmse")):
+        return "min"
+    return "max"
+
 """The keys of :func:`fas_metrics`, in the order the seed notes list them."""
 
 

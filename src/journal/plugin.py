@@ -19,7 +19,9 @@ file and the field; ``mkdocs build --strict`` therefore fails on it, a plain bui
 from __future__ import annotations
 
 import logging
+import posixpath
 import shutil
+from importlib import resources
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -28,14 +30,19 @@ from mkdocs.config import config_options as c
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, event_priority
-from mkdocs.structure.files import File, Files
-from mkdocs.structure.nav import Navigation
+from mkdocs.structure.files import File, Files, InclusionLevel
+from mkdocs.structure.nav import Navigation, Section
 from mkdocs.structure.pages import Page
 
 from .errors import JournalError
-from .records import Record, duplicates, load_records
+from .folder import load_journal
+from .records import Record, duplicates
 from .render import build_posts, write_posts
 from .render.blocks import render_blocks
+from .render.overview import render_overviews
+
+ASSETS = ("tablesort.min.js", "tablesort.number.min.js", "journal.js")
+ASSETS_URI = "assets/journal"
 
 log = logging.getLogger("mkdocs.plugins.journal")
 
@@ -47,6 +54,8 @@ class JournalConfig(base.Config):
     results_dir = c.Type(str, default="results")
     cache_dir = c.Type(str, default=".journal-cache")
     posts_dir = c.Type(str, default="blog/posts/journal")
+    overview_dir = c.Type(str, default="experiments")
+    overview_title = c.Type(str, default="Experiments")
 
 
 class JournalPlugin(BasePlugin[JournalConfig]):
@@ -56,6 +65,7 @@ class JournalPlugin(BasePlugin[JournalConfig]):
         self.results_dir = Path("results")
         self.cache_dir = Path(".journal-cache")
         self.generated: list[str] = []
+        self.overviews: list[tuple[str, str]] = []
         self.records: list[Record] = []
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig | None:
@@ -69,38 +79,56 @@ class JournalPlugin(BasePlugin[JournalConfig]):
                     f"journal: '{name}' ({path}) lies inside docs_dir; move it out, or "
                     "'mkdocs serve' rebuilds forever"
                 )
-        posts = PurePosixPath(self.config.posts_dir)
-        if posts.is_absolute() or ".." in posts.parts:
-            raise PluginError(f"journal: 'posts_dir' must be a relative path inside docs, got {posts}")
+        for name in ("posts_dir", "overview_dir"):
+            rel = PurePosixPath(self.config[name])
+            if rel.is_absolute() or ".." in rel.parts or not rel.parts:
+                raise PluginError(f"journal: '{name}' must be a relative path inside docs, got {rel}")
+        if self.config.enabled:
+            config.extra_javascript.extend(f"{ASSETS_URI}/{name}" for name in ASSETS)
         return config
 
     @event_priority(0)  # before the blog collects posts at -50
     def on_files(self, files: Files, /, *, config: MkDocsConfig) -> Files | None:
         self.generated = []
+        self.overviews = []
         self.records = []
         if not self.config.enabled:
             return files
+        for name in ASSETS:
+            content = resources.files("journal").joinpath("assets", name).read_bytes()
+            files.append(File.generated(config, f"{ASSETS_URI}/{name}", content=content))
         if not self.results_dir.is_dir():
             log.info("journal: no results folder at %s; no posts generated", self.results_dir)
             return files
-        records, errors = load_records(self.results_dir)
-        self.records = records
-        for error in errors:
-            log.warning("journal: bad record %s", error)
+        journal = load_journal(self.results_dir)
+        records = self.records = journal.records
+        for error in journal.errors:
+            log.warning("journal: bad %s %s", error.what, error)
         for run_id in duplicates(records):
             log.warning("journal: run id %s occurs in more than one file of %s", run_id, self.results_dir)
-        posts = build_posts(records)
-        out = self.cache_dir / "posts"
-        keep = {p.resolve() for p in write_posts(posts, out)}
-        _remove_stale(out, keep)
-        for post in posts:
-            for rel in (post.filename, *post.assets):
-                uri = f"{self.config.posts_dir}/{rel}"
-                if files.get_file_from_path(uri) is not None:
-                    raise PluginError(f"journal: generated {uri} clashes with a file in docs/")
-                files.append(File.generated(config, uri, abs_src_path=str(out / rel)))
-            self.generated.append(f"{self.config.posts_dir}/{post.filename}")
-        log.info("journal: %d records → %d posts", len(records), len(posts))
+        posts = build_posts(records, notes=journal.notes, declarations=journal.declarations)
+        posts_dir, overview_dir = self.config.posts_dir, self.config.overview_dir
+        links = {(p.experiment, p.day): posixpath.relpath(f"{posts_dir}/{p.filename}", overview_dir)
+                 for p in posts}
+        pages = render_overviews(records, declarations=journal.declarations, notes=journal.notes,
+                                 post_links=links) if records else []
+        keep = set()
+        for folder, rendered, uri_dir in (("posts", posts, posts_dir), ("overview", pages, overview_dir)):
+            out = self.cache_dir / folder
+            keep |= {p.resolve() for p in write_posts(rendered, out)}
+            for item in rendered:
+                for rel in (item.filename, *item.assets):
+                    uri = f"{uri_dir}/{rel}"
+                    if files.get_file_from_path(uri) is not None:
+                        raise PluginError(f"journal: generated {uri} clashes with a file in docs/")
+                    inclusion = (InclusionLevel.NOT_IN_NAV if folder == "overview" and rel.endswith(".md")
+                                 else InclusionLevel.UNDEFINED)
+                    files.append(File.generated(config, uri, abs_src_path=str(out / rel),
+                                                inclusion=inclusion))
+        _remove_stale(self.cache_dir, keep)
+        self.generated = [f"{posts_dir}/{p.filename}" for p in posts]
+        self.overviews = [(f"{overview_dir}/{p.filename}", p.title) for p in pages]
+        log.info("journal: %d records → %d posts, %d overview pages", len(records), len(posts), len(pages))
         return files
 
     def on_page_markdown(
@@ -114,9 +142,13 @@ class JournalPlugin(BasePlugin[JournalConfig]):
             raise PluginError(str(exc)) from None
 
     def on_nav(self, nav: Navigation, /, *, config: MkDocsConfig, files: Files) -> Navigation | None:
-        blog = _blog_plugin(config)
-        if blog is None or not self.generated:
-            return nav
+        self._check_posts(config, files)
+        self._add_overviews(nav, config, files)
+        return nav
+
+    def _check_posts(self, config: MkDocsConfig, files: Files) -> None:
+        if _blog_plugin(config) is None or not self.generated:
+            return
         from material.plugins.blog.structure import Post
 
         for uri in self.generated:
@@ -126,7 +158,26 @@ class JournalPlugin(BasePlugin[JournalConfig]):
                     f"journal: {uri} did not become a blog post; 'posts_dir' "
                     f"({self.config.posts_dir}) must lie inside the blog's post_dir"
                 )
-        return nav
+
+    def _add_overviews(self, nav: Navigation, config: MkDocsConfig, files: Files) -> None:
+        """A navigation section of the overview pages, right after the blog's (or last)."""
+        pages = []
+        for uri, title in self.overviews:
+            file = files.get_file_from_path(uri)
+            if file is not None and isinstance(file.page, Page):
+                file.page.title = title
+                pages.append(file.page)
+        if not pages:
+            return
+        section = Section(self.config.overview_title, list(pages))
+        for page in pages:
+            page.parent = section
+        blog = _blog_plugin(config)
+        blog_dir = str(blog.config.blog_dir).strip("/") + "/" if blog is not None else None
+        blog_index = next((i for i, item in enumerate(nav.items)
+                           if blog_dir and _holds(item, blog_dir)), None)
+        position = len(nav.items) if blog_index is None else blog_index + 1
+        nav.items.insert(position, section)
 
     def on_serve(self, server: Any, /, *, config: MkDocsConfig, builder: Any) -> Any:
         if self.results_dir.is_dir():
@@ -139,6 +190,13 @@ def _blog_plugin(config: MkDocsConfig) -> Any:
         if type(plugin).__name__ == "BlogPlugin" and getattr(plugin.config, "enabled", True):
             return plugin
     return None
+
+
+def _holds(item: Any, prefix: str) -> bool:
+    """Whether a navigation item is, or contains, a page whose source starts with ``prefix``."""
+    if isinstance(item, Page):
+        return item.file.src_uri.startswith(prefix)
+    return any(_holds(child, prefix) for child in getattr(item, "children", None) or [])
 
 
 def _remove_stale(folder: Path, keep: set[Path]) -> None:

@@ -280,7 +280,12 @@ def _parse_constant(name: str) -> float:
     return float(name)
 
 
-def _write_atomic(path: Path, text: str, *, exclusive: bool) -> None:
+def write_atomic(path: Path, text: str, *, exclusive: bool) -> None:
+    """Write ``text`` to ``path`` through a fsync'ed temporary file in the same folder.
+
+    ``exclusive``: create the file (a hard link, refused with :class:`RecordExistsError` when
+    the name exists) instead of atomically replacing it.
+    """
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
@@ -331,7 +336,7 @@ def write_record(record: Record, results_dir: str | Path, *, create: bool = Fals
     folder = Path(results_dir)
     folder.mkdir(parents=True, exist_ok=True)
     path = record_path(folder, record.id)
-    _write_atomic(path, record.to_json(), exclusive=create)
+    write_atomic(path, record.to_json(), exclusive=create)
     return path
 
 

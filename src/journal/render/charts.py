@@ -53,21 +53,49 @@ def _svg(fig: Figure) -> bytes:
 
 
 def bar_chart(
-    labels: Sequence[str], means: Sequence[float], stds: Sequence[float], *, title: str, ylabel: str
+    labels: Sequence[str],
+    means: Sequence[float],
+    stds: Sequence[float],
+    *,
+    title: str,
+    ylabel: str,
+    highlight: int | None = None,
+    horizontal: bool = False,
 ) -> bytes:
-    """Bars with error bars (mean ± std over seeds), one per label; labels stay SVG text."""
+    """Bars with error bars (mean ± std over seeds), one per label; labels stay SVG text.
+
+    ``highlight``: the index of a bar to stand out (the best variant), the others paler.
+    ``horizontal``: one row per label, for long names such as variants.
+    """
     with matplotlib.rc_context(STYLE):  # type: ignore[arg-type]
-        fig = Figure(figsize=(6.4, 3.0))
+        height = max(2.4, 0.45 * len(labels) + 1.0) if horizontal else 3.0
+        fig = Figure(figsize=(6.4, height))
         ax = fig.add_subplot()
         positions = list(range(len(labels)))
         errors = [0.0 if s != s else s for s in stds]  # a lone run has no spread
-        ax.bar(positions, means, yerr=errors, color=[f"C{i % 10}" for i in positions],
-               capsize=4, ecolor=INK, alpha=0.85)
-        ax.set_xticks(positions, labels)
+        values = [0.0 if m != m else m for m in means]
+        colours = [f"C{i % 10}" for i in positions]
+        if highlight is not None:
+            colours = ["C1" if i == highlight else "C0" for i in positions]
+        alphas = [0.95 if highlight is None or i == highlight else 0.45 for i in positions]
+        top = max(1.0, max((m + e for m, e in zip(values, errors, strict=True)), default=1.0))
+        bottom = min(0.0, min((m - e for m, e in zip(values, errors, strict=True)), default=0.0))
+        if horizontal:
+            bars = ax.barh(positions, values, xerr=errors, color=colours, capsize=4, ecolor=INK)
+            ax.set_yticks(positions, labels)
+            ax.invert_yaxis()  # first variant on top, as in the table
+            ax.set_xlabel(ylabel)
+            ax.set_xlim(bottom, top)
+            fig.subplots_adjust(left=0.3, right=0.97, top=0.85, bottom=0.8 / height)
+        else:
+            bars = ax.bar(positions, values, yerr=errors, color=colours, capsize=4, ecolor=INK)
+            ax.set_xticks(positions, labels)
+            ax.set_ylabel(ylabel)
+            ax.set_ylim(bottom, top)
+            fig.subplots_adjust(left=0.1, right=0.98, top=0.88, bottom=0.15)
+        for bar, alpha in zip(bars, alphas, strict=True):
+            bar.set_alpha(alpha)
         ax.set_title(title, color=INK)
-        ax.set_ylabel(ylabel)
-        ax.set_ylim(0, max(1.0, max((m + e for m, e in zip(means, errors, strict=True)), default=1.0)))
-        fig.subplots_adjust(left=0.1, right=0.98, top=0.88, bottom=0.15)
         return _svg(fig)
 
 

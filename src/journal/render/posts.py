@@ -13,14 +13,17 @@ files to the Material blog.
 from __future__ import annotations
 
 import html
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
+from typing import Protocol
 
 import yaml
 
 from .. import analysis as an
+from ..declarations import Declaration
+from ..notes import Note
 from ..records import Record
 from . import sections as sec
 from .tables import config_value, escape, mean_std, metric_label, table
@@ -53,7 +56,19 @@ def _front_matter(experiment: str, records: Sequence[Record], slug: str, title: 
     return f"---\ndate:\n  created: {_utc(created)}\n  updated: {_utc(updated)}\n{rest}---\n"
 
 
-def _summary(records: Sequence[Record], variants: dict[str, list[Record]]) -> list[str]:
+@dataclass(frozen=True)
+class Context:
+    """What a post needs beyond its own records: the experiment's declarations, its baseline's
+    runs (from any day), and the notes of the results folder."""
+
+    declaration: Declaration = field(default_factory=Declaration)
+    baseline: tuple[str, list[Record]] | None = None
+    notes: Sequence[Note] = ()
+
+
+def _summary(
+    records: Sequence[Record], variants: dict[str, list[Record]], ctx: Context
+) -> list[str]:
     variant_word = "variant" if len(variants) == 1 else "variants"
     seeds = "/".join(map(str, sorted({len(v) for v in variants.values()})))
     datasets = {r.dataset.name: r.dataset for r in records if r.dataset}
@@ -76,26 +91,37 @@ def _summary(records: Sequence[Record], variants: dict[str, list[Record]]) -> li
             ])
         headers = ["variant", "n", *[f"{metric_label(c)} (test)" for c in key_cols]]
         parts.append(table(headers, rows) + "\n")
-        differences = sec.differences_table(variants, key_cols[0])
+        metric = ctx.declaration.key_metric if ctx.declaration.key_metric in key_cols else key_cols[0]
+        differences = sec.differences_table(variants, metric, ctx.baseline)
         if differences:
-            parts.append(f"Each variant against the one before it:\n\n{differences}\n")
+            against = (f"the baseline, {escape(ctx.baseline[0])}" if ctx.baseline
+                       else "the one before it")
+            parts.append(f"Each variant against {against}:\n\n{differences}\n")
     return parts
 
 
-def _what_changed(previous: tuple[str, list[Record]] | None, recs: list[Record]) -> str:
+def _what_changed(
+    previous: tuple[str, list[Record]] | None, recs: list[Record], ctx: Context
+) -> str:
+    """The config keys that changed from the variant before (or from the declared baseline)."""
+    if ctx.baseline is not None:
+        if recs[0].variant == ctx.baseline[0]:
+            return "The baseline of this experiment.\n"
+        previous = ctx.baseline
     if previous is None:
         return ""
     changes = an.config_changes(an.variant_config(previous[1]), an.variant_config(recs))
+    name = f"the baseline, {escape(previous[0])}" if ctx.baseline else escape(previous[0])
     if not changes:
-        return f"Same hyperparameters as {escape(previous[0])}.\n"
+        return f"Same hyperparameters as {name}.\n"
     listed = ", ".join(
         f"{sec.code(k)} {sec.code(config_value(old) if old is not None else '—')} → "
         f"{sec.code(config_value(new) if new is not None else '—')}" for k, old, new in changes)
-    return f"Changed from {escape(previous[0])}: {listed}.\n"
+    return f"Changed from {name}: {listed}.\n"
 
 
 def _variant_section(
-    name: str, recs: list[Record], stem: str, key: str
+    name: str, recs: list[Record], stem: str, key: str, ctx: Context
 ) -> tuple[list[str], dict[str, bytes]]:
     columns = an.ordered_keys(r.metrics for r in recs)
     key_cols = sec.summary_columns(columns)
@@ -103,8 +129,12 @@ def _variant_section(
     at = f"checkpoint {sec.code(checkpoints.pop())}" if len(checkpoints) == 1 else "each run's checkpoint"
     parts = [f"## {escape(name)}\n",
              f"Test metrics at {at}, one row per seed:\n\n{sec.results_table(recs, columns)}\n"]
+    day = an.day_of(recs[0])
+    on_variant = [n for n in ctx.notes if n.matches_variant(recs[0].experiment, name, day)]
+    if on_variant:
+        parts.append(sec.note_blocks(on_variant, name) + "\n")
     optional = [
-        ("References", sec.references_table(recs, columns)),
+        ("References", sec.references_table(recs, columns, ctx.declaration.references)),
         ("Per-class report", sec.per_class_table(recs)),
         ("Checkpoint selections", sec.selections_table(recs, key_cols)),
         ("Extra evaluations", sec.evaluations_table(recs, key_cols)),
@@ -119,19 +149,25 @@ def _variant_section(
         parts.append("### Charts\n")
         parts += [f"![{escape(title)}]({rel})\n" for rel, (title, _) in chart_files.items()]
     parts.append(f"### Runs\n\n{sec.runs_table(recs)}\n")
-    notes = sec.notes(recs)
+    notes = sec.notes(recs, ctx.notes)
     if notes:
         parts.append(notes + "\n")
     return parts, {rel: svg for rel, (_, svg) in chart_files.items()}
 
 
-def render_post(experiment: str, day: date, records: Sequence[Record], slug: str) -> Post:
+def render_post(
+    experiment: str, day: date, records: Sequence[Record], slug: str, ctx: Context | None = None
+) -> Post:
     """The post of ``experiment`` on ``day`` from its ``records``."""
+    ctx = ctx or Context()
     stem = f"{day.isoformat()}-{sec.slugify(experiment)}"
     variants = an.by_variant(records)
     title = f"{experiment}: " + " · ".join(variants)
     parts = [_front_matter(experiment, records, slug, title), f"# {escape(title)}\n"]
-    parts += _summary(records, variants)
+    parts += _summary(records, variants, ctx)
+    on_day = [n for n in ctx.notes if n.matches_day(experiment, day)]
+    if on_day:
+        parts.append(sec.note_blocks(on_day) + "\n")
     parts.append("<!-- more -->\n")
     hyper, differ = sec.hyperparameters(variants)
     parts.append("## Hyperparameters\n")
@@ -146,28 +182,59 @@ def render_post(experiment: str, day: date, records: Sequence[Record], slug: str
         while key in used:
             key += "-x"
         used.add(key)
-        section, chart_files = _variant_section(name, recs, stem, key)
-        changed = _what_changed(previous, recs)
+        section, chart_files = _variant_section(name, recs, stem, key, ctx)
+        changed = _what_changed(previous, recs, ctx)
         parts += [section[0], *([changed] if changed else []), *section[1:]]
         previous = (name, recs)
         assets.update(chart_files)
     return Post(experiment, day, slug, f"{stem}.md", "\n".join(parts), assets, [r.id for r in records])
 
 
-def build_posts(records: Iterable[Record]) -> list[Post]:
+def build_posts(
+    records: Iterable[Record],
+    *,
+    notes: Sequence[Note] = (),
+    declarations: Mapping[str, Declaration] | None = None,
+) -> list[Post]:
     """Every post, oldest first, with unique slugs."""
+    records = list(records)
     posts, slugs = [], set()
     for (experiment, day), recs in an.group_by_post(records).items():
         slug = f"{sec.slugify(experiment)}-{day.isoformat()}"
         while slug in slugs:
             slug += "-x"
         slugs.add(slug)
-        posts.append(render_post(experiment, day, recs, slug))
+        declaration = (declarations or {}).get(experiment) or Declaration()
+        posts.append(render_post(experiment, day, recs, slug, Context(
+            declaration, baseline_runs(records, experiment, declaration), notes)))
     return posts
 
 
-def write_posts(posts: Iterable[Post], out_dir: str | Path) -> list[Path]:
-    """Write posts and their charts below ``out_dir``; unchanged files are not touched."""
+def baseline_runs(
+    records: Sequence[Record], experiment: str, declaration: Declaration
+) -> tuple[str, list[Record]] | None:
+    """The declared baseline and its runs on every day, or ``None`` if it has no run."""
+    name = declaration.baseline
+    if name is None:
+        return None
+    runs = [r for r in records if r.experiment == experiment and r.variant == name]
+    return (name, an.by_variant(runs)[name]) if runs else None
+
+
+class Rendered(Protocol):
+    """A post or a page: a Markdown file and its charts, named relative to one folder."""
+
+    @property
+    def filename(self) -> str: ...
+    @property
+    def markdown(self) -> str: ...
+    @property
+    def assets(self) -> dict[str, bytes]: ...
+
+
+def write_posts(posts: Iterable[Rendered], out_dir: str | Path) -> list[Path]:
+    """Write posts (or pages) and their charts below ``out_dir``; unchanged files are not
+    touched, so a site generator watching the folder sees only real changes."""
     out = Path(out_dir)
     written = []
     for post in posts:

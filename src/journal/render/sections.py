@@ -7,11 +7,12 @@ Every function returns Markdown (and ``variant_charts`` SVG bytes); numbers come
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
 from .. import analysis as an
+from ..notes import Note
 from ..records import Record
 from ..statistics import interval
 from . import charts
@@ -214,14 +215,16 @@ def runs_table(records: Sequence[Record]) -> str:
     return table(["run id", "seed", "status", "wall time", "device", "commit"], rows, "llllll")
 
 
-def notes(records: Sequence[Record]) -> str:
-    """Each run's note as an admonition, its log excerpt folded, and the error of a failed run."""
+def notes(records: Sequence[Record], extra: Sequence[Note] = ()) -> str:
+    """Each run's note (its own and those added later) as an admonition, its log excerpt
+    folded, and the error of a failed run."""
     out = []
     for r in records:
         if r.note:
-            body = note_markdown(r.note)
-            indented = "\n".join("    " + line for line in body.splitlines())
-            out.append(f'!!! note "{escape(an.seed_label(r))}"\n\n{indented}')
+            out.append(admonition("note", an.seed_label(r), r.note))
+        later = [n for n in extra if n.matches_run(r)]
+        if later:
+            out.append(note_blocks(later, an.seed_label(r)))
         if r.log:
             lines = _fenced(r.log.splitlines()[-20:])
             out.append(f'??? quote "{escape(an.seed_label(r))}: training log (last lines)"\n\n{lines}')
@@ -270,9 +273,16 @@ def per_class_table(records: Sequence[Record]) -> str:
     return table(["class", "n", "precision", "recall", "F1", "support"], rows)
 
 
-def references_table(records: Sequence[Record], columns: Sequence[str]) -> str:
-    """Our mean beside each reference's numbers, and the difference (ours − reference)."""
+def references_table(
+    records: Sequence[Record], columns: Sequence[str],
+    declared: Mapping[str, Mapping[str, float]] | None = None,
+) -> str:
+    """Our mean beside each reference's numbers (the runs' own and the experiment's declared
+    ones), and the difference (ours − reference)."""
     refs = an.references(records)
+    for ref_name, declared_values in (declared or {}).items():
+        mine = refs.setdefault(ref_name, {})
+        mine.update({k: v for k, v in declared_values.items() if k not in mine})
     if not refs:
         return ""
     shared = [c for c in columns if any(c in values for values in refs.values())]
@@ -289,11 +299,18 @@ def references_table(records: Sequence[Record], columns: Sequence[str]) -> str:
     return table(["", *[metric_label(c) for c in shared]], rows)
 
 
-def differences_table(variants: dict[str, list[Record]], metric: str) -> str:
-    """Each variant against the one before it on ``metric``: the difference of means with its 95%
-    Welch interval, and whether it is within seed noise (the interval contains 0)."""
+def differences_table(
+    variants: dict[str, list[Record]], metric: str, baseline: tuple[str, Sequence[Record]] | None = None
+) -> str:
+    """Each variant against the one before it (or against ``baseline``, a name and its runs) on
+    ``metric``: the difference of means with its 95% Welch interval, and whether it is within
+    seed noise (the interval contains 0)."""
+    if baseline is not None:
+        pairs = an.baseline_differences(variants, baseline[0], baseline[1], metric)
+    else:
+        pairs = an.consecutive_differences(variants, metric)
     rows = []
-    for before, after, d in an.consecutive_differences(variants, metric):
+    for before, after, d in pairs:
         verdict = bold(d.verdict) if d.within_noise is False else d.verdict
         ci = "—" if d.low != d.low else f"[{d.low:+.4f}, {d.high:+.4f}]"
         rows.append([escape(after), escape(before), f"{d.diff:+.4f}", ci, verdict])
@@ -301,3 +318,17 @@ def differences_table(variants: dict[str, list[Record]], metric: str) -> str:
         return ""
     label = metric_label(metric)
     return table(["variant", "compared with", f"Δ {label}", "95% CI (Welch)", "verdict"], rows, "llrrl")
+
+
+def admonition(kind: str, title: str, markdown: str) -> str:
+    """A Material admonition (``!!! kind "title"``) around ``markdown`` (raw HTML neutralised)."""
+    body = "\n".join(("    " + line) if line else "" for line in note_markdown(markdown).splitlines())
+    return f'!!! {kind} "{escape(title)}"\n\n{body}'
+
+
+def note_blocks(notes: Sequence[Note], what: str | None = None) -> str:
+    """Notes as admonitions titled with ``what`` they are about and the time they were written."""
+    about = f" on {what}" if what else ""
+    return "\n\n".join(
+        admonition("note", f"Note{about}, {n.created:%Y-%m-%d %H:%M} UTC", n.text) for n in notes
+    )
