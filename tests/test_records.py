@@ -20,6 +20,7 @@ from journal.records import (
 )
 
 Factory = Callable[..., Record]
+FIXTURES = Path(__file__).parent / "fixtures"
 
 
 def test_round_trip_keeps_nan_and_inf(tmp_path: Path, make_record: Factory) -> None:
@@ -133,3 +134,20 @@ def test_reference_page_documents_every_field() -> None:
     page = (Path(__file__).resolve().parents[1] / "docs" / "reference" / "records.md").read_text()
     for name, info in Record.model_fields.items():
         assert f"| `{info.alias or name}` |" in page, f"{info.alias or name} missing from records.md"
+
+
+def test_a_version_1_record_is_migrated_on_read(tmp_path: Path) -> None:
+    """A record written by schema 1 (before launch and interruptions) reads as version 2 and
+    writes back as version 2 with nothing else changed."""
+    v1 = FIXTURES / "record_v1.json"
+    original = json.loads(v1.read_text())
+    assert original["schema"] == 1 and "launch" not in original
+    record = read_record(v1)
+    assert record.schema_version == SCHEMA_VERSION == 2
+    assert record.launch is None and record.interruptions == []
+    path = write_record(record, tmp_path, create=True)
+    again = json.loads(path.read_text())
+    assert again["schema"] == 2
+    new_only = ("schema", "launch", "interruptions", "updated_at")
+    assert {k: v for k, v in again.items() if k not in new_only} == {
+        k: v for k, v in original.items() if k not in ("schema", "updated_at")}

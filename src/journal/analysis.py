@@ -332,3 +332,19 @@ def best_variant(overview: pd.DataFrame, metric: str, goal: str) -> str | None:
     if means.empty:
         return None
     return str(means.idxmin() if goal == "min" else means.idxmax())
+
+
+def by_sweep(records: Sequence[Record]) -> dict[str, list[Record]]:
+    """Records that are points of a sweep, by sweep id, in order of first run."""
+    groups: dict[str, list[Record]] = {}
+    for rec in sorted(records, key=lambda r: (r.started_at, r.id)):
+        if rec.launch is not None and rec.launch.sweep is not None:
+            groups.setdefault(rec.launch.sweep, []).append(rec)
+    return groups
+
+
+def swept_keys(records: Sequence[Record]) -> list[str]:
+    """The override keys whose value differs between the points of a sweep."""
+    overrides = [r.launch.overrides for r in records if r.launch is not None]
+    keys = ordered_keys(overrides)
+    return [k for k in keys if len({o.get(k) for o in overrides}) > 1]

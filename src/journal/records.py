@@ -36,8 +36,9 @@ from pydantic import (
 
 from .errors import RecordError, RecordExistsError
 
-SCHEMA_VERSION = 1
-"""The schema version this release writes and reads."""
+SCHEMA_VERSION = 2
+"""The schema version this release writes. Version 1 (no ``launch``, no ``interruptions``) is
+read too: it is the same record with those fields empty, and is written back as version 2."""
 
 Status = Literal["running", "finished", "failed", "interrupted"]
 
@@ -153,6 +154,23 @@ class Threshold(_Model):
     value: float
 
 
+class Launch(_Model):
+    """How ``journal run`` or ``journal sweep`` started the run, so it can be resumed or skipped."""
+
+    job: str = Field(description="One experiment invocation for one seed; the records it writes "
+                     "(e.g. teacher and students) share it, and a resume continues them all.")
+    overrides: dict[str, str] = Field(default_factory=dict, description="The --set values.")
+    sweep: str | None = Field(None, description="The sweep this run is a point of.")
+
+
+class Interruption(_Model):
+    """A stop of a run that was later resumed."""
+
+    at: UTCDateTime = Field(description="When the run stopped.")
+    after_epoch: int = Field(ge=0, description="The last completed epoch it continued from.")
+    reason: str = Field("", description="Why it stopped (SIGTERM, preemption, a crash).")
+
+
 class Record(_Model):
     """One training run. See the reference page of the site for every field."""
 
@@ -187,6 +205,8 @@ class Record(_Model):
     curves: dict[str, Curve] = Field(default_factory=dict)
     log: str = Field("", description="An excerpt of the raw training log (its last lines).")
     note: str = ""
+    launch: Launch | None = None
+    interruptions: list[Interruption] = Field(default_factory=list)
 
     @field_validator("id")
     @classmethod
@@ -208,7 +228,7 @@ class Record(_Model):
             )
         if value < 1:
             raise ValueError(f"schema {value} does not exist")
-        return value
+        return SCHEMA_VERSION  # older versions are subsets of this one: migrated on read
 
     @model_validator(mode="after")
     def _consistent(self) -> Record:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from rich import box
 from rich.console import Console
@@ -72,3 +72,14 @@ def compare(a: Sequence[Record], b: Sequence[Record], names: tuple[str, str], co
         spread = [_plain(mean_std(s.at["mean", c], s.at["std", c])) for s in (stats_a, stats_b)]
         table.add_row(metric_label(c), *spread, f"{d.diff:+.4f}", ci, d.verdict)
     console.print(table)
+
+
+def sweep_summary(
+    sweep_id: str, rows: Sequence[Sequence[str]], totals: Mapping[str, int], console: Console
+) -> None:
+    """The end of a sweep: one row per point (status, wall time, records) and the totals."""
+    table = _table(f"sweep {sweep_id}", ["point", "status", "wall time", "records"])
+    for row in rows:
+        table.add_row(*row)
+    console.print(table)
+    console.print(", ".join(f"{n} {status}" for status, n in totals.items()))

@@ -40,6 +40,8 @@ from .records import (
     Dataset,
     Environment,
     EpochRow,
+    Interruption,
+    Launch,
     Record,
     Selection,
     Threshold,
@@ -49,6 +51,8 @@ from .records import (
 
 DEFAULT_RESULTS_DIR = "results"
 LOG_LINES = 40
+STATE_DIR = ".state"
+"""Folder (inside the results folder) of the training states runs resume from."""
 
 
 def default_results_dir() -> Path:
@@ -126,13 +130,24 @@ class Run:
         self._created = False
         self._fixed_id = fixed_id
         self._old_sigterm: Any = None
+        self.done = False
+        """True for a run reopened after it had finished: nothing is written to it again."""
+        self.resuming = False
+        """True for a run reopened to continue after an interruption or a crash."""
 
     # -- lifecycle -------------------------------------------------------------------------
     @property
     def id(self) -> str:
         return self.record.id
 
+    @property
+    def state_path(self) -> Path:
+        """Where training code keeps the state it needs to resume (weights, optimiser, RNG)."""
+        return self.results_dir / STATE_DIR / f"{self.record.id}.pt"
+
     def __enter__(self) -> Run:
+        if self.done:
+            return self
         self.save()
         self._install_sigterm()
         return self
@@ -143,11 +158,15 @@ class Run:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> Literal[False]:
+        if self.done:
+            return False
         self._restore_sigterm()
         if exc_type is None:
             self.finish("finished")
         elif issubclass(exc_type, KeyboardInterrupt):
-            self.finish("interrupted", error="interrupted (KeyboardInterrupt or SIGTERM)")
+            self.finish("interrupted", error=f"interrupted ({exc or 'KeyboardInterrupt'})")
+        elif issubclass(exc_type, SystemExit):  # a scheduler's preemption handler exiting
+            self.finish("interrupted", error=f"interrupted (exit {exc})")
         else:
             text = "".join(traceback.format_exception(exc_type, exc, tb)).strip()
             self.finish("failed", error=text[-20_000:])
@@ -194,6 +213,18 @@ class Run:
         if self._old_sigterm is not None:
             signal.signal(signal.SIGTERM, self._old_sigterm)
             self._old_sigterm = None
+
+    def continue_after(self, epoch: int) -> None:
+        """Continue a reopened run from the end of ``epoch``: later history rows (written after
+        the last saved training state) are dropped, and the stop is kept in ``interruptions``."""
+        rec = self.record
+        rec.interruptions = [*rec.interruptions, Interruption(
+            at=rec.ended_at or rec.updated_at, after_epoch=epoch,
+            reason=(rec.error or rec.status).splitlines()[-1][:500])]
+        rec.history = [row for row in rec.history if row.epoch <= epoch]
+        rec.status, rec.error, rec.ended_at = "running", None, None
+        self.resuming = False
+        self.save()
 
     # -- logging -----------------------------------------------------------------------------
     def log(self, epoch: int, **values: Any) -> None:
@@ -311,7 +342,7 @@ class Run:
 
 
 def _raise_keyboard_interrupt(signum: int, frame: FrameType | None) -> None:
-    raise KeyboardInterrupt(f"signal {signum}")
+    raise KeyboardInterrupt(signal.Signals(signum).name)
 
 
 def start_run(
@@ -324,6 +355,7 @@ def start_run(
     dataset: Dataset | None = None,
     device: str | None = None,
     run_id: str | None = None,
+    launch: Launch | None = None,
 ) -> Run:
     """Open a run; use it as a context manager so that its end status is always recorded.
 
@@ -353,9 +385,24 @@ def start_run(
         config=plain_config,
         dataset=dataset,
         environment=collect_environment(device),
+        launch=launch,
     ))
     folder = Path(results_dir) if results_dir is not None else default_results_dir()
     return Run(record, folder, fixed_id=run_id is not None)
+
+
+def reopen_run(record: Record, results_dir: str | Path, device: str | None = None) -> Run:
+    """Reopen ``record`` to continue it: a finished run comes back with ``done`` set (nothing is
+    rewritten); any other is set ``running`` again, its error and end cleared, until training
+    code calls :meth:`Run.continue_after` with the epoch its saved state reached."""
+    run = Run(record, Path(results_dir), fixed_id=True)
+    run._created = True
+    if record.status == "finished":
+        run.done = True
+        return run
+    run.resuming = True
+    record.environment = collect_environment(device)
+    return run
 
 
 def _plain(value: Any) -> Any:

@@ -8,15 +8,17 @@ records through :mod:`journal.tracking`, returning their paths.
 from __future__ import annotations
 
 import importlib
+import json
+import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..config import apply_overrides
-from ..errors import UnknownExperimentError
-from ..records import Dataset
-from ..tracking import Run, start_run
+from ..errors import JournalError, UnknownExperimentError
+from ..records import Dataset, Launch, Record, load_records
+from ..tracking import STATE_DIR, Run, reopen_run, start_run
 from .fas_kd.config import FasKdConfig
 from .finetune.config import FinetuneConfig
 from .reid_noisy.config import ReidNoisyConfig
@@ -24,23 +26,70 @@ from .ser.config import SerConfig
 from .vad.config import VadConfig
 
 
+def new_job_id(experiment: str, seed: int) -> str:
+    """A fresh job id: one experiment invocation for one seed."""
+    return f"{experiment}-s{seed}-{secrets.token_hex(4)}"
+
+
 @dataclass(frozen=True)
 class RunRequest:
-    """What ``journal run`` asks of an experiment's entry point for one seed."""
+    """What ``journal run`` asks of an experiment's entry point for one seed.
+
+    ``job`` names this invocation; every record it writes carries it. When records of the job
+    already exist (``journal run --resume``, a requeued Slurm job), :meth:`open_run` reopens them:
+    a finished one comes back ``done`` and the experiment reloads its final weights instead of
+    training; an interrupted one continues from its saved training state.
+    """
 
     seed: int
     results_dir: Path
     data_root: Path | None = None  # a real data set in the experiment's layout; None: tiny data
     overrides: dict[str, str] = field(default_factory=dict)  # the command line's --set values
     progress: bool = True  # show progress bars
+    job: str = ""  # default: a new job id
+    sweep: str | None = None  # the sweep this job is a point of
+    resume: bool = False  # reopen the job's existing records
 
     def open_run(self, experiment: str, variant: str, *, config: dict[str, Any], dataset: Dataset,
-                 device: str, untagged: tuple[str, ...] = ()) -> Run:
+                 device: str, untagged: tuple[str, ...] = (), shared: bool = False) -> Run:
         """:func:`journal.tracking.start_run` for this seed and results folder, the variant tagged
-        with the overrides (except keys in ``untagged``, which the variant name already says)."""
+        with the overrides (except keys in ``untagged``, which neither the variant nor this model
+        depends on), or the job's existing record of that variant reopened.
+
+        ``shared``: in a sweep, a model that another point already trained with this exact
+        config and seed (a teacher that does not depend on the swept keys) is reused, not
+        trained again; the run comes back ``done``.
+        """
         tags = {k: v for k, v in self.overrides.items() if k not in untagged}
-        return start_run(experiment, config=config, variant=f"{variant}{variant_suffix(tags)}",
-                         seed=self.seed, results_dir=self.results_dir, dataset=dataset, device=device)
+        full_variant = f"{variant}{variant_suffix(tags)}"
+        job = self.job or new_job_id(experiment, self.seed)
+        if self.resume:
+            for record in job_records(self.results_dir, self.job):
+                if record.variant == full_variant and record.experiment == experiment:
+                    return reopen_run(record, self.results_dir, device)
+        if shared and self.sweep is not None:
+            plain = json.loads(json.dumps(config))
+            for record in sweep_records(self.results_dir, self.sweep):
+                if (record.status == "finished" and record.variant == full_variant
+                        and record.seed == self.seed and record.config == plain
+                        and (self.results_dir / STATE_DIR / f"{record.id}.pt").is_file()):
+                    return reopen_run(record, self.results_dir, device)
+        launch = Launch(job=job, overrides=dict(self.overrides), sweep=self.sweep)
+        return start_run(experiment, config=config, variant=full_variant, seed=self.seed,
+                         results_dir=self.results_dir, dataset=dataset, device=device, launch=launch)
+
+
+def sweep_records(results_dir: str | Path, sweep: str) -> list[Record]:
+    """The records of ``sweep`` in ``results_dir``."""
+    records, _ = load_records(results_dir)
+    return [r for r in records if r.launch is not None and r.launch.sweep == sweep]
+
+
+def job_records(results_dir: str | Path, job: str) -> list[Record]:
+    """The records of ``job`` in ``results_dir`` (bad files are skipped here: the caller only
+    looks for its own job's records, and ``journal list`` reports bad files)."""
+    records, _ = load_records(results_dir)
+    return [r for r in records if r.launch is not None and r.launch.job == job]
 
 
 @dataclass(frozen=True)
@@ -124,16 +173,22 @@ def run_experiment(
     results_dir: str | Path,
     data_root: str | Path | None = None,
     progress: bool = True,
+    job: str | None = None,
+    sweep: str | None = None,
 ) -> list[Path]:
     """Train ``name`` once per seed with ``overrides`` applied; returns the records written.
 
     The config is validated (unknown key, wrong type) before anything is trained or written.
+    ``job`` (one seed only) continues that job's records instead of starting new ones.
     """
     experiment = get_experiment(name)
     overrides = overrides or {}
     config: Any = apply_overrides(experiment.config_cls(), overrides)
     run = experiment.runner()
     paths: list[Path] = []
+    seeds = list(seeds)
+    if job is not None and len(seeds) != 1:
+        raise ValueError("a job is one seed")
     for seed in seeds:
         request = RunRequest(
             seed=seed,
@@ -141,6 +196,41 @@ def run_experiment(
             data_root=Path(data_root) if data_root is not None else None,
             overrides=overrides,
             progress=progress,
+            job=job or new_job_id(name, seed),
+            sweep=sweep,
+            resume=job is not None,
         )
-        paths += run(config, request)
+        try:
+            paths += run(config, request)
+        except KeyboardInterrupt as exc:
+            exc.add_note(f"job {request.job}")  # the CLI names the run to resume
+            raise
     return paths
+
+
+def resume_run(
+    run_id: str, *, results_dir: str | Path, data_root: str | Path | None = None,
+    progress: bool = True,
+) -> list[Path]:
+    """Continue the job of ``run_id`` (an id or a unique prefix): its finished records are kept
+    as they are, its interrupted ones continue from their last saved epoch, into the same files.
+
+    Raises:
+        JournalError: no such run, a run not started by ``journal run``, or a finished job.
+    """
+    records, _ = load_records(results_dir)
+    matches = [r for r in records if r.id == run_id] or [r for r in records if r.id.startswith(run_id)]
+    if len(matches) != 1:
+        found = "no run" if not matches else f"{len(matches)} runs"
+        raise JournalError(f"{found} in {results_dir} with an id starting '{run_id}'")
+    record = matches[0]
+    if record.launch is None or record.seed is None:
+        raise JournalError(f"run {record.id} was not started by 'journal run'; resume it from your "
+                           "own script with journal.tracking.reopen_run")
+    job = record.launch.job
+    mine = [r for r in records if r.launch is not None and r.launch.job == job]
+    if all(r.status == "finished" for r in mine):
+        raise JournalError(f"run {record.id} and its job {job} have finished; nothing to resume")
+    return run_experiment(record.experiment, seeds=[record.seed], overrides=record.launch.overrides,
+                          results_dir=results_dir, data_root=data_root, progress=progress, job=job,
+                          sweep=record.launch.sweep)

@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import copy
 import math
+import os
 import random
+import tempfile
 from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 import torch
 from tqdm import tqdm
+
+from ..errors import JournalError
+from ..tracking import Run
 
 
 def pick_device(name: str) -> torch.device:
@@ -61,17 +67,25 @@ class BestCheckpoint:
             self.state = copy.deepcopy(model.state_dict())
         return better
 
+    def state_dict(self) -> dict[str, Any]:
+        return {"value": self.value, "epoch": self.epoch, "state": self.state}
+
+    def load_state_dict(self, data: dict[str, Any]) -> None:
+        self.value, self.epoch, self.state = data["value"], data["epoch"], data["state"]
+
 
 class EpochProgress:
     """A progress bar over epochs that shows the latest metric, on stderr."""
 
-    def __init__(self, epochs: int, label: str, enabled: bool = True) -> None:
+    def __init__(self, epochs: int, label: str, enabled: bool = True, start: int = 0) -> None:
         self._bar = tqdm(
-            total=epochs, desc=label, unit="epoch", disable=not enabled, leave=True, dynamic_ncols=True
+            total=epochs, initial=start, desc=label, unit="epoch", disable=not enabled, leave=True,
+            dynamic_ncols=True,
         )
+        self._start = start
 
     def __iter__(self) -> Iterator[int]:
-        for epoch in range(1, int(self._bar.total or 0) + 1):
+        for epoch in range(self._start + 1, int(self._bar.total or 0) + 1):
             yield epoch
             self._bar.update(1)
 
@@ -80,3 +94,87 @@ class EpochProgress:
 
     def close(self) -> None:
         self._bar.close()
+
+
+class TrainingState:
+    """What a training loop needs to continue after a stop, saved at the end of every epoch.
+
+    ``parts`` are objects with ``state_dict``/``load_state_dict`` (modules, optimisers,
+    schedulers, :class:`BestCheckpoint`) or a ``torch.Generator``; Python, NumPy and torch
+    random states are saved too, so a resumed run draws the same batches as one never stopped.
+    The file is written atomically beside the records (``<results>/.state/<run id>.pt``), so a
+    kill mid-save leaves the previous epoch's state.
+
+    Usage::
+
+        state = TrainingState(run, model=model, optimiser=optimiser, best=best, generator=gen)
+        for epoch in range(state.restore() + 1, epochs + 1):
+            ...
+            run.log(epoch, ...)
+            state.save(epoch)
+    """
+
+    def __init__(self, run: Run, **parts: Any) -> None:
+        self.run = run
+        self.parts = parts
+
+    def save(self, epoch: int) -> None:
+        data: dict[str, Any] = {
+            "epoch": epoch,
+            "python": random.getstate(),
+            "numpy": np.random.get_state(),
+            "torch": torch.get_rng_state(),
+            "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None,
+            "parts": {name: _state_of(part) for name, part in self.parts.items()},
+        }
+        path = self.run.state_path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                torch.save(data, fh)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, path)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+
+    def restore(self) -> int:
+        """Load the saved state of a reopened run and return its last completed epoch (0 when
+        the run is new, or was stopped before its first epoch ended)."""
+        path = self.run.state_path
+        if not (self.run.resuming or self.run.done):
+            return 0
+        if not path.is_file():
+            if self.run.done:
+                raise JournalError(f"{path}: training state of finished run {self.run.id} is missing; "
+                                   "it is needed to continue its job (start a new run instead)")
+            self.run.continue_after(0)
+            return 0
+        # Our own file, holding RNG states (not only tensors), so not weights_only.
+        data = torch.load(path, map_location="cpu", weights_only=False)
+        for name, part in self.parts.items():
+            _load_state(part, data["parts"][name])
+        random.setstate(data["python"])
+        np.random.set_state(data["numpy"])
+        torch.set_rng_state(data["torch"])
+        if data["cuda"] is not None and torch.cuda.is_available():
+            torch.cuda.set_rng_state_all(data["cuda"])
+        epoch = int(data["epoch"])
+        if self.run.resuming:
+            self.run.continue_after(epoch)
+        return epoch
+
+
+def _state_of(part: Any) -> Any:
+    if isinstance(part, torch.Generator):
+        return part.get_state()
+    return part.state_dict()
+
+
+def _load_state(part: Any, state: Any) -> None:
+    if isinstance(part, torch.Generator):
+        part.set_state(state)
+    else:
+        part.load_state_dict(state)

@@ -91,6 +91,9 @@ def _summary(
             ])
         headers = ["variant", "n", *[f"{metric_label(c)} (test)" for c in key_cols]]
         parts.append(table(headers, rows) + "\n")
+        sweeps = sec.sweep_tables(records, key_cols)
+        if sweeps:
+            parts.append(sweeps + "\n")
         metric = ctx.declaration.key_metric if ctx.declaration.key_metric in key_cols else key_cols[0]
         differences = sec.differences_table(variants, metric, ctx.baseline)
         if differences:

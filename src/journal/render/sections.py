@@ -332,3 +332,28 @@ def note_blocks(notes: Sequence[Note], what: str | None = None) -> str:
     return "\n\n".join(
         admonition("note", f"Note{about}, {n.created:%Y-%m-%d %H:%M} UTC", n.text) for n in notes
     )
+
+
+def sweep_tables(records: Sequence[Record], columns: Sequence[str]) -> str:
+    """Each sweep among ``records`` as one table: a row per variant with the swept values, the
+    seeds and mean ± std of ``columns``, so the grid reads at a glance."""
+    out = []
+    for sweep, recs in an.by_sweep(records).items():
+        grid = an.swept_keys(recs)
+        rows = []
+        for name, group in an.by_variant(recs).items():
+            overrides = group[0].launch.overrides if group[0].launch else {}
+            # the record's own config wins: a shared teacher says kd none, not the point's kd
+            values = {k: group[0].config.get(k, overrides.get(k)) for k in grid}
+            stats = an.seed_stats(an.metrics_frame(group, columns))
+            rows.append([escape(name)] + [code(config_value(values[k])) if values[k] is not None
+                                          else "—" for k in grid]
+                        + [str(stats.attrs["n"])]
+                        + [mean_std(stats.at["mean", c], stats.at["std", c]) for c in columns])
+        seeds = sorted({r.seed for r in recs if r.seed is not None})
+        head = (f"Sweep {code(sweep)} over {', '.join(code(k) for k in grid) or 'nothing'}, "
+                f"seeds {', '.join(map(str, seeds))}:")
+        body = table(["variant", *grid, "n", *[metric_label(c) for c in columns]], rows,
+                     "l" * (len(grid) + 1) + "r" * (len(columns) + 1))
+        out.append(f"{head}\n\n{body}")
+    return "\n\n".join(out)

@@ -29,7 +29,14 @@ from ... import metrics
 from ...config import as_dict
 from ...records import Dataset as DatasetInfo
 from .. import RunRequest
-from ..common import BestCheckpoint, EpochProgress, describe_device, pick_device, seed_everything
+from ..common import (
+    BestCheckpoint,
+    EpochProgress,
+    TrainingState,
+    describe_device,
+    pick_device,
+    seed_everything,
+)
 from .config import FasKdConfig
 from .data import LABELS, LIST_FILES, CasiaSurfList, ensure_tiny_data
 from .models import MODALITIES, Student, Teacher
@@ -46,6 +53,8 @@ MISSING = {
     "miss rgb+ir": ("rgb", "ir"),
     "miss depth+ir": ("depth", "ir"),
 }
+KD_ONLY = ("kd", "temperature", "kd_weight", "feature_weight", "baseline")
+"""Config keys the teacher does not depend on: a sweep over them trains each teacher once."""
 REPORTED = ("acc", "far", "frr", "hter", "apcer", "bpcer", "acer", "tpr@fpr=1e-2", "tpr@fpr=1e-3")
 
 
@@ -114,12 +123,16 @@ def _train_model(
     seed, progress = request.seed, request.progress
     modalities = "rgb+depth+ir" if role == "teacher" else "rgb"
     record_config = {**as_dict(config), "model": role, "modalities": modalities, "kd": kd}
+    if role == "teacher":
+        record_config = {k: v for k, v in record_config.items() if k not in KD_ONLY[1:]}
     with request.open_run(
         EXPERIMENT,
         variant,
         config=record_config,
         dataset=dataset,
         device=describe_device(device),
+        untagged=KD_ONLY if role == "teacher" else (),
+        shared=role == "teacher",
     ) as run:
         generator = seed_everything(seed)
         model.to(device)
@@ -129,7 +142,12 @@ def _train_model(
         optimiser = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
         loss_fn = _loss_fn(config, kd, teacher)
         best = {"acer_best": BestCheckpoint("min"), "hter_best": BestCheckpoint("min")}
-        bar = EpochProgress(config.epochs, f"{variant} seed {seed}", enabled=progress)
+        state = TrainingState(run, model=model, optimiser=optimiser, generator=generator, **best)
+        start = state.restore()
+        if run.done:  # finished in an earlier attempt of this job: its final weights are back
+            model.eval()
+            return run.path
+        bar = EpochProgress(config.epochs, f"{variant} seed {seed}", enabled=progress, start=start)
         try:
             for epoch in bar:
                 model.train()
@@ -153,6 +171,7 @@ def _train_model(
                 bar.show(val_acer=m["acer"])
                 best["acer_best"].update(m["acer"], epoch, model)
                 best["hter_best"].update(m["hter"], epoch, model)
+                state.save(epoch)
         finally:
             bar.close()
 

@@ -31,7 +31,14 @@ from ...config import as_dict
 from ...records import Dataset as DatasetInfo
 from ...tracking import Run
 from .. import RunRequest
-from ..common import BestCheckpoint, EpochProgress, describe_device, pick_device, seed_everything
+from ..common import (
+    BestCheckpoint,
+    EpochProgress,
+    TrainingState,
+    describe_device,
+    pick_device,
+    seed_everything,
+)
 from ..storage import data_home
 from .config import FinetuneConfig
 from .data import CLASS_NAMES, TASKS, ensure_tiny_data, load_array, load_split
@@ -95,7 +102,12 @@ def pretrain(
             generator=generator,
         )
         optimiser = torch.optim.Adam(model.parameters(), lr=config.pretrain_lr)
-        bar = EpochProgress(config.pretrain_epochs, f"pretrain seed {seed}", enabled=progress)
+        state = TrainingState(run, model=model, optimiser=optimiser, generator=generator)
+        start = state.restore()
+        if run.done:  # finished earlier but its cached checkpoint is gone: use its saved state
+            return model.to(device), checkpoint, [run.path]
+        bar = EpochProgress(config.pretrain_epochs, f"pretrain seed {seed}", enabled=progress,
+                            start=start)
         try:
             for epoch in bar:
                 model.train()
@@ -113,6 +125,7 @@ def pretrain(
                     val_loss, top1 = info_nce(ecg_emb, ppg_emb, config.temperature)
                 run.log(epoch=epoch, ssl_loss=float(np.mean(losses)), val_ssl_loss=val_loss, val_top1=top1)
                 bar.show(val_top1=float(top1))
+                state.save(epoch)
         finally:
             bar.close()
         run.set_metrics(val_top1=top1, val_ssl_loss=val_loss, chance_top1=1.0 / n_val)
@@ -192,7 +205,11 @@ def finetune(
     key = "mae" if regression else "auroc"
     mode: Literal["min", "max"] = "min" if regression else "max"
     best = BestCheckpoint(mode)
-    bar = EpochProgress(config.epochs, f"{task} seed {seed}", enabled=progress)
+    state = TrainingState(run, model=model, optimiser=optimiser, best=best, generator=generator)
+    start = state.restore()
+    if run.done:  # finished in an earlier attempt of this job
+        return
+    bar = EpochProgress(config.epochs, f"{task} seed {seed}", enabled=progress, start=start)
     try:
         for epoch in bar:
             model.train()
@@ -216,6 +233,7 @@ def finetune(
             )
             best.update(val[key], epoch, model)
             bar.show(**{f"val_{key}": val[key]})
+            state.save(epoch)
     finally:
         bar.close()
     last, _, _ = _evaluate(model, x["test"], data["test"][1], task, scale, device)

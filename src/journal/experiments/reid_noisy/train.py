@@ -22,7 +22,14 @@ from ...config import as_dict
 from ...records import Dataset as DatasetInfo
 from ...tracking import Run
 from .. import RunRequest
-from ..common import BestCheckpoint, EpochProgress, describe_device, pick_device, seed_everything
+from ..common import (
+    BestCheckpoint,
+    EpochProgress,
+    TrainingState,
+    describe_device,
+    pick_device,
+    seed_everything,
+)
 from .config import ReidNoisyConfig
 from .data import corrupt, ensure_tiny_market, load_images, read_split
 from .model import ReidNet
@@ -140,7 +147,13 @@ def run(config: ReidNoisyConfig, request: RunRequest) -> list[Path]:
             generator=generator,
         )
         best = BestCheckpoint("max")
-        bar = EpochProgress(config.epochs, f"reid request.seed {request.seed}", enabled=request.progress)
+        state = TrainingState(run, net1=nets[0], net2=nets[1], optimiser1=optimisers[0],
+                              optimiser2=optimisers[1], best=best, generator=generator)
+        start = state.restore()
+        if run.done:  # finished in an earlier attempt of this job
+            return [run.path]
+        bar = EpochProgress(config.epochs, f"reid seed {request.seed}", enabled=request.progress,
+                            start=start)
         try:
             for epoch in bar:
                 for net in nets:
@@ -168,6 +181,7 @@ def run(config: ReidNoisyConfig, request: RunRequest) -> list[Path]:
                 _log_lines(run, epoch, list(means[:2]), list(means[2:4]), m, best.epoch)
                 run.check_finite(epoch, loss1=means[0], loss2=means[1])
                 bar.show(mAP=m["map"])
+                state.save(epoch)
         finally:
             bar.close()
         last = evaluate(nets[0], split["query"], split["bounding_box_test"], device)

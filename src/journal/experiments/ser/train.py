@@ -20,7 +20,14 @@ from ...config import as_dict
 from ...errors import JournalError
 from ...records import Dataset as DatasetInfo
 from .. import RunRequest
-from ..common import BestCheckpoint, EpochProgress, describe_device, pick_device, seed_everything
+from ..common import (
+    BestCheckpoint,
+    EpochProgress,
+    TrainingState,
+    describe_device,
+    pick_device,
+    seed_everything,
+)
 from .config import SerConfig
 from .data import DURATION_S, SAMPLE_RATE, Item, ensure_tiny_corpus, read_index, read_wav
 from .features import log_spectrogram, mfcc
@@ -128,7 +135,12 @@ def run(config: SerConfig, request: RunRequest) -> list[Path]:
         weight = class_weight.to(device) if config.class_balance == "weights" else None
         optimiser = torch.optim.Adam(model.parameters(), lr=config.lr)
         best = BestCheckpoint("max")
-        bar = EpochProgress(config.epochs, f"ser request.seed {request.seed}", enabled=request.progress)
+        state = TrainingState(run, model=model, optimiser=optimiser, best=best, generator=generator)
+        start = state.restore()
+        if run.done:  # finished in an earlier attempt of this job
+            return [run.path]
+        bar = EpochProgress(config.epochs, f"ser seed {request.seed}", enabled=request.progress,
+                            start=start)
         try:
             for epoch in bar:
                 model.train()
@@ -152,6 +164,7 @@ def run(config: SerConfig, request: RunRequest) -> list[Path]:
                 )
                 best.update(summary["ua"], epoch, model)
                 bar.show(val_ua=summary["ua"])
+                state.save(epoch)
         finally:
             bar.close()
 

@@ -23,7 +23,14 @@ from ... import metrics
 from ...config import as_dict
 from ...records import Dataset as DatasetInfo
 from .. import RunRequest
-from ..common import BestCheckpoint, EpochProgress, describe_device, pick_device, seed_everything
+from ..common import (
+    BestCheckpoint,
+    EpochProgress,
+    TrainingState,
+    describe_device,
+    pick_device,
+    seed_everything,
+)
 from .config import VadConfig
 from .data import Track, ensure_tiny_data, read_masks, read_tracks
 from .model import S4Predictor, TransformerPredictor
@@ -156,8 +163,12 @@ def run(config: VadConfig, request: RunRequest) -> list[Path]:
         )
         optimiser = torch.optim.Adam(model.parameters(), lr=config.lr)
         best = BestCheckpoint("max")
+        state = TrainingState(run, model=model, optimiser=optimiser, best=best, generator=generator)
+        start = state.restore()
+        if run.done:  # finished in an earlier attempt of this job
+            return [run.path]
         bar = EpochProgress(
-            config.epochs, f"vad {name} request.seed {request.seed}", enabled=request.progress
+            config.epochs, f"vad {name} seed {request.seed}", enabled=request.progress, start=start
         )
         try:
             for epoch in bar:
@@ -178,6 +189,7 @@ def run(config: VadConfig, request: RunRequest) -> list[Path]:
                 run.check_finite(epoch, train_loss=total)
                 best.update(auc, epoch, model)
                 bar.show(test_auc=auc)
+                state.save(epoch)
         finally:
             bar.close()
         auc, auc_raw, labels, scores = evaluate(model, test, test_tracks, test_masks, config, device)
