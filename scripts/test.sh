@@ -4,6 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+if [ -z "${JOURNAL_SKIP_BROWSER:-}" ]; then
+  bash scripts/setup-browser.sh
+fi
 export NO_MKDOCS_2_WARNING=1
 .venv/bin/ruff check src tests
 .venv/bin/mypy

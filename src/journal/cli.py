@@ -22,8 +22,10 @@ from .folder import load_journal
 from .notes import add_note
 from .records import load_records
 from .render import build_posts, write_posts
+from .render.i18n import language
 from .render.overview import render_overviews
 from .render.tables import number
+from .scaffold import init_journal
 from .tracking import default_results_dir
 
 
@@ -397,6 +399,38 @@ def compare_variants(
 
 
 @main.command()
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True,
+              help="The site's language (labels, search).")
+@click.option("--name", "site_name", default=None, help="The site's name [default: the folder's].")
+@click.option("--requirement", default=None,
+              help="How the new repository installs journal, e.g. 'journal @ git+https://…'.")
+@click.option("--no-example", is_flag=True, help="Do not run the example script once.")
+def init(directory: Path, lang: str, site_name: str | None, requirement: str | None,
+         no_example: bool) -> None:
+    """Create a new journal repository in DIRECTORY that builds out of the box.
+
+    It holds mkdocs.yml, docs/, results/, a GitHub Pages workflow, a README and
+    train_example.py, which is run once so the first build has a post. Existing files are
+    never overwritten.
+
+    \b
+    Examples:
+      journal init ../lab-journal --lang zh
+      cd ../lab-journal && mkdocs serve
+    """
+    try:
+        made = init_journal(directory, lang=lang, site_name=site_name, requirement=requirement,
+                            run_example=not no_example)
+    except JournalError as exc:
+        raise click.ClickException(str(exc)) from None
+    for path in made.files:
+        click.echo(str(path))
+    click.echo(f"{len(made.example_records)} example records in {directory / 'results'}; "
+               f"next: cd {directory} && mkdocs serve")
+
+
+@main.command()
 def experiments() -> None:
     """List the experiments `journal run` knows, with their config keys and defaults."""
     for name, exp in sorted(REGISTRY.items()):
@@ -411,7 +445,9 @@ def experiments() -> None:
               default=None, help="Folder of records [default: $JOURNAL_RESULTS or ./results].")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
               help="Folder to write the posts (Markdown) and charts (SVG) into.")
-def render(results_dir: Path | None, out_dir: Path) -> None:
+@click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True,
+              help="The language of the journal's own labels.")
+def render(results_dir: Path | None, out_dir: Path, lang: str) -> None:
     """Write the journal's posts as Markdown + SVG files, without MkDocs.
 
     \b
@@ -422,11 +458,12 @@ def render(results_dir: Path | None, out_dir: Path) -> None:
     journal = load_journal(folder)
     for error in journal.errors:
         click.echo(f"bad {error.what}: {error}", err=True)
-    posts = build_posts(journal.records, notes=journal.notes, declarations=journal.declarations)
+    with language(lang):
+        posts = build_posts(journal.records, notes=journal.notes, declarations=journal.declarations)
+        links = {(p.experiment, p.day): f"../{p.filename}" for p in posts}
+        pages = render_overviews(journal.records, declarations=journal.declarations,
+                                 notes=journal.notes, post_links=links) if posts else []
     write_posts(posts, out_dir)
-    links = {(p.experiment, p.day): f"../{p.filename}" for p in posts}
-    pages = render_overviews(journal.records, declarations=journal.declarations,
-                             notes=journal.notes, post_links=links) if posts else []
     write_posts(pages, out_dir / "experiments")
     for post in posts:
         click.echo(os.path.join(str(out_dir), post.filename))

@@ -39,6 +39,7 @@ from .folder import load_journal
 from .records import Record, duplicates
 from .render import build_posts, write_posts
 from .render.blocks import render_blocks
+from .render.i18n import LANGUAGES, language, normalise, t
 from .render.overview import render_overviews
 
 ASSETS = ("tablesort.min.js", "tablesort.number.min.js", "journal.js")
@@ -55,7 +56,8 @@ class JournalConfig(base.Config):
     cache_dir = c.Type(str, default=".journal-cache")
     posts_dir = c.Type(str, default="blog/posts/journal")
     overview_dir = c.Type(str, default="experiments")
-    overview_title = c.Type(str, default="Experiments")
+    overview_title = c.Optional(c.Type(str))  # default: "Experiments" in the site's language
+    language = c.Optional(c.Choice(LANGUAGES))  # default: from theme.language (zh*, else en)
 
 
 class JournalPlugin(BasePlugin[JournalConfig]):
@@ -67,6 +69,7 @@ class JournalPlugin(BasePlugin[JournalConfig]):
         self.generated: list[str] = []
         self.overviews: list[tuple[str, str]] = []
         self.records: list[Record] = []
+        self.language = "en"
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig | None:
         root = Path(config.config_file_path or ".").resolve().parent
@@ -83,6 +86,7 @@ class JournalPlugin(BasePlugin[JournalConfig]):
             rel = PurePosixPath(self.config[name])
             if rel.is_absolute() or ".." in rel.parts or not rel.parts:
                 raise PluginError(f"journal: '{name}' must be a relative path inside docs, got {rel}")
+        self.language = normalise(self.config.language or config.theme.get("language"))
         if self.config.enabled:
             config.extra_javascript.extend(f"{ASSETS_URI}/{name}" for name in ASSETS)
         return config
@@ -106,12 +110,13 @@ class JournalPlugin(BasePlugin[JournalConfig]):
             log.warning("journal: bad %s %s", error.what, error)
         for run_id in duplicates(records):
             log.warning("journal: run id %s occurs in more than one file of %s", run_id, self.results_dir)
-        posts = build_posts(records, notes=journal.notes, declarations=journal.declarations)
         posts_dir, overview_dir = self.config.posts_dir, self.config.overview_dir
-        links = {(p.experiment, p.day): posixpath.relpath(f"{posts_dir}/{p.filename}", overview_dir)
-                 for p in posts}
-        pages = render_overviews(records, declarations=journal.declarations, notes=journal.notes,
-                                 post_links=links) if records else []
+        with language(self.language):
+            posts = build_posts(records, notes=journal.notes, declarations=journal.declarations)
+            links = {(p.experiment, p.day): posixpath.relpath(f"{posts_dir}/{p.filename}", overview_dir)
+                     for p in posts}
+            pages = render_overviews(records, declarations=journal.declarations, notes=journal.notes,
+                                     post_links=links) if records else []
         keep = set()
         for folder, rendered, uri_dir in (("posts", posts, posts_dir), ("overview", pages, overview_dir)):
             out = self.cache_dir / folder
@@ -137,7 +142,8 @@ class JournalPlugin(BasePlugin[JournalConfig]):
         if "```journal" not in markdown:
             return markdown
         try:
-            return render_blocks(markdown, self.records, page.file.src_uri)
+            with language(self.language):
+                return render_blocks(markdown, self.records, page.file.src_uri)
         except JournalError as exc:
             raise PluginError(str(exc)) from None
 
@@ -169,7 +175,9 @@ class JournalPlugin(BasePlugin[JournalConfig]):
                 pages.append(file.page)
         if not pages:
             return
-        section = Section(self.config.overview_title, list(pages))
+        with language(self.language):
+            title = self.config.overview_title or t("Experiments")
+        section = Section(title, list(pages))
         for page in pages:
             page.parent = section
         blog = _blog_plugin(config)

@@ -23,6 +23,7 @@ from ..notes import Note
 from ..records import Record
 from . import charts
 from . import sections as sec
+from .i18n import t
 from .posts import baseline_runs
 from .tables import bold, escape, mean_std, metric_label, table
 
@@ -85,15 +86,16 @@ def render_overview(
 
     parts = [f"# {escape(experiment)}\n", MARKER + "\n"]
     span = days[0].isoformat() + (f" to {days[-1].isoformat()}" if len(days) > 1 else "")
-    intro = (f"{len(records)} runs of {len(variants)} variants on {len(days)} "
-             f"{'day' if len(days) == 1 else 'days'} ({span}).")
+    intro = t("{n} runs of {m} variants on {d} {days} ({span}).", n=len(records), m=len(variants),
+              d=len(days), days=t("day") if len(days) == 1 else t("days"), span=span)
     if key:
-        word = "lower" if goal == "min" else "higher"
-        intro += f" Variants are ranked by test {metric_label(key)} ({word} is better)"
-        intro += f"; ★ marks the best, {escape(best)}." if best else "."
+        word = t("lower") if goal == "min" else t("higher")
+        intro += t(" Variants are ranked by test {metric} ({direction} is better)",
+                   metric=metric_label(key), direction=word)
+        intro += t("; ★ marks the best, {name}.", name=escape(best)) if best else "."
     if baseline:
-        intro += f" The baseline is {escape(baseline[0])}."
-    parts.append(intro + " Click a column header to sort.\n")
+        intro += t(" The baseline is {name}.", name=escape(baseline[0]))
+    parts.append(intro + t(" Click a column header to sort.") + "\n")
 
     differences = {}
     if baseline and key:
@@ -105,28 +107,30 @@ def render_overview(
         label = escape(name)
         label = bold(f"★ {label}") if name == best else label
         if baseline and name == baseline[0]:
-            label += " (baseline)"
+            label += " " + t("(baseline)")
         cells = [label, str(int(row["n"])), _days_cell(experiment, row["days"], links)]
         cells += [mean_std(row[f"{c} mean"], row[f"{c} std"]) for c in columns]
         if baseline and key:
             d = differences.get(name)
-            cells += ["—", "—"] if d is None else [f"{d.diff:+.4f}", d.verdict]
+            cells += ["—", "—"] if d is None else [f"{d.diff:+.4f}", t(d.verdict)]
         rows.append(cells)
-    headers = ["variant", "n", "days", *[metric_label(c) for c in columns]]
+    headers = [t("variant"), "n", t("days"), *[metric_label(c) for c in columns]]
     if baseline and key:
-        headers += [f"Δ {metric_label(key)} vs baseline", "verdict (95% Welch)"]
+        headers += [t("Δ {metric} vs baseline", metric=metric_label(key)), t("verdict (95% Welch)")]
     parts.append(table(headers, rows, "lrl" + "r" * (len(headers) - 3)) + "\n")
 
     if declaration.references and best:
-        parts.append("## References\n")
-        parts.append(f"The best variant, {escape(best)}, beside the declared references:\n\n"
+        parts.append(f"## {t('References')}\n")
+        parts.append(t("The best variant, {name}, beside the declared references:", name=escape(best))
+                     + "\n\n"
                      + sec.references_table(variants[best], columns, declaration.references) + "\n")
 
     assets: dict[str, bytes] = {}
     plotted = frame[frame[f"{key} mean"].notna()] if key else frame.iloc[0:0]
     if len(plotted):
         names = [str(v) for v in plotted["variant"]]
-        title = f"{experiment}: test {metric_label(key)} per variant (mean ± std over seeds)"
+        title = t("{experiment}: test {metric} per variant (mean ± std over seeds)",
+                  experiment=experiment, metric=metric_label(key))
         chart = f"{stem}/{sec.slugify(key)}-by-variant.svg"
         assets[chart] = charts.bar_chart(
             names, list(plotted[f"{key} mean"]), list(plotted[f"{key} std"]), title=title,
@@ -138,7 +142,7 @@ def render_overview(
              for name in variants]
     noted = [(name, found) for name, found in noted if found]
     if noted:
-        parts.append("## Notes\n")
+        parts.append(f"## {t('Notes')}\n")
         parts += [sec.note_blocks(found, name) + "\n" for name, found in noted]
     return Page(f"{stem}.md", "\n".join(parts), experiment, assets)
 
@@ -179,10 +183,12 @@ def render_index(
         rows.append([f"[{escape(experiment)}]({stems[experiment]}.md)", str(len(recs)),
                      str(len(frame)), str(len({an.day_of(r) for r in recs})),
                      f"{last:%Y-%m-%d}", best_cell])
-    body = table(["experiment", "runs", "variants", "days", "last run", "best variant (test)"],
-                 rows, "lrrrll") if rows else "*No runs yet.*"
-    text = f"# Experiments\n\n{MARKER}\n\nEvery experiment of the journal, with its best variant.\n\n{body}\n"
-    return Page("index.md", text, "Overview")
+    headers = [t("experiment"), t("runs"), t("variants"), t("days"), t("last run"),
+               t("best variant (test)")]
+    body = table(headers, rows, "lrrrll") if rows else t("*No runs yet.*")
+    text = (f"# {t('Experiments')}\n\n{MARKER}\n\n"
+            f"{t('Every experiment of the journal, with its best variant.')}\n\n{body}\n")
+    return Page("index.md", text, t("Overview"))
 
 
 def render_overviews(

@@ -26,6 +26,7 @@ from ..declarations import Declaration
 from ..notes import Note
 from ..records import Record
 from . import sections as sec
+from .i18n import t
 from .tables import config_value, escape, mean_std, metric_label, table
 
 
@@ -69,7 +70,7 @@ class Context:
 def _summary(
     records: Sequence[Record], variants: dict[str, list[Record]], ctx: Context
 ) -> list[str]:
-    variant_word = "variant" if len(variants) == 1 else "variants"
+    variant_word = t("variant") if len(variants) == 1 else t("variants")
     seeds = "/".join(map(str, sorted({len(v) for v in variants.values()})))
     datasets = {r.dataset.name: r.dataset for r in records if r.dataset}
     data_text = "; ".join(
@@ -77,8 +78,10 @@ def _summary(
         for d in datasets.values()
     )
     statuses = ", ".join(sorted({an.display_status(r) for r in records}))
-    line = f"{len(records)} runs of {len(variants)} {variant_word} ({seeds} per variant)"
-    parts = [line + (f" on {data_text}" if data_text else "") + f"; status: {statuses}.\n"]
+    line = t("{n} runs of {m} {variants} ({seeds} per variant)", n=len(records), m=len(variants),
+             variants=variant_word, seeds=seeds)
+    parts = [line + (t(" on {data}", data=data_text) if data_text else "")
+             + t("; status: {statuses}.", statuses=statuses) + "\n"]
     key_cols = sec.summary_columns(an.ordered_keys(r.metrics for r in records))
     if key_cols:
         rows = []
@@ -89,7 +92,7 @@ def _summary(
                 mean_std(stats.at["mean", c], stats.at["std", c]) if c in measured else "—"
                 for c in key_cols
             ])
-        headers = ["variant", "n", *[f"{metric_label(c)} (test)" for c in key_cols]]
+        headers = [t("variant"), "n", *[t("{metric} (test)", metric=metric_label(c)) for c in key_cols]]
         parts.append(table(headers, rows) + "\n")
         sweeps = sec.sweep_tables(records, key_cols)
         if sweeps:
@@ -97,9 +100,9 @@ def _summary(
         metric = ctx.declaration.key_metric if ctx.declaration.key_metric in key_cols else key_cols[0]
         differences = sec.differences_table(variants, metric, ctx.baseline)
         if differences:
-            against = (f"the baseline, {escape(ctx.baseline[0])}" if ctx.baseline
-                       else "the one before it")
-            parts.append(f"Each variant against {against}:\n\n{differences}\n")
+            against = (t("the baseline, {name}", name=escape(ctx.baseline[0])) if ctx.baseline
+                       else t("the one before it"))
+            parts.append(t("Each variant against {against}:", against=against) + f"\n\n{differences}\n")
     return parts
 
 
@@ -109,18 +112,18 @@ def _what_changed(
     """The config keys that changed from the variant before (or from the declared baseline)."""
     if ctx.baseline is not None:
         if recs[0].variant == ctx.baseline[0]:
-            return "The baseline of this experiment.\n"
+            return t("The baseline of this experiment.") + "\n"
         previous = ctx.baseline
     if previous is None:
         return ""
     changes = an.config_changes(an.variant_config(previous[1]), an.variant_config(recs))
-    name = f"the baseline, {escape(previous[0])}" if ctx.baseline else escape(previous[0])
+    name = t("the baseline, {name}", name=escape(previous[0])) if ctx.baseline else escape(previous[0])
     if not changes:
-        return f"Same hyperparameters as {name}.\n"
+        return t("Same hyperparameters as {name}.", name=name) + "\n"
     listed = ", ".join(
         f"{sec.code(k)} {sec.code(config_value(old) if old is not None else '—')} → "
         f"{sec.code(config_value(new) if new is not None else '—')}" for k, old, new in changes)
-    return f"Changed from {name}: {listed}.\n"
+    return t("Changed from {name}: {listed}.", name=name, listed=listed) + "\n"
 
 
 def _variant_section(
@@ -129,29 +132,31 @@ def _variant_section(
     columns = an.ordered_keys(r.metrics for r in recs)
     key_cols = sec.summary_columns(columns)
     checkpoints = {r.checkpoint for r in recs}
-    at = f"checkpoint {sec.code(checkpoints.pop())}" if len(checkpoints) == 1 else "each run's checkpoint"
+    at = (t("checkpoint {name}", name=sec.code(checkpoints.pop())) if len(checkpoints) == 1
+          else t("each run's checkpoint"))
     parts = [f"## {escape(name)}\n",
-             f"Test metrics at {at}, one row per seed:\n\n{sec.results_table(recs, columns)}\n"]
+             t("Test metrics at {at}, one row per seed:", at=at)
+             + f"\n\n{sec.results_table(recs, columns)}\n"]
     day = an.day_of(recs[0])
     on_variant = [n for n in ctx.notes if n.matches_variant(recs[0].experiment, name, day)]
     if on_variant:
         parts.append(sec.note_blocks(on_variant, name) + "\n")
     optional = [
-        ("References", sec.references_table(recs, columns, ctx.declaration.references)),
-        ("Per-class report", sec.per_class_table(recs)),
-        ("Checkpoint selections", sec.selections_table(recs, key_cols)),
-        ("Extra evaluations", sec.evaluations_table(recs, key_cols)),
+        (t("References"), sec.references_table(recs, columns, ctx.declaration.references)),
+        (t("Per-class report"), sec.per_class_table(recs)),
+        (t("Checkpoint selections"), sec.selections_table(recs, key_cols)),
+        (t("Extra evaluations"), sec.evaluations_table(recs, key_cols)),
     ]
     parts += [f"### {title}\n\n{body}\n" for title, body in optional if body]
     with_cm = [r for r in recs if r.confusion is not None]
     if with_cm:
-        parts.append("### Confusion matrix\n\n" + sec.tabs(
+        parts.append(f"### {t('Confusion matrix')}\n\n" + sec.tabs(
             [(an.seed_label(r), sec.confusion_tables(r)) for r in with_cm]) + "\n")
     chart_files = sec.variant_charts(recs, name, stem, key)
     if chart_files:
-        parts.append("### Charts\n")
+        parts.append(f"### {t('Charts')}\n")
         parts += [f"![{escape(title)}]({rel})\n" for rel, (title, _) in chart_files.items()]
-    parts.append(f"### Runs\n\n{sec.runs_table(recs)}\n")
+    parts.append(f"### {t('Runs')}\n\n{sec.runs_table(recs)}\n")
     notes = sec.notes(recs, ctx.notes)
     if notes:
         parts.append(notes + "\n")
@@ -173,9 +178,10 @@ def render_post(
         parts.append(sec.note_blocks(on_day) + "\n")
     parts.append("<!-- more -->\n")
     hyper, differ = sec.hyperparameters(variants)
-    parts.append("## Hyperparameters\n")
+    parts.append(f"## {t('Hyperparameters')}\n")
     if differ:
-        parts.append(f"What differs between the variants: {', '.join(sec.code(k) for k in differ)}.\n")
+        keys = ", ".join(sec.code(k) for k in differ)
+        parts.append(t("What differs between the variants: {keys}.", keys=keys) + "\n")
     parts.append(hyper + "\n")
     assets: dict[str, bytes] = {}
     used: set[str] = set()

@@ -16,6 +16,7 @@ from ..notes import Note
 from ..records import Record
 from ..statistics import interval
 from . import charts
+from .i18n import t
 from .tables import bold, code, config_value, escape, mean_std, metric_label, number, table
 
 # ACER and HTER coincide on a single protocol, so the summary shows ACER with its two halves.
@@ -49,11 +50,11 @@ def results_table(records: Sequence[Record], columns: Sequence[str]) -> str:
         for run, row in frame.iterrows()
     ]
     n = stats.attrs["n"]
-    rows.append(_stats_row(f"mean ± std (n={n})", stats, columns))
+    rows.append(_stats_row(t("mean ± std (n={n})", n=n), stats, columns))
     if n > 1:
         cis = [interval(an.finished_values(records, c)) for c in columns]
-        rows.append(["95% CI", ""] + [f"[{number(ci.low)}, {number(ci.high)}]" for ci in cis])
-    headers = ["run", "status", *[metric_label(c) for c in columns]]
+        rows.append([t("95% CI"), ""] + [f"[{number(ci.low)}, {number(ci.high)}]" for ci in cis])
+    headers = [t("run"), t("status"), *[metric_label(c) for c in columns]]
     return table(headers, rows, "ll" + "r" * len(columns))
 
 
@@ -75,14 +76,14 @@ def selections_table(records: Sequence[Record], columns: Sequence[str]) -> str:
     for _, row in stats.iterrows():
         name = row["selection"]
         rows.append(
-            [escape(name), escape(chosen[name]), escape(epochs[name]), str(int(row["n"]))]
+            [escape(name), escape(t(chosen[name])), escape(epochs[name]), str(int(row["n"]))]
             + [mean_std(row[f"{c} mean"], row[f"{c} std"]) if (name, c) in measured else "—"
                for c in columns]
         )
-    headers = ["checkpoint", "chosen on", "epoch per seed", "n"]
-    headers += [f"test {metric_label(c)}" for c in columns]
-    intro = ("Test metrics of the checkpoint each rule picks (by the metric in *chosen on*), "
-             "mean ± std over seeds:")
+    headers = [t("checkpoint"), t("chosen on"), t("epoch per seed"), "n"]
+    headers += [t("test {metric}", metric=metric_label(c)) for c in columns]
+    intro = t("Test metrics of the checkpoint each rule picks (by the metric in *chosen on*), "
+              "mean ± std over seeds:")
     return f"{intro}\n\n{table(headers, rows, 'llll' + 'r' * len(columns))}"
 
 
@@ -97,7 +98,7 @@ def evaluations_table(records: Sequence[Record], columns: Sequence[str]) -> str:
         + [mean_std(row[f"{c} mean"], row[f"{c} std"]) for c in columns]
         for _, row in frame.iterrows()
     ]
-    return table(["evaluation", "n", *[metric_label(c) for c in columns]], rows)
+    return table([t("evaluation"), "n", *[metric_label(c) for c in columns]], rows)
 
 
 def confusion_tables(rec: Record) -> str:
@@ -110,11 +111,12 @@ def confusion_tables(rec: Record) -> str:
         counts.append([bold(labels[i])] + [bold(str(v)) if i == j else str(v) for j, v in enumerate(row)])
         cells = ["nan" if p != p else f"{p:.1f}%" for p in pct]
         percent.append([bold(labels[i])] + [bold(c) if i == j else c for j, c in enumerate(cells)])
-    head = ["true \\ predicted", *conf.labels]
-    where = f"{escape(conf.split)} split, checkpoint {escape(conf.checkpoint)}"
+    head = [t("true \\ predicted"), *conf.labels]
+    where = t("{split} split, checkpoint {checkpoint}", split=escape(conf.split),
+              checkpoint=escape(conf.checkpoint))
     return (
-        f"Counts ({where}; rows are the true class):\n\n{table(head, counts)}\n\n"
-        f"Row-normalised (% of each true class):\n\n{table(head, percent)}"
+        t("Counts ({where}; rows are the true class):", where=where) + f"\n\n{table(head, counts)}\n\n"
+        + t("Row-normalised (% of each true class):") + f"\n\n{table(head, percent)}"
     )
 
 
@@ -148,7 +150,7 @@ def variant_charts(records: Sequence[Record], variant: str, stem: str, key: str)
     stats = an.per_class_stats(records)
     if not stats.empty and "f1 mean" in stats:
         classes = stats[~stats["class"].astype(str).str.endswith(" avg")]
-        title = f"{variant}: F1 per class (mean ± std over seeds)"
+        title = t("{variant}: F1 per class (mean ± std over seeds)", variant=variant)
         files[f"{stem}/{key}-per-class-f1.svg"] = (title, charts.bar_chart(
             [str(c) for c in classes["class"]], list(classes["f1 mean"]), list(classes["f1 std"]),
             title=title, ylabel="F1"))
@@ -161,10 +163,10 @@ def variant_charts(records: Sequence[Record], variant: str, stem: str, key: str)
     for name, sel in _first_selection(records):
         series = an.history_series(records, sel)
         if series:
-            title = f"{variant}: {sel} per epoch"
+            title = t("{variant}: {metric} per epoch", variant=variant, metric=sel)
             files[f"{stem}/{key}-{slugify(name)}.svg"] = (title, charts.line_chart(
                 series, marks=an.selection_marks(records, name), title=title, ylabel=sel,
-                mark_label=f"{name} (chosen epoch)"))
+                mark_label=t("{name} (chosen epoch)", name=name)))
     return files
 
 
@@ -212,7 +214,8 @@ def runs_table(records: Sequence[Record]) -> str:
             f"{an.duration_seconds(r):.0f} s", escape(env.device if env and env.device else "—"),
             escape(commit or "—"),
         ])
-    return table(["run id", "seed", "status", "wall time", "device", "commit"], rows, "llllll")
+    headers = [t("run id"), t("seed"), t("status"), t("wall time"), t("device"), t("commit")]
+    return table(headers, rows, "llllll")
 
 
 def notes(records: Sequence[Record], extra: Sequence[Note] = ()) -> str:
@@ -227,10 +230,11 @@ def notes(records: Sequence[Record], extra: Sequence[Note] = ()) -> str:
             out.append(note_blocks(later, an.seed_label(r)))
         if r.log:
             lines = _fenced(r.log.splitlines()[-20:])
-            out.append(f'??? quote "{escape(an.seed_label(r))}: training log (last lines)"\n\n{lines}')
+            title = t("{who}: training log (last lines)", who=an.seed_label(r))
+            out.append(f'??? quote "{escape(title)}"\n\n{lines}')
         if r.status == "failed" and r.error:
             block = _fenced(r.error.splitlines()[-12:])
-            out.append(f'??? failure "{escape(an.seed_label(r))} failed"\n\n{block}')
+            out.append(f'??? failure "{escape(t("{who} failed", who=an.seed_label(r)))}"\n\n{block}')
     return "\n\n".join(out)
 
 
@@ -246,12 +250,12 @@ def hyperparameters(variants: dict[str, list[Record]]) -> tuple[str, list[str]]:
         rows = [[bold(escape(k)) if k in differ else escape(k)]
                 + [escape(config_value(c[k])) if k in c else "—" for c in configs.values()]
                 for k in [*differ, *partial]]
-        parts.append(table(["hyperparameter", *configs], rows, "l" * (len(configs) + 1)))
+        parts.append(table([t("hyperparameter"), *configs], rows, "l" * (len(configs) + 1)))
     if same:
         first = next(iter(configs.values()))
         rows = [[escape(k), escape(config_value(first[k]))] for k in same]
-        shared = table(["hyperparameter", "value"], rows, "ll")
-        title = "Shared by every variant" if len(configs) > 1 else "Hyperparameters"
+        shared = table([t("hyperparameter"), t("value")], rows, "ll")
+        title = t("Shared by every variant") if len(configs) > 1 else t("Hyperparameters")
         fold = "???" if differ or partial else "???+"
         parts.append(f'{fold} info "{title} ({len(same)})"\n\n' + "\n".join(
             "    " + line for line in shared.splitlines()))
@@ -270,7 +274,7 @@ def per_class_table(records: Sequence[Record]) -> str:
         rows.append([label if is_avg else bold(label), str(int(row["n"]))] + [
             mean_std(row.get(f"{k} mean"), row.get(f"{k} std")) for k in ("precision", "recall", "f1")
         ] + [number(row.get("support mean"), 0) if "support mean" in row else "—"])
-    return table(["class", "n", "precision", "recall", "F1", "support"], rows)
+    return table([t("class"), "n", t("precision"), t("recall"), "F1", t("support")], rows)
 
 
 def references_table(
@@ -288,14 +292,14 @@ def references_table(
     shared = [c for c in columns if any(c in values for values in refs.values())]
     stats = an.seed_stats(an.metrics_frame(records, shared))
     ours = {c: stats.at["mean", c] for c in shared}
-    rows = [[bold("ours (mean)")] + [number(ours[c]) for c in shared]]
+    rows = [[bold(t("ours (mean)"))] + [number(ours[c]) for c in shared]]
     for name, values in refs.items():
         rows.append([escape(name)] + [number(values.get(c)) for c in shared])
         diffs = []
         for c in shared:
             ref = values.get(c)
             diffs.append("—" if ref is None else f"{ours[c] - ref:+.4f}")
-        rows.append([f"ours − {escape(name)}"] + diffs)
+        rows.append([t("ours − {name}", name=escape(name))] + diffs)
     return table(["", *[metric_label(c) for c in shared]], rows)
 
 
@@ -311,13 +315,14 @@ def differences_table(
         pairs = an.consecutive_differences(variants, metric)
     rows = []
     for before, after, d in pairs:
-        verdict = bold(d.verdict) if d.within_noise is False else d.verdict
+        verdict = bold(t(d.verdict)) if d.within_noise is False else t(d.verdict)
         ci = "—" if d.low != d.low else f"[{d.low:+.4f}, {d.high:+.4f}]"
         rows.append([escape(after), escape(before), f"{d.diff:+.4f}", ci, verdict])
     if not rows:
         return ""
     label = metric_label(metric)
-    return table(["variant", "compared with", f"Δ {label}", "95% CI (Welch)", "verdict"], rows, "llrrl")
+    headers = [t("variant"), t("compared with"), f"Δ {label}", "95% CI (Welch)", t("verdict")]
+    return table(headers, rows, "llrrl")
 
 
 def admonition(kind: str, title: str, markdown: str) -> str:
@@ -328,9 +333,9 @@ def admonition(kind: str, title: str, markdown: str) -> str:
 
 def note_blocks(notes: Sequence[Note], what: str | None = None) -> str:
     """Notes as admonitions titled with ``what`` they are about and the time they were written."""
-    about = f" on {what}" if what else ""
+    about = t("Note on {what}", what=what) if what else t("Note")
     return "\n\n".join(
-        admonition("note", f"Note{about}, {n.created:%Y-%m-%d %H:%M} UTC", n.text) for n in notes
+        admonition("note", f"{about}, {n.created:%Y-%m-%d %H:%M} UTC", n.text) for n in notes
     )
 
 
@@ -351,9 +356,9 @@ def sweep_tables(records: Sequence[Record], columns: Sequence[str]) -> str:
                         + [str(stats.attrs["n"])]
                         + [mean_std(stats.at["mean", c], stats.at["std", c]) for c in columns])
         seeds = sorted({r.seed for r in recs if r.seed is not None})
-        head = (f"Sweep {code(sweep)} over {', '.join(code(k) for k in grid) or 'nothing'}, "
-                f"seeds {', '.join(map(str, seeds))}:")
-        body = table(["variant", *grid, "n", *[metric_label(c) for c in columns]], rows,
+        head = t("Sweep {id} over {keys}, seeds {seeds}:", id=code(sweep),
+                 keys=", ".join(code(k) for k in grid) or t("nothing"), seeds=", ".join(map(str, seeds)))
+        body = table([t("variant"), *grid, "n", *[metric_label(c) for c in columns]], rows,
                      "l" * (len(grid) + 1) + "r" * (len(columns) + 1))
         out.append(f"{head}\n\n{body}")
     return "\n\n".join(out)

@@ -1,0 +1,146 @@
+"""The words the journal itself writes on a page, in English or Chinese.
+
+Renderers write English and pass each label or sentence template through :func:`t`; inside
+``with language("zh"):`` it comes back in Chinese. Names from records (variants, classes, config
+keys, notes) are never translated. The MkDocs plugin takes the language from its ``language``
+option, else from the theme's (``theme.language: zh``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+
+LANGUAGES = ("en", "zh")
+
+ZH: dict[str, str] = {
+    # summaries
+    "{n} runs of {m} {variants} ({seeds} per variant)": "{n} 次运行，{m} 个变体（每个变体 {seeds} 个种子）",
+    "variant": "变体",
+    "variants": "变体",
+    " on {data}": "，数据：{data}",
+    "; status: {statuses}.": "；状态：{statuses}。",
+    "{metric} (test)": "{metric}（测试）",
+    "Each variant against {against}:": "各变体与{against}对比：",
+    "the baseline, {name}": "基线 {name}",
+    "the one before it": "前一个变体",
+    "Sweep {id} over {keys}, seeds {seeds}:": "扫描 {id}，扫描参数 {keys}，种子 {seeds}：",
+    "nothing": "无",
+    # sections
+    "Hyperparameters": "超参数",
+    "What differs between the variants: {keys}.": "各变体之间不同的超参数：{keys}。",
+    "Test metrics at {at}, one row per seed:": "{at}的测试指标，每个种子一行：",
+    "checkpoint {name}": "检查点 {name} ",
+    "each run's checkpoint": "各运行检查点",
+    "References": "参考结果",
+    "Per-class report": "各类别报告",
+    "Checkpoint selections": "检查点选择",
+    "Extra evaluations": "额外评估",
+    "Confusion matrix": "混淆矩阵",
+    "Charts": "图表",
+    "Runs": "运行记录",
+    "Notes": "笔记",
+    "Same hyperparameters as {name}.": "超参数与{name}相同。",
+    "Changed from {name}: {listed}.": "相对{name}的改动：{listed}。",
+    "The baseline of this experiment.": "本实验的基线。",
+    # tables
+    "run": "运行",
+    "status": "状态",
+    "n": "n",
+    "mean ± std (n={n})": "均值 ± 标准差（n={n}）",
+    "95% CI": "95% 置信区间",
+    "hyperparameter": "超参数",
+    "value": "值",
+    "Shared by every variant": "所有变体共享",
+    "checkpoint": "检查点",
+    "chosen on": "选择依据",
+    "epoch per seed": "各种子选中的轮次",
+    "last epoch": "最后一轮",
+    "test {metric}": "测试 {metric}",
+    "Test metrics of the checkpoint each rule picks (by the metric in *chosen on*), mean ± std over seeds:":
+        "各选择规则（按“选择依据”中的指标）选出的检查点的测试指标，种子间均值 ± 标准差：",
+    "evaluation": "评估",
+    "class": "类别",
+    "precision": "精确率",
+    "recall": "召回率",
+    "support": "样本数",
+    "true \\ predicted": "真实 \\ 预测",
+    "Counts ({where}; rows are the true class):": "计数（{where}；行为真实类别）：",
+    "Row-normalised (% of each true class):": "按行归一化（占各真实类别的百分比）：",
+    "{split} split, checkpoint {checkpoint}": "{split} 集，检查点 {checkpoint}",
+    "run id": "运行 ID",
+    "seed": "种子",
+    "wall time": "耗时",
+    "device": "设备",
+    "commit": "提交",
+    "ours (mean)": "我们的（均值）",
+    "ours − {name}": "我们的 − {name}",
+    "compared with": "对比对象",
+    "verdict": "结论",
+    "within seed noise": "在种子噪声内",
+    "beyond seed noise": "超出种子噪声",
+    "too few seeds": "种子太少",
+    "Note": "笔记",
+    "Note on {what}": "关于 {what} 的笔记",
+    "{who}: training log (last lines)": "{who}：训练日志（最后几行）",
+    "{who} failed": "{who} 失败",
+    "seed {seed}": "种子 {seed}",
+    # charts
+    "{variant}: F1 per class (mean ± std over seeds)": "{variant}：各类别 F1（种子间均值 ± 标准差）",
+    "{variant}: {metric} per epoch": "{variant}：每轮 {metric}",
+    "{name} (chosen epoch)": "{name}（选中的轮次）",
+    "{experiment}: test {metric} per variant (mean ± std over seeds)":
+        "{experiment}：各变体测试 {metric}（种子间均值 ± 标准差）",
+    # overview
+    "Experiments": "实验",
+    "Overview": "总览",
+    "days": "日期",
+    "{n} runs of {m} variants on {d} {days} ({span}).": "{n} 次运行，{m} 个变体，{d} 天（{span}）。",
+    "day": "天",
+    " Variants are ranked by test {metric} ({direction} is better)":
+        "变体按测试 {metric} 排序（{direction}为好）",
+    "lower": "越低",
+    "higher": "越高",
+    "; ★ marks the best, {name}.": "；★ 标出最佳变体：{name}。",
+    " The baseline is {name}.": "基线为 {name}。",
+    " Click a column header to sort.": "点击列标题可排序。",
+    "(baseline)": "（基线）",
+    "Δ {metric} vs baseline": "相对基线的 Δ {metric}",
+    "verdict (95% Welch)": "结论（95% Welch）",
+    "The best variant, {name}, beside the declared references:": "最佳变体 {name} 与声明的参考结果对比：",
+    "Every experiment of the journal, with its best variant.": "日志中的所有实验及其最佳变体。",
+    "experiment": "实验",
+    "runs": "运行数",
+    "last run": "最近运行",
+    "best variant (test)": "最佳变体（测试）",
+    "*No runs yet.*": "*尚无运行。*",
+}
+
+_current: ContextVar[str] = ContextVar("journal_language", default="en")
+
+
+def normalise(lang: str | None) -> str:
+    """``zh``, ``zh-CN``, ``zh_TW`` → ``zh``; anything else → ``en``."""
+    return "zh" if lang and lang.lower().replace("_", "-").split("-")[0] == "zh" else "en"
+
+
+@contextmanager
+def language(lang: str | None) -> Iterator[None]:
+    """Render in ``lang`` inside the block."""
+    token = _current.set(normalise(lang))
+    try:
+        yield
+    finally:
+        _current.reset(token)
+
+
+def current() -> str:
+    return _current.get()
+
+
+def t(text: str, **values: object) -> str:
+    """``text`` in the current language, with ``values`` formatted in."""
+    if _current.get() == "zh":
+        text = ZH.get(text, text)
+    return text.format(**values) if values else text
