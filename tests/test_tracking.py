@@ -25,6 +25,7 @@ def test_finished_run_writes_everything(tmp_path: Path) -> None:
                            results_dir=tmp_path, device="cpu") as run:
         assert read_record(run.path).status == "running"  # written at start
         run.log(epoch=1, train_loss=torch.tensor(0.5), val_acc=np.float32(0.25))
+        run.flush()
         assert read_record(run.path).history[0].values() == {"train_loss": 0.5, "val_acc": 0.25}
         run.log(epoch=1, val_loss=float("nan"))  # merges into the same epoch
         run.log(epoch=2, train_loss=0.4)
@@ -127,3 +128,35 @@ def test_signal_leaves_a_valid_interrupted_record(tmp_path: Path, sig: signal.Si
     assert rec.status == "interrupted" and rec.ended_at is not None
     assert len(rec.history) >= 3
     assert not [p for p in os.listdir(tmp_path) if p.endswith(".tmp")]
+
+
+def test_log_batches_writes_per_step_and_flushes_each_epoch(tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """Per-step logging does not rewrite the record each call: it is written when an epoch
+    ends (a new one begins), when the flush interval passes, and on flush()."""
+    from journal import records as records_module
+
+    writes: list[int] = []
+    real = records_module.write_atomic
+    monkeypatch.setattr(records_module, "write_atomic",
+                        lambda *a, **k: (writes.append(1), real(*a, **k))[1])
+    clock = [1000.0]
+    monkeypatch.setattr("journal.tracking.time.monotonic", lambda: clock[0])
+    with journal.start_run("exp", results_dir=tmp_path, seed=0) as run:
+        start = len(writes)
+        for step in range(100):
+            run.log(epoch=1, loss=1.0 / (step + 1), **{f"m{i}": float(step) for i in range(9)})
+        assert len(writes) == start  # 100 calls, no write
+        assert read_record(run.path).history == []
+        run.log(epoch=2, loss=0.5)  # epoch 1 is over: written
+        assert len(writes) == start + 1
+        on_disk = read_record(run.path).history
+        assert [r.epoch for r in on_disk] == [1] and on_disk[0].values()["m3"] == 99.0
+        clock[0] += run.flush_every  # the interval passes: the next call writes
+        run.log(epoch=2, acc=0.9)
+        assert len(writes) == start + 2
+        assert read_record(run.path).history[-1].values() == {"loss": 0.5, "acc": 0.9}
+        run.log(epoch=2, acc=0.95)
+        run.flush()
+        assert read_record(run.path).history[-1].values() == {"loss": 0.5, "acc": 0.95}
+    assert [r.epoch for r in read_record(run.path).history] == [1, 2]

@@ -37,7 +37,7 @@ from mkdocs.structure.pages import Page
 from .errors import JournalError
 from .folder import load_journal
 from .records import Record, duplicates
-from .render import build_posts, write_posts
+from .render import build_posts, charts, write_posts
 from .render.blocks import render_blocks
 from .render.i18n import LANGUAGES, language, normalise, t
 from .render.overview import render_overviews
@@ -111,7 +111,7 @@ class JournalPlugin(BasePlugin[JournalConfig]):
         for run_id in duplicates(records):
             log.warning("journal: run id %s occurs in more than one file of %s", run_id, self.results_dir)
         posts_dir, overview_dir = self.config.posts_dir, self.config.overview_dir
-        with language(self.language):
+        with language(self.language), charts.cache_in(self.cache_dir / "charts"):
             posts = build_posts(records, notes=journal.notes, declarations=journal.declarations)
             links = {(p.experiment, p.day): posixpath.relpath(f"{posts_dir}/{p.filename}", overview_dir)
                      for p in posts}
@@ -130,7 +130,8 @@ class JournalPlugin(BasePlugin[JournalConfig]):
                                  else InclusionLevel.UNDEFINED)
                     files.append(File.generated(config, uri, abs_src_path=str(out / rel),
                                                 inclusion=inclusion))
-        _remove_stale(self.cache_dir, keep)
+        _remove_stale(self.cache_dir / "posts", keep)
+        _remove_stale(self.cache_dir / "overview", keep)
         self.generated = [f"{posts_dir}/{p.filename}" for p in posts]
         self.overviews = [(f"{overview_dir}/{p.filename}", p.title) for p in pages]
         log.info("journal: %d records → %d posts, %d overview pages", len(records), len(posts), len(pages))

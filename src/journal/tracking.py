@@ -25,6 +25,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 import traceback
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
@@ -51,6 +52,8 @@ from .records import (
 
 DEFAULT_RESULTS_DIR = "results"
 LOG_LINES = 40
+FLUSH_SECONDS = 2.0
+"""How often ``Run.log`` writes the record at most, between epochs."""
 STATE_DIR = ".state"
 """Folder (inside the results folder) of the training states runs resume from."""
 
@@ -130,6 +133,11 @@ class Run:
         self._created = False
         self._fixed_id = fixed_id
         self._old_sigterm: Any = None
+        self.flush_every = FLUSH_SECONDS
+        """``log`` writes the record at most this often (and whenever a new epoch begins)."""
+        self._pending_epoch: int | None = None
+        self._pending: dict[str, float | None] = {}
+        self._last_write = 0.0
         self.done = False
         """True for a run reopened after it had finished: nothing is written to it again."""
         self.resuming = False
@@ -180,8 +188,15 @@ class Run:
         self.record.ended_at = _now()
         self.save()
 
+    def flush(self) -> Path:
+        """Write what ``log`` has gathered now (training code calls it at the end of an epoch;
+        :class:`~journal.experiments.common.TrainingState` does before saving its state)."""
+        return self.save()
+
     def save(self) -> Path:
-        """Write the record now (atomically)."""
+        """Write the record now (atomically), with any values ``log`` gathered."""
+        self._commit_pending()
+        self._last_write = time.monotonic()
         self.record.updated_at = _now()
         if self._created:
             write_record(self.record, self.results_dir)
@@ -230,20 +245,35 @@ class Run:
     def log(self, epoch: int, **values: Any) -> None:
         """Record the values of one epoch (train loss, val metrics, anything scalar).
 
-        Calling ``log`` again for the same epoch merges the new values into that epoch's row.
-        Tensors and NumPy scalars are turned into plain floats; NaN and ±inf are kept.
+        Calling ``log`` again for the same epoch merges the new values into that epoch's row, so
+        it may be called every step. The record is not rewritten on every call: it is written
+        when a new epoch begins, at most every :attr:`flush_every` seconds otherwise, on
+        :meth:`flush`, and by every other method. A SIGKILL loses at most the values logged
+        since the last write. Tensors and NumPy scalars become plain floats; NaN and ±inf are kept.
         """
         numbers = _numbers(values)
-        for row in self.record.history:
-            if row.epoch == epoch:
-                merged = {**row.values(), **numbers}
-                self.record.history[self.record.history.index(row)] = EpochRow(
-                    epoch=epoch, **merged
-                )
+        if self._pending_epoch is not None and epoch != self._pending_epoch:
+            self.save()  # the previous epoch is complete: write it
+        self._pending_epoch = epoch
+        self._pending.update(numbers)
+        if time.monotonic() - self._last_write >= self.flush_every:
+            self.save()
+
+    def _commit_pending(self) -> None:
+        """Merge the values ``log`` gathered into the record's history."""
+        if self._pending_epoch is None:
+            return
+        epoch, values = self._pending_epoch, self._pending
+        history = self.record.history
+        for i in range(len(history) - 1, -1, -1):
+            if history[i].epoch == epoch:
+                history = [*history[:i], EpochRow(epoch=epoch, **{**history[i].values(), **values}),
+                           *history[i + 1:]]
                 break
         else:
-            self.record.history = [*self.record.history, EpochRow(epoch=epoch, **numbers)]
-        self.save()
+            history = [*history, EpochRow(epoch=epoch, **values)]
+        self.record.history = history
+        self._pending_epoch, self._pending = None, {}
 
     def set_metrics(self, **values: Any) -> None:
         """Final metrics of the run (test metrics of the last checkpoint, say)."""

@@ -119,6 +119,8 @@ class TrainingState:
         self.parts = parts
 
     def save(self, epoch: int) -> None:
+        """Write the record (so it holds ``epoch``), then the state of the end of ``epoch``."""
+        self.run.flush()
         data: dict[str, Any] = {
             "epoch": epoch,
             "python": random.getstate(),

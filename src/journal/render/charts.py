@@ -4,13 +4,36 @@ Charts are drawn on a transparent background in mid-grey ink, so they stay reada
 Material's light (``default``) and dark (``slate``) schemes. Text stays text in the SVG
 (``svg.fonttype: none``) with a CJK-capable font stack, so Chinese labels render in the browser.
 The output is deterministic (fixed hash salt, no date), so an unchanged chart is byte-identical.
+
+Charts are the slow part of a build (tens of milliseconds each), so they are cached and
+rendered in parallel:
+
+* **cache** — inside ``with cache_in(folder):`` a chart is looked up by a hash of exactly what
+  it draws (its data, labels and options, this module's source and matplotlib's version); a hit
+  is served from the folder, so changing one record re-renders only that record's charts. A
+  cached file that is truncated or not an SVG is detected, re-rendered and replaced; files are
+  written atomically.
+* **parallel** — inside ``with deferred() as pending:`` a missing chart is not drawn at once:
+  a placeholder stands in for it and its spec is queued; :func:`resolve` then draws every queued
+  chart on a process pool (one worker per core) and :func:`fill` swaps the placeholders.
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
+import json
+import multiprocessing as mp
+import os
+import tempfile
+import threading
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import asdict, is_dataclass
+from pathlib import Path
 from typing import Any
 
 import matplotlib
@@ -52,7 +75,7 @@ def _svg(fig: Figure) -> bytes:
     return buf.getvalue()
 
 
-def bar_chart(
+def _bar_chart(
     labels: Sequence[str],
     means: Sequence[float],
     stds: Sequence[float],
@@ -99,7 +122,7 @@ def bar_chart(
         return _svg(fig)
 
 
-def line_chart(
+def _line_chart(
     series: Sequence[Series],
     *,
     title: str,
@@ -135,3 +158,153 @@ def line_chart(
             ax.legend(fontsize=8, loc="best")
         fig.subplots_adjust(left=0.1, right=0.98, top=0.88, bottom=0.15)
         return _svg(fig)
+
+
+# -- cache, deferral, parallel rendering -------------------------------------------------------
+_RENDERERS: dict[str, Callable[..., bytes]] = {"line": _line_chart, "bar": _bar_chart}
+_SOURCE = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]
+PLACEHOLDER = b"\0journal-chart:"
+_cache_dir: ContextVar[Path | None] = ContextVar("journal_chart_cache", default=None)
+_pending: ContextVar[dict[str, Spec] | None] = ContextVar("journal_chart_pending", default=None)
+renders = 0
+"""How many charts this process has drawn (cache hits are not counted); tests read it."""
+
+Spec = tuple[str, tuple[Any, ...], dict[str, Any]]
+
+
+def _plain(value: Any) -> Any:
+    if is_dataclass(value) and not isinstance(value, type):
+        return asdict(value)
+    raise TypeError(f"cannot hash {type(value).__name__}")
+
+
+def chart_key(kind: str, args: Sequence[Any], kwargs: Mapping[str, Any]) -> str:
+    """A hash of exactly what a chart draws, and of the code and library that draw it."""
+    text = json.dumps([kind, list(args), dict(sorted(kwargs.items())), _SOURCE,
+                       matplotlib.__version__], default=_plain, ensure_ascii=False, allow_nan=True)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _draw(spec: Spec) -> bytes:
+    global renders
+    kind, args, kwargs = spec
+    renders += 1
+    return _RENDERERS[kind](*args, **kwargs)
+
+
+def _valid(svg: bytes) -> bool:
+    return svg.startswith(b"<?xml") and svg.rstrip().endswith(b"</svg>")
+
+
+def _cache_path(folder: Path, key: str) -> Path:
+    return folder / key[:2] / f"{key}.svg"
+
+
+def _read_cache(key: str) -> bytes | None:
+    folder = _cache_dir.get()
+    if folder is None:
+        return None
+    try:
+        svg = _cache_path(folder, key).read_bytes()
+    except OSError:
+        return None
+    return svg if _valid(svg) else None  # truncated or foreign: drawn again and replaced
+
+
+def _write_cache(key: str, svg: bytes) -> None:
+    folder = _cache_dir.get()
+    if folder is None:
+        return
+    path = _cache_path(folder, key)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".chart-", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(svg)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def _chart(kind: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> bytes:
+    key = chart_key(kind, args, kwargs)
+    cached = _read_cache(key)
+    if cached is not None:
+        return cached
+    pending = _pending.get()
+    if pending is not None:
+        pending[key] = (kind, args, kwargs)
+        return PLACEHOLDER + key.encode()
+    svg = _draw((kind, args, kwargs))
+    _write_cache(key, svg)
+    return svg
+
+
+def line_chart(*args: Any, **kwargs: Any) -> bytes:
+    """Lines per run, as SVG bytes (see :func:`_line_chart` for the arguments); cached."""
+    return _chart("line", args, kwargs)
+
+
+def bar_chart(*args: Any, **kwargs: Any) -> bytes:
+    """Bars with error bars, as SVG bytes (see :func:`_bar_chart` for the arguments); cached."""
+    return _chart("bar", args, kwargs)
+
+
+@contextmanager
+def cache_in(folder: str | Path | None) -> Iterator[None]:
+    """Serve and store charts in ``folder`` inside the block (``None``: no cache)."""
+    token = _cache_dir.set(Path(folder) if folder is not None else None)
+    try:
+        yield
+    finally:
+        _cache_dir.reset(token)
+
+
+@contextmanager
+def deferred() -> Iterator[dict[str, Spec]]:
+    """Queue missing charts instead of drawing them; yields the queue for :func:`resolve`."""
+    pending: dict[str, Spec] = {}
+    token = _pending.set(pending)
+    try:
+        yield pending
+    finally:
+        _pending.reset(token)
+
+
+def _draw_many(specs: list[Spec]) -> list[bytes]:
+    return [_draw(spec) for spec in specs]
+
+
+def resolve(pending: Mapping[str, Spec], workers: int | None = None) -> dict[str, bytes]:
+    """Draw every queued chart, on ``workers`` processes (default: one per core), store each in
+    the cache, and return them by key."""
+    global renders
+    keys = list(pending)
+    if not keys:
+        return {}
+    workers = max(1, min(workers or os.cpu_count() or 1, len(keys)))
+    if workers == 1 or len(keys) < 4:
+        drawn = [_draw(pending[k]) for k in keys]
+    else:
+        # fork is cheapest, but only safe without other threads (mkdocs serve runs some)
+        method = "fork" if threading.active_count() == 1 and "fork" in mp.get_all_start_methods() \
+            else "spawn"
+        chunks = [keys[i::workers * 4] for i in range(workers * 4)]
+        with ProcessPoolExecutor(workers, mp_context=mp.get_context(method)) as pool:
+            results = pool.map(_draw_many, [[pending[k] for k in chunk] for chunk in chunks])
+            by_key = {k: svg for chunk, svgs in zip(chunks, results, strict=True)
+                      for k, svg in zip(chunk, svgs, strict=True)}
+        drawn = [by_key[k] for k in keys]
+        renders += len(keys)
+    out = dict(zip(keys, drawn, strict=True))
+    for key, svg in out.items():
+        _write_cache(key, svg)
+    return out
+
+
+def fill(content: bytes, drawn: Mapping[str, bytes]) -> bytes:
+    """A chart's bytes, with a placeholder from :func:`deferred` replaced by the drawn SVG."""
+    if content.startswith(PLACEHOLDER):
+        return drawn[content[len(PLACEHOLDER):].decode()]
+    return content

@@ -201,9 +201,13 @@ def render_overviews(
     """The index page and one overview per experiment."""
     declarations = declarations or {}
     pages = [render_index(records, declarations)]
-    for experiment, stem in experiment_stems(sorted({r.experiment for r in records})).items():
-        mine = [r for r in records if r.experiment == experiment]
-        pages.append(render_overview(experiment, mine, declaration=declarations.get(experiment),
-                                     notes=notes, post_links=post_links, stem=stem))
+    with charts.deferred() as pending:
+        for experiment, stem in experiment_stems(sorted({r.experiment for r in records})).items():
+            mine = [r for r in records if r.experiment == experiment]
+            pages.append(render_overview(experiment, mine, declaration=declarations.get(experiment),
+                                         notes=notes, post_links=post_links, stem=stem))
+    drawn = charts.resolve(pending)
+    for page in pages:
+        page.assets = {rel: charts.fill(svg, drawn) for rel, svg in page.assets.items()}
     return pages
 

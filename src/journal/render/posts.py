@@ -25,6 +25,7 @@ from .. import analysis as an
 from ..declarations import Declaration
 from ..notes import Note
 from ..records import Record
+from . import charts
 from . import sections as sec
 from .i18n import t
 from .tables import config_value, escape, mean_std, metric_label, table
@@ -204,18 +205,24 @@ def build_posts(
     *,
     notes: Sequence[Note] = (),
     declarations: Mapping[str, Declaration] | None = None,
+    workers: int | None = None,
 ) -> list[Post]:
-    """Every post, oldest first, with unique slugs."""
+    """Every post, oldest first, with unique slugs; charts missing from the cache are drawn on
+    ``workers`` processes (default: one per core)."""
     records = list(records)
     posts, slugs = [], set()
-    for (experiment, day), recs in an.group_by_post(records).items():
-        slug = f"{sec.slugify(experiment)}-{day.isoformat()}"
-        while slug in slugs:
-            slug += "-x"
-        slugs.add(slug)
-        declaration = (declarations or {}).get(experiment) or Declaration()
-        posts.append(render_post(experiment, day, recs, slug, Context(
-            declaration, baseline_runs(records, experiment, declaration), notes)))
+    with charts.deferred() as pending:
+        for (experiment, day), recs in an.group_by_post(records).items():
+            slug = f"{sec.slugify(experiment)}-{day.isoformat()}"
+            while slug in slugs:
+                slug += "-x"
+            slugs.add(slug)
+            declaration = (declarations or {}).get(experiment) or Declaration()
+            posts.append(render_post(experiment, day, recs, slug, Context(
+                declaration, baseline_runs(records, experiment, declaration), notes)))
+    drawn = charts.resolve(pending, workers)
+    for post in posts:
+        post.assets = {rel: charts.fill(svg, drawn) for rel, svg in post.assets.items()}
     return posts
 
 

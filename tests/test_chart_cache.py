@@ -1,0 +1,67 @@
+"""Charts are cached by what they draw: a rebuild re-renders only what changed, a corrupt cache
+entry is redrawn, and parallel rendering gives the same bytes as serial."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+
+from conftest import T0
+from journal.records import EpochRow, Record
+from journal.render import build_posts, charts
+
+Factory = Callable[..., Record]
+
+
+def _journal(make_record: Factory) -> list[Record]:
+    out = []
+    for day in (0, 1):
+        for variant in ("a", "b"):
+            for seed in (0, 1):
+                out.append(make_record(id=f"d{day}-{variant}-{seed}", variant=variant, seed=seed,
+                                       started_at=T0 + timedelta(days=day, minutes=seed)))
+    return out
+
+
+def _build(records: list[Record], cache: Path, workers: int = 1) -> tuple[dict[str, bytes], int]:
+    before = charts.renders
+    with charts.cache_in(cache):
+        posts = build_posts(records, workers=workers)
+    assets = {f"{p.filename}:{rel}": svg for p in posts for rel, svg in p.assets.items()}
+    return assets, charts.renders - before
+
+
+def test_changing_one_record_re_renders_only_its_charts(tmp_path: Path, make_record: Factory) -> None:
+    records = _journal(make_record)
+    first, drawn = _build(records, tmp_path)
+    assert drawn == len(set(first.values())) >= 4  # each distinct chart drawn once (days share)
+    again, drawn = _build(records, tmp_path)
+    assert drawn == 0 and again == first  # nothing changed: nothing drawn
+    target = next(r for r in records if r.id == "d1-b-0")
+    changed = target.model_copy(update={"history": [
+        EpochRow(epoch=e, train_loss=2.0 / e, val_loss=1.2 / e, val_acer=0.5 - 0.1 * e) for e in (1, 2, 3)]})
+    records = [changed if r.id == target.id else r for r in records]
+    after, drawn = _build(records, tmp_path)
+    different = sorted(k for k in after if after[k] != first[k])
+    assert different == ["2026-11-24-fas-kd.md:2026-11-24-fas-kd/b-loss.svg"]
+    assert drawn == 1  # its variant's loss chart, nothing else
+
+
+def test_a_corrupt_cache_entry_is_redrawn_not_served(tmp_path: Path, make_record: Factory) -> None:
+    records = _journal(make_record)
+    first, _ = _build(records, tmp_path)
+    victims = sorted(tmp_path.rglob("*.svg"))[:2]
+    victims[0].write_bytes(victims[0].read_bytes()[:100])  # truncated
+    victims[1].write_bytes(b"not an svg")
+    again, drawn = _build(records, tmp_path)
+    assert drawn == 2 and again == first
+    assert all(v.read_bytes().rstrip().endswith(b"</svg>") for v in victims)
+
+
+def test_parallel_rendering_gives_the_same_charts(tmp_path: Path, make_record: Factory) -> None:
+    records = _journal(make_record)
+    serial, _ = _build(records, tmp_path / "one", workers=1)
+    parallel, drawn = _build(records, tmp_path / "two", workers=2)
+    assert parallel == serial and drawn == len(set(serial.values()))
+    assert all(svg.startswith(b"<?xml") for svg in parallel.values())
