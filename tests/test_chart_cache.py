@@ -7,6 +7,8 @@ from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
+
 from conftest import T0
 from journal.records import EpochRow, Record
 from journal.render import build_posts, charts
@@ -65,3 +67,29 @@ def test_parallel_rendering_gives_the_same_charts(tmp_path: Path, make_record: F
     parallel, drawn = _build(records, tmp_path / "two", workers=2)
     assert parallel == serial and drawn == len(set(serial.values()))
     assert all(svg.startswith(b"<?xml") for svg in parallel.values())
+
+
+def test_unchanged_posts_are_read_back_not_rendered(
+    tmp_path: Path, make_record: Factory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from journal.render import posts as posts_module
+
+    rendered: list[str] = []
+    real = posts_module.render_post
+    monkeypatch.setattr(posts_module, "render_post",
+                        lambda *a, **k: (rendered.append(a[0] + str(a[1])), real(*a, **k))[1])
+    records = _journal(make_record)
+    first = build_posts(records, cache_dir=tmp_path)
+    assert len(rendered) == 2
+    again = build_posts(records, cache_dir=tmp_path)
+    assert len(rendered) == 2  # nothing rendered
+    assert [(p.markdown, p.assets) for p in again] == [(p.markdown, p.assets) for p in first]
+    changed = [r.model_copy(update={"metrics": {"acer": 0.5}}) if r.id == "d1-a-1" else r
+               for r in records]
+    after = build_posts(changed, cache_dir=tmp_path)
+    assert rendered[2:] == ["fas_kd2026-11-24"]  # only the post of the changed record
+    assert after[0].markdown == first[0].markdown and after[1].markdown != first[1].markdown
+    for path in tmp_path.glob("*.pickle"):
+        path.write_bytes(b"garbage")
+    build_posts(changed, cache_dir=tmp_path)
+    assert len(rendered) == 5  # a damaged cache entry is rendered again, never served

@@ -112,7 +112,8 @@ class JournalPlugin(BasePlugin[JournalConfig]):
             log.warning("journal: run id %s occurs in more than one file of %s", run_id, self.results_dir)
         posts_dir, overview_dir = self.config.posts_dir, self.config.overview_dir
         with language(self.language), charts.cache_in(self.cache_dir / "charts"):
-            posts = build_posts(records, notes=journal.notes, declarations=journal.declarations)
+            posts = build_posts(records, notes=journal.notes, declarations=journal.declarations,
+                                cache_dir=self.cache_dir / "rendered")
             links = {(p.experiment, p.day): posixpath.relpath(f"{posts_dir}/{p.filename}", overview_dir)
                      for p in posts}
             pages = render_overviews(records, declarations=journal.declarations, notes=journal.notes,
@@ -130,6 +131,8 @@ class JournalPlugin(BasePlugin[JournalConfig]):
                                  else InclusionLevel.UNDEFINED)
                     files.append(File.generated(config, uri, abs_src_path=str(out / rel),
                                                 inclusion=inclusion))
+        keep |= {(self.cache_dir / "rendered" / f"{p.cache_key}.pickle").resolve() for p in posts}
+        _remove_stale(self.cache_dir / "rendered", keep)
         _remove_stale(self.cache_dir / "posts", keep)
         _remove_stale(self.cache_dir / "overview", keep)
         self.generated = [f"{posts_dir}/{p.filename}" for p in posts]

@@ -280,6 +280,13 @@ def read_record(path: str | Path) -> Record:
         raw = path.read_bytes()
     except OSError as exc:
         raise RecordError(path, None, f"cannot read: {exc.strerror or exc}") from None
+    try:
+        # Fast path: pydantic-core parses and validates in one pass. Anything it refuses (bare
+        # NaN tokens from other writers, bad JSON, a bad field) takes the slow path below, which
+        # says exactly what is wrong.
+        return Record.model_validate_json(raw)
+    except ValidationError:
+        pass
     if not raw.strip():
         raise RecordError(path, None, "empty file")
     try:

@@ -18,7 +18,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
 
 
 @dataclass(frozen=True)
@@ -60,7 +59,7 @@ def interval(values: Sequence[float | None], confidence: float = 0.95) -> Interv
     mean = float(x.mean())
     if x.size < 2:
         return Interval(mean, math.nan, math.nan, 1)
-    half = float(stats.t.ppf(0.5 + confidence / 2, x.size - 1) * x.std(ddof=1) / math.sqrt(x.size))
+    half = float(_t_quantile(0.5 + confidence / 2, x.size - 1) * x.std(ddof=1) / math.sqrt(x.size))
     return Interval(mean, mean - half, mean + half, int(x.size))
 
 
@@ -77,5 +76,13 @@ def welch(a: Sequence[float | None], b: Sequence[float | None], confidence: floa
     if se == 0:
         return Difference(diff, diff, diff, diff == 0)
     df = (va + vb) ** 2 / (va**2 / (x.size - 1) + vb**2 / (y.size - 1))
-    half = float(stats.t.ppf(0.5 + confidence / 2, df) * se)
+    half = float(_t_quantile(0.5 + confidence / 2, df) * se)
     return Difference(diff, diff - half, diff + half, bool(diff - half <= 0 <= diff + half))
+
+
+def _t_quantile(p: float, df: float) -> float:
+    """Student-t quantile (scipy.special's, imported on first use: scipy.stats costs a build
+    half a second to import)."""
+    from scipy.special import stdtrit
+
+    return float(stdtrit(df, p))

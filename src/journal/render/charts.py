@@ -33,16 +33,22 @@ from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import asdict, is_dataclass
+from importlib.metadata import version
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import matplotlib
+from ..analysis import Series
 
-matplotlib.use("Agg")
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.ticker import MaxNLocator  # noqa: E402
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
-from ..analysis import Series  # noqa: E402
+
+def _matplotlib() -> Any:
+    """matplotlib, imported on the first chart actually drawn (a warm build draws none)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    return matplotlib
 
 INK = "#8a8a8a"
 STYLE: dict[str, Any] = {
@@ -90,7 +96,10 @@ def _bar_chart(
     ``highlight``: the index of a bar to stand out (the best variant), the others paler.
     ``horizontal``: one row per label, for long names such as variants.
     """
-    with matplotlib.rc_context(STYLE):  # type: ignore[arg-type]
+    matplotlib = _matplotlib()
+    from matplotlib.figure import Figure
+
+    with matplotlib.rc_context(STYLE):
         height = max(2.4, 0.45 * len(labels) + 1.0) if horizontal else 3.0
         fig = Figure(figsize=(6.4, height))
         ax = fig.add_subplot()
@@ -135,7 +144,11 @@ def _line_chart(
 ) -> bytes:
     """Lines per run (``series`` solid, ``dashed`` dashed in the same colour, e.g. train vs
     val), with optional marks ``(run label, epoch, value)`` drawn as rings."""
-    with matplotlib.rc_context(STYLE):  # type: ignore[arg-type]
+    matplotlib = _matplotlib()
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
+
+    with matplotlib.rc_context(STYLE):
         fig = Figure(figsize=(6.4, 3.2))
         ax = fig.add_subplot()
         colours = {}
@@ -163,6 +176,7 @@ def _line_chart(
 # -- cache, deferral, parallel rendering -------------------------------------------------------
 _RENDERERS: dict[str, Callable[..., bytes]] = {"line": _line_chart, "bar": _bar_chart}
 _SOURCE = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]
+_MATPLOTLIB = version("matplotlib")
 PLACEHOLDER = b"\0journal-chart:"
 _cache_dir: ContextVar[Path | None] = ContextVar("journal_chart_cache", default=None)
 _pending: ContextVar[dict[str, Spec] | None] = ContextVar("journal_chart_pending", default=None)
@@ -181,7 +195,7 @@ def _plain(value: Any) -> Any:
 def chart_key(kind: str, args: Sequence[Any], kwargs: Mapping[str, Any]) -> str:
     """A hash of exactly what a chart draws, and of the code and library that draw it."""
     text = json.dumps([kind, list(args), dict(sorted(kwargs.items())), _SOURCE,
-                       matplotlib.__version__], default=_plain, ensure_ascii=False, allow_nan=True)
+                       _MATPLOTLIB], default=_plain, ensure_ascii=False, allow_nan=True)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 

@@ -12,7 +12,11 @@ files to the Material blog.
 
 from __future__ import annotations
 
+import hashlib
 import html
+import os
+import pickle
+import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -25,7 +29,7 @@ from .. import analysis as an
 from ..declarations import Declaration
 from ..notes import Note
 from ..records import Record
-from . import charts
+from . import charts, i18n
 from . import sections as sec
 from .i18n import t
 from .tables import config_value, escape, mean_std, metric_label, table
@@ -42,6 +46,7 @@ class Post:
     markdown: str
     assets: dict[str, bytes] = field(default_factory=dict)
     run_ids: list[str] = field(default_factory=list)
+    cache_key: str = ""
 
 
 def _utc(ts: datetime) -> str:
@@ -206,11 +211,15 @@ def build_posts(
     notes: Sequence[Note] = (),
     declarations: Mapping[str, Declaration] | None = None,
     workers: int | None = None,
+    cache_dir: Path | None = None,
 ) -> list[Post]:
     """Every post, oldest first, with unique slugs; charts missing from the cache are drawn on
-    ``workers`` processes (default: one per core)."""
+    ``workers`` processes (default: one per core). With ``cache_dir``, a post whose inputs
+    (records, declarations, notes, language, rendering code) are unchanged is not rendered
+    again but read back from there."""
     records = list(records)
-    posts, slugs = [], set()
+    posts: list[Post] = []
+    slugs: set[str] = set()
     with charts.deferred() as pending:
         for (experiment, day), recs in an.group_by_post(records).items():
             slug = f"{sec.slugify(experiment)}-{day.isoformat()}"
@@ -218,12 +227,73 @@ def build_posts(
                 slug += "-x"
             slugs.add(slug)
             declaration = (declarations or {}).get(experiment) or Declaration()
-            posts.append(render_post(experiment, day, recs, slug, Context(
-                declaration, baseline_runs(records, experiment, declaration), notes)))
+            ctx = Context(declaration, baseline_runs(records, experiment, declaration), notes)
+            key = _post_key(experiment, day, recs, slug, ctx) if cache_dir is not None else ""
+            post = _cached(cache_dir, key)
+            if post is None:
+                post = render_post(experiment, day, recs, slug, ctx)
+                post.cache_key = key
+            posts.append(post)
     drawn = charts.resolve(pending, workers)
     for post in posts:
+        fresh = any(svg.startswith(charts.PLACEHOLDER) for svg in post.assets.values())
         post.assets = {rel: charts.fill(svg, drawn) for rel, svg in post.assets.items()}
+        if cache_dir is not None and (fresh or not _cache_file(cache_dir, post).is_file()):
+            _store(cache_dir, post)
     return posts
+
+
+_CODE = hashlib.sha256(b"".join(
+    (Path(__file__).parent / name).read_bytes()
+    for name in ("posts.py", "sections.py", "tables.py", "charts.py", "i18n.py")
+) + (Path(__file__).parents[1] / "analysis.py").read_bytes()).hexdigest()[:16]
+
+
+def _post_key(experiment: str, day: date, records: Sequence[Record], slug: str, ctx: Context) -> str:
+    """A hash of everything a post is rendered from: its records, the experiment's declarations,
+    the baseline's runs, the notes, the language and the rendering code."""
+    parts = [_CODE, i18n.current(), experiment, day.isoformat(), slug,
+             ctx.declaration.model_dump_json(),
+             *(r.to_json() for r in records),
+             *(r.to_json() for r in (ctx.baseline[1] if ctx.baseline else [])),
+             *(f"{n.target.model_dump_json()}{n.created.isoformat()}{n.text}" for n in ctx.notes
+               if n.target.experiment == experiment)]
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(part.encode("utf-8"))
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+def _cache_file(cache_dir: Path, post: Post) -> Path:
+    return cache_dir / f"{post.cache_key}.pickle"
+
+
+def _cached(cache_dir: Path | None, key: str) -> Post | None:
+    """The post rendered from exactly these inputs before, or None (also for a damaged file)."""
+    if cache_dir is None:
+        return None
+    try:
+        with open(cache_dir / f"{key}.pickle", "rb") as fh:
+            post = pickle.load(fh)
+    except Exception:  # missing, truncated or from another version: render it again
+        return None
+    if not isinstance(post, Post) or post.cache_key != key:
+        return None
+    return post
+
+
+def _store(cache_dir: Path, post: Post) -> None:
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    path = _cache_file(cache_dir, post)
+    fd, tmp = tempfile.mkstemp(prefix=".post-", dir=cache_dir)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            pickle.dump(post, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
 
 
 def baseline_runs(

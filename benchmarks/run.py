@@ -1,0 +1,304 @@
+"""Benchmarks: each measures our code and a baseline in the same run and prints the ratio.
+
+    .venv/bin/python benchmarks/run.py            # the full sizes (several minutes)
+    .venv/bin/python benchmarks/run.py --smoke    # small sizes, one repetition (CI)
+    .venv/bin/python benchmarks/run.py --only loading,logging
+
+Every figure is the median of several repetitions. Targets are ratios, so they hold on any
+machine; the README shows the latest figures with the machine they were taken on.
+
+1. site build — a generated journal (2,000 runs: 5 experiments, 200 days, 4 seeds per variant,
+   50 epochs) built with the plugin, against the floor: plain ``mkdocs build`` (same theme and
+   blog) of the same posts written out as static Markdown with their charts pre-rendered.
+   Cold (empty cache), warm (nothing changed), and after one new record; and chart rendering on
+   2 processes against 1.
+2. logging — ``Run.log`` of 10 scalars per step, against TensorBoard's ``add_scalar`` ×10 and
+   MLflow's file store ``log_metrics`` in the same process (``pip install tensorboard mlflow-skinny``).
+3. loading — reading and validating 10,000 records, against ``json.load`` of the same files.
+4. training input — a training step fed by each experiment's real file loader, against the same
+   model fed from in-memory tensors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "src"))
+
+from journal.records import Confusion, EpochRow, Record, Selection, write_record  # noqa: E402
+
+EXPERIMENTS = ("fas_kd", "ser", "finetune", "vad", "reid_noisy")
+RESULTS: list[tuple[str, float, str, bool]] = []
+
+
+def median_time(fn: Callable[[], object], repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def report(name: str, ratio: float, target: str, ok: bool, detail: str) -> None:
+    RESULTS.append((name, ratio, target, ok))
+    print(f"{'PASS' if ok else 'FAIL'}  {name:<46} {ratio:6.2f}×  target {target:<8} {detail}", flush=True)
+
+
+# -- a generated journal ------------------------------------------------------------------------
+def make_record(experiment: str, variant: int, seed: int, day: int, epochs: int) -> Record:
+    rng = random.Random(hash((experiment, variant, seed, day)) & 0xFFFF)
+    start = datetime(2026, 1, 1, 8, tzinfo=UTC) + timedelta(days=day, minutes=10 * variant + seed)
+    quality = 0.6 + 0.05 * variant + rng.gauss(0, 0.02)
+    history = [EpochRow(epoch=e, train_loss=1.0 / e + rng.random() * 0.05,
+                        val_loss=1.1 / e + rng.random() * 0.05,
+                        val_acc=min(1.0, quality * (1 - math.exp(-e / 8)) + rng.random() * 0.02))
+               for e in range(1, epochs + 1)]
+    acc = history[-1].values()["val_acc"] or 0.0
+    labels = ["bona fide", "attack"] if experiment == "fas_kd" else ["正向", "中性", "负向"]
+    n = len(labels)
+    matrix = [[int(100 * (acc if i == j else (1 - acc) / (n - 1))) for j in range(n)] for i in range(n)]
+    return Record.model_validate(dict(
+        id=f"{start:%Y%m%dT%H%M%SZ}-{experiment}-{variant}{seed}{day:03d}", experiment=experiment,
+        variant=f"v{variant} lr={10 ** -(variant + 2):g}", seed=seed, status="finished",
+        started_at=start, updated_at=start + timedelta(minutes=5), ended_at=start + timedelta(minutes=5),
+        config={"lr": 10 ** -(variant + 2), "epochs": epochs, "batch_size": 32, "model": experiment},
+        history=history, metrics={"acc": acc, "macro_f1": acc - 0.02, "loss": history[-1].values()["val_loss"]},
+        selections={"last": Selection(metric="val_acc", mode="last", epoch=epochs, value=acc,
+                                      test={"acc": acc})},
+        confusion=Confusion(labels=labels, matrix=matrix)))
+
+
+def generate(results: Path, runs: int, days: int, seeds: int = 4, epochs: int = 50) -> int:
+    """``runs`` records over ``days`` days, one experiment a day, 2 or 3 variants a day."""
+    results.mkdir(parents=True, exist_ok=True)
+    written = 0
+    for day in range(days):
+        for variant in range(2 if day % 2 == 0 else 3):
+            for seed in range(seeds):
+                if written == runs:
+                    return written
+                write_record(make_record(EXPERIMENTS[day % 5], variant, seed, day, epochs), results,
+                             create=True)
+                written += 1
+    return written
+
+
+# -- 1. site build ----------------------------------------------------------------------------
+def mkdocs_build(project: Path) -> None:
+    subprocess.run([sys.executable, "-m", "mkdocs", "build", "-q", "-f", str(project / "mkdocs.yml")],
+                   check=True, env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def bench_site(smoke: bool, repeat: int) -> None:
+    runs, days = (100, 10) if smoke else (2000, 200)
+    work = Path(tempfile.mkdtemp(prefix="journal-bench-site-"))
+    project = work / "ours"
+    shutil.copytree(REPO / "docs", project / "docs")
+    shutil.copy(REPO / "mkdocs.yml", project / "mkdocs.yml")
+    count = generate(project / "results", runs, days)
+    cache = project / ".journal-cache"
+
+    def cold() -> None:
+        shutil.rmtree(cache, ignore_errors=True)
+        mkdocs_build(project)
+
+    t_cold = median_time(cold, repeat)
+    t_warm = median_time(lambda: mkdocs_build(project), repeat)
+    extra = iter(range(10_000))
+
+    def one_new() -> None:
+        i = next(extra)
+        write_record(make_record("fas_kd", 9, i, days - 1, 50), project / "results", create=True)
+        mkdocs_build(project)
+
+    t_new = median_time(one_new, repeat)
+
+    # the floor: the same posts and pages as static files, charts pre-rendered, no plugin
+    floor = work / "floor"
+    shutil.copytree(project / "docs", floor / "docs")
+    shutil.copytree(cache / "posts", floor / "docs" / "blog" / "posts" / "journal")
+    shutil.copytree(cache / "overview", floor / "docs" / "experiments")
+    assets = floor / "docs" / "assets" / "journal"
+    assets.mkdir(parents=True, exist_ok=True)
+    for name in ("tablesort.min.js", "tablesort.number.min.js", "journal.js"):
+        shutil.copy(REPO / "src" / "journal" / "assets" / name, assets / name)
+    text = (REPO / "mkdocs.yml").read_text(encoding="utf-8")
+    text = text.replace("  - journal:\n      results_dir: results\n", "")
+    text += ("extra_javascript:\n  - assets/journal/tablesort.min.js\n"
+             "  - assets/journal/tablesort.number.min.js\n  - assets/journal/journal.js\n")
+    (floor / "mkdocs.yml").write_text(text, encoding="utf-8")
+    t_floor = median_time(lambda: mkdocs_build(floor), repeat)
+    posts = len(list((cache / "posts").glob("*.md")))
+    size = f"{count} runs, {posts} posts; floor {t_floor:.1f} s"
+    report("site build, cold (empty cache) / floor", t_cold / t_floor, "(info)", True,
+           f"{t_cold:.1f} s; {size}")
+    report("site build, warm / floor", t_warm / t_floor, "≤ 1.3", t_warm / t_floor <= 1.3,
+           f"{t_warm:.1f} s")
+    report("site build, one new record / floor", t_new / t_floor, "≤ 1.5", t_new / t_floor <= 1.5,
+           f"{t_new:.1f} s")
+    bench_charts(project / "results", repeat)
+    shutil.rmtree(work, ignore_errors=True)
+
+
+def bench_charts(results: Path, repeat: int) -> None:
+    from journal.records import load_records
+    from journal.render import build_posts, charts
+
+    records, _ = load_records(results)
+
+    def render(workers: int) -> None:
+        with tempfile.TemporaryDirectory() as folder, charts.cache_in(folder):
+            build_posts(records, workers=workers)
+
+    one = median_time(lambda: render(1), repeat)
+    two = median_time(lambda: render(2), repeat)
+    report("cold render, 1 process / 2 processes", one / two, "≥ 1.7", one / two >= 1.7,
+           f"{one:.1f} s vs {two:.1f} s ({os.cpu_count()} cores)")
+
+
+# -- 2. logging --------------------------------------------------------------------------------
+def bench_logging(smoke: bool, repeat: int) -> None:
+    import journal
+
+    steps = 2_000 if smoke else 20_000
+    per_epoch = 500
+    names = [f"m{i}" for i in range(10)]
+    work = Path(tempfile.mkdtemp(prefix="journal-bench-log-"))
+
+    def ours() -> None:
+        with journal.start_run("bench", results_dir=work / "ours", seed=0) as run:
+            for step in range(steps):
+                run.log(step // per_epoch + 1, **{n: step * 0.001 for n in names})
+
+    t_ours = median_time(ours, repeat) / steps
+    try:
+        from torch.utils.tensorboard import SummaryWriter
+    except ImportError:
+        print("skip  logging vs TensorBoard: pip install tensorboard")
+    else:
+        def tensorboard() -> None:
+            writer = SummaryWriter(str(work / f"tb{random.random()}"))
+            for step in range(steps):
+                for n in names:
+                    writer.add_scalar(n, step * 0.001, step)
+            writer.close()
+
+        t_tb = median_time(tensorboard, repeat) / steps
+        report("log() per step / TensorBoard add_scalar×10", t_ours / t_tb, "≤ 1.0", t_ours <= t_tb,
+               f"{t_ours * 1e6:.1f} µs vs {t_tb * 1e6:.1f} µs")
+    try:
+        import mlflow
+    except ImportError:
+        print("skip  logging vs MLflow: pip install mlflow-skinny")
+    else:
+        os.environ.setdefault("MLFLOW_ALLOW_FILE_STORE", "true")  # the file store, as asked
+        mlflow.set_tracking_uri((work / "mlruns").as_uri())
+        ml_steps = max(steps // 10, 200)
+
+        def mlflow_run() -> None:
+            with mlflow.start_run():
+                for step in range(ml_steps):
+                    mlflow.log_metrics({n: step * 0.001 for n in names}, step=step)
+
+        t_ml = median_time(mlflow_run, repeat) / ml_steps
+        report("MLflow file store log_metrics / log()", t_ml / t_ours, "≥ 10", t_ml / t_ours >= 10,
+               f"{t_ml * 1e6:.0f} µs vs {t_ours * 1e6:.1f} µs")
+    shutil.rmtree(work, ignore_errors=True)
+
+
+# -- 3. loading --------------------------------------------------------------------------------
+def bench_loading(smoke: bool, repeat: int) -> None:
+    from journal.records import load_records
+
+    work = Path(tempfile.mkdtemp(prefix="journal-bench-load-"))
+    count = generate(work, 1_000 if smoke else 10_000, 2_500, epochs=50)
+
+    def plain() -> None:
+        for path in sorted(work.glob("*.json")):
+            with open(path, encoding="utf-8") as fh:
+                json.load(fh)
+
+    def ours() -> None:
+        records, errors = load_records(work)
+        assert len(records) == count and not errors
+
+    t_plain = median_time(plain, repeat)
+    t_ours = median_time(ours, repeat)
+    report(f"load + validate {count} records / json.load", t_ours / t_plain, "≤ 2.0",
+           t_ours / t_plain <= 2.0, f"{t_ours:.2f} s vs {t_plain:.2f} s")
+    shutil.rmtree(work, ignore_errors=True)
+
+
+# -- 4. training input -------------------------------------------------------------------------
+def bench_input(smoke: bool, repeat: int) -> None:
+    import torch
+    from torch.utils.data import DataLoader, TensorDataset
+
+    from journal.experiments.fas_kd.data import CasiaSurfList, ensure_tiny_data
+    from journal.experiments.fas_kd.models import Student
+
+    root = ensure_tiny_data({"train": 480, "val": 160, "test": 400}, seed=0)
+    real = CasiaSurfList(root, "train", 32)
+    tensors = [torch.stack([real[i][k] for i in range(len(real))]) for k in range(3)]
+    labels = torch.tensor([real[i][3] for i in range(len(real))])
+    memory = TensorDataset(*tensors, labels)
+    torch.manual_seed(0)
+    model = Student(16, 0.2)
+    optimiser = torch.optim.Adam(model.parameters(), lr=1e-3)
+    epochs = 1 if smoke else 3
+
+    def train(dataset: object) -> None:
+        loader = DataLoader(dataset, batch_size=32, shuffle=True)  # type: ignore[arg-type]
+        for _ in range(epochs):
+            for rgb, depth, ir, y in loader:
+                loss = torch.nn.functional.cross_entropy(model(rgb, depth, ir)[0], y)
+                optimiser.zero_grad()
+                loss.backward()
+                optimiser.step()
+
+    steps = epochs * math.ceil(len(real) / 32)
+    t_real = median_time(lambda: train(real), repeat) / steps
+    t_mem = median_time(lambda: train(memory), repeat) / steps
+    report("fas_kd step, JPEG loader / in-memory tensors", t_real / t_mem, "≤ 1.2", t_real / t_mem <= 1.2,
+           f"{t_real * 1e3:.1f} ms vs {t_mem * 1e3:.1f} ms")
+
+
+BENCHMARKS = {"site": bench_site, "logging": bench_logging, "loading": bench_loading,
+              "input": bench_input}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--smoke", action="store_true", help="small sizes, one repetition")
+    parser.add_argument("--only", default=",".join(BENCHMARKS), help="comma-separated subset")
+    parser.add_argument("--repeat", type=int, default=None, help="repetitions (default 3; smoke 1)")
+    args = parser.parse_args()
+    repeat = args.repeat or (1 if args.smoke else 3)
+    print(f"journal benchmarks on {platform.node()}: {os.cpu_count()} cores, Python "
+          f"{platform.python_version()}, {platform.platform(terse=True)}; median of {repeat}")
+    for name in args.only.split(","):
+        BENCHMARKS[name.strip()](args.smoke, repeat)
+    failed = [r for r in RESULTS if not r[3]]
+    print(f"{len(RESULTS) - len(failed)} of {len(RESULTS)} within target")
+    return 1 if failed and not args.smoke else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
