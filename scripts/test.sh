@@ -8,6 +8,6 @@ if [ -z "${JOURNAL_SKIP_BROWSER:-}" ]; then
   bash scripts/setup-browser.sh
 fi
 export NO_MKDOCS_2_WARNING=1
-.venv/bin/ruff check src tests
+.venv/bin/ruff check src tests benchmarks
 .venv/bin/mypy
 .venv/bin/python -m pytest "$@"

@@ -75,7 +75,12 @@ def test_baseline_differences_and_references(records: list[Record]) -> None:
     md = render_overview("fas_kd", records, declaration=declaration).markdown
     rows = {line.split(" | ")[0].strip("| "): line for line in md.splitlines() if line.startswith("| ")}
     diff = statistics.mean(ACER["student + KD"]) - statistics.mean(ACER["student"])  # -0.07
-    assert f"| {diff:+.4f} |" in rows["student + KD"] and "within seed noise" in rows["student + KD"]
+    assert f"| {diff:+.4f} [" in rows["student + KD"] and "within seed noise" in rows["student + KD"]
+    from scipy import stats
+
+    welch = stats.ttest_ind(ACER["student + KD"], ACER["student"], equal_var=False)
+    low, high = welch.confidence_interval(0.95)
+    assert f"| {diff:+.4f} [{low:+.4f}, {high:+.4f}] |" in rows["student + KD"]
     assert rows["student (baseline)"].endswith("| — | — |")
     ours = statistics.mean(ACER["teacher"])
     assert f"| ours − Paper | {ours - 0.05:+.4f} | {(1 - ours) - 0.96:+.4f} |" in md

@@ -112,11 +112,15 @@ def render_overview(
         cells += [mean_std(row[f"{c} mean"], row[f"{c} std"]) for c in columns]
         if baseline and key:
             d = differences.get(name)
-            cells += ["—", "—"] if d is None else [f"{d.diff:+.4f}", t(d.verdict)]
+            if d is None:
+                cells += ["—", "—"]
+            else:
+                ci = "" if d.low != d.low else f" [{d.low:+.4f}, {d.high:+.4f}]"
+                cells += [f"{d.diff:+.4f}{ci}", t(d.verdict)]
         rows.append(cells)
     headers = [t("variant"), "n", t("days"), *[metric_label(c) for c in columns]]
     if baseline and key:
-        headers += [t("Δ {metric} vs baseline", metric=metric_label(key)), t("verdict (95% Welch)")]
+        headers += [t("Δ {metric} vs baseline [95% CI]", metric=metric_label(key)), t("verdict (Welch)")]
     parts.append(table(headers, rows, "lrl" + "r" * (len(headers) - 3)) + "\n")
 
     if declaration.references and best:
