@@ -20,7 +20,7 @@ from .experiments import REGISTRY, get_experiment, resume_run, run_experiment
 from .external import add_run, parse_date, parse_matrix, parse_numbers
 from .folder import load_journal
 from .notes import add_note
-from .records import load_records
+from .records import find_run, load_records
 from .render import build_posts, write_posts
 from .render.i18n import language
 from .render.overview import render_overviews
@@ -364,11 +364,11 @@ def show(run_id: str, results_dir: Path | None) -> None:
     """
     folder = results_dir or default_results_dir()
     records, _ = load_records(folder)
-    matches = [r for r in records if r.id == run_id or r.id.startswith(run_id)]
-    if len(matches) != 1:
-        found = "no run" if not matches else f"{len(matches)} runs"
-        raise click.ClickException(f"{found} in {folder} with an id starting '{run_id}'")
-    terminal.show(matches[0], Console())
+    try:
+        record = find_run(records, run_id, folder)
+    except JournalError as exc:
+        raise click.ClickException(str(exc)) from None
+    terminal.show(record, Console())
 
 
 @main.command("compare")

@@ -249,16 +249,12 @@ def add_note(
     Raises:
         JournalError: no record (or more than one run) matches, naming what does exist.
     """
-    from .records import load_records
+    from .records import find_run, load_records
 
     records, _ = load_records(results_dir)
     folder = Path(results_dir)
     if run is not None:
-        matches = [r for r in records if r.id == run] or [r for r in records if r.id.startswith(run)]
-        if len(matches) != 1:
-            found = "no run" if not matches else f"{len(matches)} runs"
-            raise JournalError(f"{found} in {folder} with an id starting '{run}'")
-        rec = matches[0]
+        rec = find_run(records, run, folder)
         return write_note(folder, text, experiment=rec.experiment, run=rec.id)
     if experiment is None:
         raise JournalError("a note needs a run id, or an experiment with a variant or a day")

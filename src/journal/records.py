@@ -35,7 +35,7 @@ from pydantic import (
     model_validator,
 )
 
-from .errors import RecordError, RecordExistsError
+from .errors import JournalError, RecordError, RecordExistsError
 
 SCHEMA_VERSION = 2
 """The schema version this release writes. Version 1 (no ``launch``, no ``interruptions``) is
@@ -398,6 +398,20 @@ def load_records(results_dir: str | Path) -> tuple[list[Record], list[RecordErro
         if paused:
             gc.enable()
     return records, errors
+
+
+def find_run(records: Iterable[Record], run_id: str, where: str | Path) -> Record:
+    """The record whose id is ``run_id``, or else the one whose id starts with it.
+
+    Raises:
+        JournalError: no record, or more than one, matches; ``where`` names the folder.
+    """
+    records = list(records)
+    matches = [r for r in records if r.id == run_id] or [r for r in records if r.id.startswith(run_id)]
+    if len(matches) != 1:
+        found = "no run" if not matches else f"{len(matches)} runs"
+        raise JournalError(f"{found} in {where} with an id starting '{run_id}'")
+    return matches[0]
 
 
 def duplicates(records: Iterable[Record]) -> list[str]:

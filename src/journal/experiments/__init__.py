@@ -17,7 +17,7 @@ from typing import Any
 
 from ..config import apply_overrides
 from ..errors import JournalError, UnknownExperimentError
-from ..records import Dataset, Launch, Record, load_records
+from ..records import Dataset, Launch, Record, find_run, load_records
 from ..tracking import STATE_DIR, Run, reopen_run, start_run
 from .fas_kd.config import FasKdConfig
 from .finetune.config import FinetuneConfig
@@ -219,11 +219,7 @@ def resume_run(
         JournalError: no such run, a run not started by ``journal run``, or a finished job.
     """
     records, _ = load_records(results_dir)
-    matches = [r for r in records if r.id == run_id] or [r for r in records if r.id.startswith(run_id)]
-    if len(matches) != 1:
-        found = "no run" if not matches else f"{len(matches)} runs"
-        raise JournalError(f"{found} in {results_dir} with an id starting '{run_id}'")
-    record = matches[0]
+    record = find_run(records, run_id, results_dir)
     if record.launch is None or record.seed is None:
         raise JournalError(f"run {record.id} was not started by 'journal run'; resume it from your "
                            "own script with journal.tracking.reopen_run")
