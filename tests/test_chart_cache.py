@@ -93,3 +93,18 @@ def test_unchanged_posts_are_read_back_not_rendered(
         path.write_bytes(b"garbage")
     build_posts(changed, cache_dir=tmp_path)
     assert len(rendered) == 5  # a damaged cache entry is rendered again, never served
+
+
+def test_charts_no_post_uses_are_pruned(tmp_path: Path, make_record: Factory) -> None:
+    records = [r for r in _journal(make_record) if r.id.startswith("d1-")]  # one day: no sharing
+    with charts.cache_in(tmp_path / "charts"):
+        posts = build_posts(records, cache_dir=tmp_path / "rendered")
+    keys = set().union(*(p.chart_keys for p in posts))
+    assert {p.stem for p in (tmp_path / "charts").glob("*/*.svg")} == keys
+    changed = [r.model_copy(update={"history": r.history[:2]}) if r.id == "d1-b-0" else r for r in records]
+    with charts.cache_in(tmp_path / "charts"):
+        posts = build_posts(changed, cache_dir=tmp_path / "rendered")
+    now = set().union(*(p.chart_keys for p in posts))
+    assert len(now - keys) >= 1 and len(keys - now) >= 1  # a chart replaced
+    assert charts.prune(tmp_path / "charts", now) == len(keys - now)
+    assert {p.stem for p in (tmp_path / "charts").glob("*/*.svg")} == now

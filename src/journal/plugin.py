@@ -116,8 +116,9 @@ class JournalPlugin(BasePlugin[JournalConfig]):
                                 cache_dir=self.cache_dir / "rendered")
             links = {(p.experiment, p.day): posixpath.relpath(f"{posts_dir}/{p.filename}", overview_dir)
                      for p in posts}
-            pages = render_overviews(records, declarations=journal.declarations, notes=journal.notes,
-                                     post_links=links) if records else []
+            with charts.track() as overview_charts:
+                pages = render_overviews(records, declarations=journal.declarations,
+                                         notes=journal.notes, post_links=links) if records else []
         keep = set()
         for folder, rendered, uri_dir in (("posts", posts, posts_dir), ("overview", pages, overview_dir)):
             out = self.cache_dir / folder
@@ -133,6 +134,8 @@ class JournalPlugin(BasePlugin[JournalConfig]):
                                                 inclusion=inclusion))
         keep |= {(self.cache_dir / "rendered" / f"{p.cache_key}.pickle").resolve() for p in posts}
         _remove_stale(self.cache_dir / "rendered", keep)
+        used = overview_charts.union(*(p.chart_keys for p in posts))
+        charts.prune(self.cache_dir / "charts", used)
         _remove_stale(self.cache_dir / "posts", keep)
         _remove_stale(self.cache_dir / "overview", keep)
         self.generated = [f"{posts_dir}/{p.filename}" for p in posts]

@@ -180,6 +180,7 @@ _MATPLOTLIB = version("matplotlib")
 PLACEHOLDER = b"\0journal-chart:"
 _cache_dir: ContextVar[Path | None] = ContextVar("journal_chart_cache", default=None)
 _pending: ContextVar[dict[str, Spec] | None] = ContextVar("journal_chart_pending", default=None)
+_used: ContextVar[set[str] | None] = ContextVar("journal_chart_used", default=None)
 renders = 0
 """How many charts this process has drawn (cache hits are not counted); tests read it."""
 
@@ -243,6 +244,9 @@ def _write_cache(key: str, svg: bytes) -> None:
 
 def _chart(kind: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> bytes:
     key = chart_key(kind, args, kwargs)
+    used = _used.get()
+    if used is not None:
+        used.add(key)
     cached = _read_cache(key)
     if cached is not None:
         return cached
@@ -273,6 +277,27 @@ def cache_in(folder: str | Path | None) -> Iterator[None]:
         yield
     finally:
         _cache_dir.reset(token)
+
+
+@contextmanager
+def track() -> Iterator[set[str]]:
+    """Collect the keys of every chart asked for inside the block (drawn or served)."""
+    used: set[str] = set()
+    token = _used.set(used)
+    try:
+        yield used
+    finally:
+        _used.reset(token)
+
+
+def prune(folder: str | Path, keep: set[str]) -> int:
+    """Delete cached charts whose key is not in ``keep``; returns how many."""
+    removed = 0
+    for path in Path(folder).glob("*/*.svg"):
+        if path.stem not in keep:
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed
 
 
 @contextmanager

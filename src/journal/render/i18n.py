@@ -27,6 +27,13 @@ ZH: dict[str, str] = {
     "the one before it": "前一个变体",
     "Sweep {id} over {keys}, seeds {seeds}:": "扫描 {id}，扫描参数 {keys}，种子 {seeds}：",
     "nothing": "无",
+    # statuses
+    "finished": "已完成",
+    "running": "运行中",
+    "failed": "失败",
+    "interrupted": "已中断",
+    "stale": "失联",
+    "stale: running, no update since {when} UTC": "失联：运行中，自 {when} UTC 起无更新",
     # sections
     "Hyperparameters": "超参数",
     "What differs between the variants: {keys}.": "各变体之间不同的超参数：{keys}。",

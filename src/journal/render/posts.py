@@ -47,6 +47,7 @@ class Post:
     assets: dict[str, bytes] = field(default_factory=dict)
     run_ids: list[str] = field(default_factory=list)
     cache_key: str = ""
+    chart_keys: list[str] = field(default_factory=list)  # the cached charts it is drawn from
 
 
 def _utc(ts: datetime) -> str:
@@ -83,7 +84,7 @@ def _summary(
         f"{escape(d.name)} ({' · '.join(f'{k} {v}' for k, v in d.sizes.items())})"
         for d in datasets.values()
     )
-    statuses = ", ".join(sorted({an.display_status(r) for r in records}))
+    statuses = ", ".join(t(s) for s in sorted({an.display_status(r) for r in records}))
     line = t("{n} runs of {m} {variants} ({seeds} per variant)", n=len(records), m=len(variants),
              variants=variant_word, seeds=seeds)
     parts = [line + (t(" on {data}", data=data_text) if data_text else "")
@@ -231,8 +232,9 @@ def build_posts(
             key = _post_key(experiment, day, recs, slug, ctx) if cache_dir is not None else ""
             post = _cached(cache_dir, key)
             if post is None:
-                post = render_post(experiment, day, recs, slug, ctx)
-                post.cache_key = key
+                with charts.track() as used:
+                    post = render_post(experiment, day, recs, slug, ctx)
+                post.cache_key, post.chart_keys = key, sorted(used)
             posts.append(post)
     drawn = charts.resolve(pending, workers)
     for post in posts:

@@ -46,7 +46,7 @@ def results_table(records: Sequence[Record], columns: Sequence[str]) -> str:
     frame = an.metrics_frame(records, columns)
     stats = an.seed_stats(frame)
     rows = [
-        [escape(run), escape(row["status"])] + [number(row[c]) for c in columns]
+        [escape(run), escape(t(row["status"]))] + [number(row[c]) for c in columns]
         for run, row in frame.iterrows()
     ]
     n = stats.attrs["n"]
@@ -181,8 +181,9 @@ def _first_selection(records: Sequence[Record]) -> list[tuple[str, str]]:
 def _status(record: Record) -> str:
     status = an.display_status(record)
     if status == "stale":
-        return f"stale: running, no update since {record.updated_at:%Y-%m-%d %H:%M} UTC"
-    return status
+        return t("stale: running, no update since {when} UTC",
+                 when=f"{record.updated_at:%Y-%m-%d %H:%M}")
+    return t(status)
 
 
 def _fenced(lines: Sequence[str], indent: str = "    ") -> str:
