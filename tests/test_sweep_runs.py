@@ -43,10 +43,10 @@ def _check_sweep_records(results: Path) -> str:
     assert sorted((r.config["kd"], r.seed) for r in students) == [
         ("feature", 0), ("feature", 1), ("logit", 0), ("logit", 1)]
     assert all(r.status == "finished" for r in records)
-    # the teacher does not depend on kd: one per seed, shared by both points of that seed
-    # (two workers may still race to train the same one; never more than one per point)
+    # the teacher does not depend on kd: one per seed, shared by both points of that seed (a
+    # worker that needs a teacher another is training waits for it, then reuses it)
     teachers = [r for r in records if r.config["model"] == "teacher"]
-    assert {r.seed for r in teachers} == {0, 1} and len(teachers) <= 4
+    assert sorted(r.seed for r in teachers) == [0, 1]
     assert all(r.variant == "teacher · epochs=2 · n_test=120 · n_train=160 · n_val=80" for r in teachers)
     return str(sweep)
 

@@ -138,6 +138,7 @@ class Run:
         self._pending_epoch: int | None = None
         self._pending: dict[str, float | None] = {}
         self._last_write = 0.0
+        self._held: list[Any] = []
         self.done = False
         """True for a run reopened after it had finished: nothing is written to it again."""
         self.resuming = False
@@ -147,6 +148,10 @@ class Run:
     @property
     def id(self) -> str:
         return self.record.id
+
+    def hold(self, handle: Any) -> None:
+        """Keep ``handle`` (a lock file) open until the run ends, then close it."""
+        self._held.append(handle)
 
     @property
     def state_path(self) -> Path:
@@ -168,6 +173,19 @@ class Run:
     ) -> Literal[False]:
         if self.done:
             return False
+        try:
+            return self._end(exc_type, exc, tb)
+        finally:
+            for handle in self._held:
+                handle.close()
+            self._held = []
+
+    def _end(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> Literal[False]:
         self._restore_sigterm()
         if exc_type is None:
             self.finish("finished")

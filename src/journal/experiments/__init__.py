@@ -7,13 +7,15 @@ records through :mod:`journal.tracking`, returning their paths.
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import importlib
 import json
 import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from ..config import apply_overrides
 from ..errors import JournalError, UnknownExperimentError
@@ -67,16 +69,33 @@ class RunRequest:
             for record in job_records(self.results_dir, self.job):
                 if record.variant == full_variant and record.experiment == experiment:
                     return reopen_run(record, self.results_dir, device)
+        lock = None
         if shared and self.sweep is not None:
+            # One worker trains a shared model; the others wait for it here, then reuse it.
             plain = json.loads(json.dumps(config))
+            digest = hashlib.sha1(json.dumps([full_variant, self.seed, plain], sort_keys=True)
+                                  .encode()).hexdigest()[:16]
+            lock = _lock(self.results_dir / STATE_DIR / f"{self.sweep}-{digest}.lock")
             for record in sweep_records(self.results_dir, self.sweep):
                 if (record.status == "finished" and record.variant == full_variant
                         and record.seed == self.seed and record.config == plain
                         and (self.results_dir / STATE_DIR / f"{record.id}.pt").is_file()):
+                    lock.close()
                     return reopen_run(record, self.results_dir, device)
         launch = Launch(job=job, overrides=dict(self.overrides), sweep=self.sweep)
-        return start_run(experiment, config=config, variant=full_variant, seed=self.seed,
-                         results_dir=self.results_dir, dataset=dataset, device=device, launch=launch)
+        run = start_run(experiment, config=config, variant=full_variant, seed=self.seed,
+                        results_dir=self.results_dir, dataset=dataset, device=device, launch=launch)
+        if lock is not None:
+            run.hold(lock)  # released when the run ends, however it ends
+        return run
+
+
+def _lock(path: Path) -> IO[bytes]:
+    """An exclusive lock on ``path`` (created), held until the returned file is closed."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle = open(path, "ab")  # noqa: SIM115 - closed by the caller or by the run it is held for
+    fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+    return handle
 
 
 def sweep_records(results_dir: str | Path, sweep: str) -> list[Record]:
