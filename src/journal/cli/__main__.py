@@ -1,0 +1,5 @@
+"""``python -m journal.cli``."""
+
+from . import main
+
+main()

@@ -1,0 +1,183 @@
+"""Commands on run records: add, note, list, show, compare."""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import IO, Any
+
+import click
+from rich.console import Console
+
+from .. import terminal
+from ..config import parse_overrides
+from ..errors import ConfigError, JournalError
+from ..external import add_run, parse_date, parse_matrix, parse_numbers
+from ..notes import add_note
+from ..records import find_run, load_records
+from ..render.tables import number
+from ..tracking import default_results_dir
+from . import OneLineUsageError, main
+
+
+@main.command()
+@click.argument("experiment")
+@click.option("--counts", help="FAS counts 'TP FN TN FP'; the FAS metrics are computed from them.")
+@click.option("--confusion", help="A confusion matrix, rows = true class: '1550 393 0; 834 1311 0; …'.")
+@click.option("--labels", help="Class names of --confusion, comma-separated.")
+@click.option("--vector", help="Metric values as given, e.g. '[0.92, 0.06, 0.10]'; needs --order.")
+@click.option("--order", help="Names of the --vector values, comma-separated.")
+@click.option("--variant", default="default", show_default=True, help="The config family it belongs to.")
+@click.option("--seed", type=int, default=None, help="Its seed (version) number.")
+@click.option("--date", default=None, help="When it ran, e.g. 2025-08-01T10:41Z [default: now].")
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help="A config value; repeatable.")
+@click.option("--note", default="", help="A note (Markdown).")
+@click.option("--results", "results_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=None, help="Folder of records [default: $JOURNAL_RESULTS or ./results].")
+def add(experiment: str, counts: str | None, confusion: str | None, labels: str | None,
+        vector: str | None, order: str | None, variant: str, seed: int | None, date: str | None,
+        overrides: tuple[str, ...], note: str, results_dir: Path | None) -> None:
+    """Record a run whose numbers were computed elsewhere.
+
+    \b
+    Examples:
+      journal add fas_kd --counts "15636 1822 38242 2010" --variant "KD+patch" --seed 0
+      journal add ser --confusion "1550 393 0; 834 1311 0; 101 305 0" --labels 正向,中性,负向
+      journal add fas_kd --vector "[0.92, 0.06]" --order acc,acer --date 2025-08-01
+    """
+    folder = results_dir or default_results_dir()
+    try:
+        config = {k: _plain_value(v) for k, v in parse_overrides(overrides).items()}
+        path = add_run(
+            experiment, results_dir=folder, variant=variant, seed=seed, config=config,
+            counts=parse_numbers(counts, "--counts") if counts else None,
+            confusion=parse_matrix(confusion) if confusion else None,
+            labels=[x.strip() for x in labels.split(",")] if labels else None,
+            vector=parse_numbers(vector, "--vector") if vector else None,
+            order=[x.strip() for x in order.split(",")] if order else None,
+            date=parse_date(date), note=note,
+        )
+    except (JournalError, ConfigError) as exc:
+        raise OneLineUsageError(str(exc)) from None
+    click.echo(str(path))
+
+
+def _plain_value(text: str) -> Any:
+    """A --set value as a number or boolean when it reads as one, else the string."""
+    for cast in (int, float):
+        try:
+            return cast(text)
+        except ValueError:
+            pass
+    return {"true": True, "false": False}.get(text.lower(), text)
+
+
+@main.command()
+@click.argument("text", required=False)
+@click.option("--run", "run_id", default=None, help="A run id (or a unique prefix of one).")
+@click.option("--experiment", default=None, help="The experiment of --variant or --day.")
+@click.option("--variant", default=None, help="A variant (every day it ran, or only --day's).")
+@click.option("--day", default=None, help="A day (YYYY-MM-DD, UTC): that day's post.")
+@click.option("--file", "file", type=click.File("r", encoding="utf-8"), default=None,
+              help="Read the note's Markdown from a file ('-' for stdin).")
+@click.option("--results", "results_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=None, help="Folder of records [default: $JOURNAL_RESULTS or ./results].")
+def note(text: str | None, run_id: str | None, experiment: str | None, variant: str | None,
+         day: str | None, file: IO[str] | None, results_dir: Path | None) -> None:
+    """Attach a Markdown note to a run, a variant or a day; posts show it beside the numbers.
+
+    \b
+    Examples:
+      journal note --run 20261123T0610Z-fas_kd "LR too high: val loss climbs after epoch 3."
+      journal note --experiment fas_kd --variant "student + logit KD" "KD helps, within noise."
+      journal note --experiment ser --day 2026-11-23 --file conclusions.md
+    """
+    if (text is None) == (file is None):
+        raise OneLineUsageError("give the note as TEXT or with --file, not both")
+    body = text if text is not None else file.read() if file is not None else ""
+    try:
+        when = datetime.strptime(day, "%Y-%m-%d").date() if day else None
+    except ValueError:
+        raise OneLineUsageError(f"--day: expected YYYY-MM-DD, got '{day}'") from None
+    try:
+        path = add_note(body, results_dir=results_dir or default_results_dir(), run=run_id,
+                        experiment=experiment, variant=variant, day=when)
+    except JournalError as exc:
+        raise OneLineUsageError(str(exc)) from None
+    click.echo(str(path))
+
+
+@main.command("list")
+@click.option("--results", "results_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=None, help="Folder of records [default: $JOURNAL_RESULTS or ./results].")
+@click.option("--experiment", default=None, help="Only runs of this experiment.")
+def list_runs(results_dir: Path | None, experiment: str | None) -> None:
+    """List the runs in the results folder, oldest first, one line each.
+
+    Bad record files are reported on stderr, naming the file and the field, and make the
+    exit code 1.
+    """
+    folder = results_dir or default_results_dir()
+    records, errors = load_records(folder)
+    records = [r for r in records if experiment is None or r.experiment == experiment]
+    for rec in sorted(records, key=lambda r: (r.started_at, r.id)):
+        key = next((k for k in ("acer", "acc", "accuracy") if k in rec.metrics), None)
+        metric = f"{key}={number(rec.metrics[key])}" if key else ""
+        seed = "-" if rec.seed is None else str(rec.seed)
+        click.echo(f"{rec.id}  {rec.variant}  seed={seed}  {rec.status}  {metric}".rstrip())
+    for error in errors:
+        click.echo(f"bad record: {error}", err=True)
+    if not records and not errors:
+        click.echo(f"no runs in {folder}", err=True)
+    if errors:
+        sys.exit(1)
+
+
+@main.command()
+@click.argument("run_id")
+@click.option("--results", "results_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=None, help="Folder of records [default: $JOURNAL_RESULTS or ./results].")
+def show(run_id: str, results_dir: Path | None) -> None:
+    """Show one run: config, metrics, checkpoint selections and confusion matrix.
+
+    \b
+    Example:
+      journal show 20261123T061000Z-fas_kd-3f2a9c1e
+    """
+    folder = results_dir or default_results_dir()
+    records, _ = load_records(folder)
+    try:
+        record = find_run(records, run_id, folder)
+    except JournalError as exc:
+        raise click.ClickException(str(exc)) from None
+    terminal.show(record, Console())
+
+
+@main.command("compare")
+@click.argument("variant_a")
+@click.argument("variant_b")
+@click.option("--experiment", default=None, help="Only runs of this experiment.")
+@click.option("--results", "results_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=None, help="Folder of records [default: $JOURNAL_RESULTS or ./results].")
+def compare_variants(
+    variant_a: str, variant_b: str, experiment: str | None, results_dir: Path | None
+) -> None:
+    """Compare two variants over all their runs: mean ± std, the difference with Welch's 95%
+    interval, and whether it is within seed noise.
+
+    \b
+    Example:
+      journal compare student "student + logit KD" --experiment fas_kd
+    """
+    folder = results_dir or default_results_dir()
+    records, _ = load_records(folder)
+    records = [r for r in records if experiment is None or r.experiment == experiment]
+    groups = [[r for r in records if r.variant == name] for name in (variant_a, variant_b)]
+    for name, group in zip((variant_a, variant_b), groups, strict=True):
+        if not group:
+            known = ", ".join(sorted({r.variant for r in records})) or "none"
+            raise OneLineUsageError(f"no runs of variant '{name}' in {folder}; variants: {known}")
+    terminal.compare(groups[0], groups[1], (variant_a, variant_b), Console())
+
+

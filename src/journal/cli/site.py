@@ -1,0 +1,100 @@
+"""Commands for the site: render, init, experiments."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from ..analysis import group_by_post
+from ..config import describe_type, field_types
+from ..errors import JournalError
+from ..experiments import REGISTRY
+from ..folder import load_journal
+from ..render import build_posts, write_posts
+from ..render.i18n import language
+from ..render.overview import render_overviews
+from ..scaffold import init_journal
+from ..tracking import default_results_dir
+from . import main
+
+
+@main.command()
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True,
+              help="The site's language (labels, search).")
+@click.option("--name", "site_name", default=None, help="The site's name [default: the folder's].")
+@click.option("--requirement", default=None,
+              help="How the new repository installs journal, e.g. 'journal @ git+https://…'.")
+@click.option("--no-example", is_flag=True, help="Do not run the example script once.")
+def init(directory: Path, lang: str, site_name: str | None, requirement: str | None,
+         no_example: bool) -> None:
+    """Create a new journal repository in DIRECTORY that builds out of the box.
+
+    It holds mkdocs.yml, docs/, results/, a GitHub Pages workflow, a README and
+    train_example.py, which is run once so the first build has a post. Existing files are
+    never overwritten.
+
+    \b
+    Examples:
+      journal init ../lab-journal --lang zh
+      cd ../lab-journal && mkdocs serve
+    """
+    try:
+        made = init_journal(directory, lang=lang, site_name=site_name, requirement=requirement,
+                            run_example=not no_example)
+    except JournalError as exc:
+        raise click.ClickException(str(exc)) from None
+    for path in made.files:
+        click.echo(str(path))
+    click.echo(f"{len(made.example_records)} example records in {directory / 'results'}; "
+               f"next: cd {directory} && mkdocs serve")
+
+
+@main.command()
+def experiments() -> None:
+    """List the experiments `journal run` knows, with their config keys and defaults."""
+    for name, exp in sorted(REGISTRY.items()):
+        click.echo(f"{name}: {exp.summary}")
+        defaults = exp.config_cls()
+        for key, annotation in field_types(exp.config_cls).items():
+            click.echo(f"  {key} = {getattr(defaults, key)!r}  ({describe_type(annotation)})")
+
+
+@main.command()
+@click.option("--results", "results_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=None, help="Folder of records [default: $JOURNAL_RESULTS or ./results].")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Folder to write the posts (Markdown) and charts (SVG) into.")
+@click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True,
+              help="The language of the journal's own labels.")
+def render(results_dir: Path | None, out_dir: Path, lang: str) -> None:
+    """Write the journal's posts as Markdown + SVG files, without MkDocs.
+
+    \b
+    Example:
+      journal render --out /tmp/posts
+    """
+    folder = results_dir or default_results_dir()
+    journal = load_journal(folder)
+    for error in journal.errors:
+        click.echo(f"bad {error.what}: {error}", err=True)
+    with language(lang):
+        posts = build_posts(journal.records, notes=journal.notes, declarations=journal.declarations)
+        links = {(p.experiment, p.day): f"../{p.filename}" for p in posts}
+        pages = render_overviews(journal.records, declarations=journal.declarations,
+                                 notes=journal.notes, post_links=links) if posts else []
+    write_posts(posts, out_dir)
+    write_posts(pages, out_dir / "experiments")
+    for post in posts:
+        click.echo(os.path.join(str(out_dir), post.filename))
+    for page in pages:
+        click.echo(os.path.join(str(out_dir), "experiments", page.filename))
+    if journal.errors:
+        sys.exit(1)
+    if not group_by_post(journal.records):
+        click.echo(f"no runs in {folder}", err=True)
+
+
