@@ -129,8 +129,8 @@ def sweep(experiment: str | None, grid_items: tuple[str, ...], seeds: str | None
       journal sweep fas_kd --grid kd=logit,feature --seeds 0,1 --jobs 2
       journal sweep --file sweeps/kd.yml --launcher slurm --partition gpu --gpus 1 --time 120
     """
-    from .launchers import SlurmOptions, run_local, run_slurm
-    from .sweeps import Sweep, counts, load_sweep_file, parse_grid, plan, summary_rows
+    from ..launchers import SlurmOptions, run_local, run_slurm
+    from ..sweeps import Sweep, counts, load_sweep_file, parse_grid, plan, summary_rows
 
     try:
         spec = load_sweep_file(sweep_file) if sweep_file else {"experiment": None, "grid": {},
