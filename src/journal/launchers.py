@@ -12,7 +12,7 @@ import os
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -124,7 +124,7 @@ def make_checkpointable() -> type:
             return run_point(spec)
 
         def checkpoint(self, spec: PointSpec) -> Any:
-            return submitit.helpers.DelayedSubmission(PointJob(), replace(spec))
+            return submitit.helpers.DelayedSubmission(PointJob(), spec)
 
     return PointJob
 

@@ -32,7 +32,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .errors import FileError, JournalError, RecordExistsError
-from .records import Record, UTCDateTime, write_atomic
+from .records import Record, UTCDateTime, find_run, load_records, write_atomic
 
 NOTES_DIR = "notes"
 _HEADER = re.compile(r"\A---[ \t]*\n(.*?)^---[ \t]*\n?", re.DOTALL | re.MULTILINE)
@@ -249,8 +249,6 @@ def add_note(
     Raises:
         JournalError: no record (or more than one run) matches, naming what does exist.
     """
-    from .records import find_run, load_records
-
     records, _ = load_records(results_dir)
     folder = Path(results_dir)
     if run is not None:

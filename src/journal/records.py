@@ -308,18 +308,23 @@ def _parse_constant(name: str) -> float:
     return float(name)
 
 
-def write_atomic(path: Path, text: str, *, exclusive: bool) -> None:
-    """Write ``text`` to ``path`` through a fsync'ed temporary file in the same folder.
+def write_atomic(
+    path: Path, data: str | bytes, *, exclusive: bool = False, durable: bool = True
+) -> None:
+    """Write ``data`` (text as UTF-8) to ``path`` through a temporary file in the same folder,
+    so a reader sees the old file or the new one, never part of one.
 
     ``exclusive``: create the file (a hard link, refused with :class:`RecordExistsError` when
-    the name exists) instead of atomically replacing it.
+    the name exists) instead of atomically replacing it. ``durable``: fsync the file and its
+    folder, so it survives a power loss (caches that can be rebuilt skip this).
     """
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data.encode("utf-8") if isinstance(data, str) else data)
+            if durable:
+                fh.flush()
+                os.fsync(fh.fileno())
         if exclusive:
             try:
                 os.link(tmp, path)
@@ -333,7 +338,8 @@ def write_atomic(path: Path, text: str, *, exclusive: bool) -> None:
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
-    _fsync_dir(path.parent)
+    if durable:
+        _fsync_dir(path.parent)
 
 
 def _fsync_dir(folder: Path) -> None:

@@ -9,6 +9,7 @@ Existing files are never overwritten: if any target exists, nothing is written.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -121,8 +122,6 @@ def _default_requirement(language: str) -> str:
 
 
 def _env(root: Path) -> dict[str, str]:
-    import os
-
     env = {k: v for k, v in os.environ.items() if k != "JOURNAL_RESULTS"}
     env["JOURNAL_RESULTS"] = str(root / "results")
     return env

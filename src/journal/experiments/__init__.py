@@ -66,7 +66,7 @@ class RunRequest:
         full_variant = f"{variant}{variant_suffix(tags)}"
         job = self.job or new_job_id(experiment, self.seed)
         if self.resume:
-            for record in job_records(self.results_dir, self.job):
+            for record in launched_records(self.results_dir, job=self.job):
                 if record.variant == full_variant and record.experiment == experiment:
                     return reopen_run(record, self.results_dir, device)
         lock = None
@@ -76,7 +76,7 @@ class RunRequest:
             digest = hashlib.sha1(json.dumps([full_variant, self.seed, plain], sort_keys=True)
                                   .encode()).hexdigest()[:16]
             lock = _lock(self.results_dir / STATE_DIR / f"{self.sweep}-{digest}.lock")
-            for record in sweep_records(self.results_dir, self.sweep):
+            for record in launched_records(self.results_dir, sweep=self.sweep):
                 if (record.status == "finished" and record.variant == full_variant
                         and record.seed == self.seed and record.config == plain
                         and (self.results_dir / STATE_DIR / f"{record.id}.pt").is_file()):
@@ -98,17 +98,14 @@ def _lock(path: Path) -> IO[bytes]:
     return handle
 
 
-def sweep_records(results_dir: str | Path, sweep: str) -> list[Record]:
-    """The records of ``sweep`` in ``results_dir``."""
+def launched_records(
+    results_dir: str | Path, *, job: str | None = None, sweep: str | None = None
+) -> list[Record]:
+    """The records of ``job`` or of ``sweep`` in ``results_dir`` (bad files are skipped here:
+    the caller only looks for its own records, and ``journal list`` reports bad files)."""
     records, _ = load_records(results_dir)
-    return [r for r in records if r.launch is not None and r.launch.sweep == sweep]
-
-
-def job_records(results_dir: str | Path, job: str) -> list[Record]:
-    """The records of ``job`` in ``results_dir`` (bad files are skipped here: the caller only
-    looks for its own job's records, and ``journal list`` reports bad files)."""
-    records, _ = load_records(results_dir)
-    return [r for r in records if r.launch is not None and r.launch.job == job]
+    return [r for r in records if r.launch is not None
+            and (job is None or r.launch.job == job) and (sweep is None or r.launch.sweep == sweep)]
 
 
 @dataclass(frozen=True)

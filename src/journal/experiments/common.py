@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import copy
+import io
 import math
-import os
 import random
-import tempfile
 from collections.abc import Iterator
 from typing import Any
 
@@ -15,6 +14,7 @@ import torch
 from tqdm import tqdm
 
 from ..errors import JournalError
+from ..records import write_atomic
 from ..tracking import Run
 
 
@@ -131,16 +131,9 @@ class TrainingState:
         }
         path = self.run.state_path
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                torch.save(data, fh)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, path)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+        buffer = io.BytesIO()
+        torch.save(data, buffer)
+        write_atomic(path, buffer.getvalue())
 
     def restore(self) -> int:
         """Load the saved state of a reopened run and return its last completed epoch (0 when

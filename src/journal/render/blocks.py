@@ -24,23 +24,12 @@ from .. import analysis as an
 from ..errors import JournalError
 from ..records import Record
 from . import sections as sec
-from .tables import escape, mean_std, metric_label, table
+from .tables import escape
 
 BLOCK = re.compile(r"^```journal[ \t]*\n(.*?)^```[ \t]*$", re.MULTILINE | re.DOTALL)
 # A longer fence (```` or ~~~) around an example shows the block as text: leave it alone.
 OUTER = re.compile(r"(^(`{4,}|~{3,})[^\n]*\n.*?^\2[ \t]*$)", re.MULTILINE | re.DOTALL)
 VIEWS = ("summary", "results", "selections", "per_class", "differences")
-
-
-def _summary(variants: dict[str, list[Record]]) -> str:
-    records = [r for recs in variants.values() for r in recs]
-    columns = sec.summary_columns(an.ordered_keys(r.metrics for r in records))
-    rows = []
-    for name, recs in variants.items():
-        stats = an.seed_stats(an.metrics_frame(recs, columns))
-        rows.append([escape(name), str(stats.attrs["n"])] + [
-            mean_std(stats.at["mean", c], stats.at["std", c]) for c in columns])
-    return table(["variant", "n", *[f"{metric_label(c)} (test)" for c in columns]], rows)
 
 
 def render_block(spec: str, records: Sequence[Record], where: str) -> str:
@@ -70,7 +59,7 @@ def render_block(spec: str, records: Sequence[Record], where: str) -> str:
     recs = [r for group in variants.values() for r in group]
     columns = an.ordered_keys(r.metrics for r in recs)
     body = {
-        "summary": lambda: _summary(variants),
+        "summary": lambda: sec.variants_table(variants, sec.summary_columns(columns)),
         "results": lambda: sec.results_table(recs, columns),
         "selections": lambda: sec.selections_table(recs, sec.summary_columns(columns)),
         "per_class": lambda: sec.per_class_table(recs),

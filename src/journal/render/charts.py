@@ -25,7 +25,6 @@ import io
 import json
 import multiprocessing as mp
 import os
-import tempfile
 import threading
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -38,6 +37,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..analysis import Series
+from ..records import write_atomic
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -232,14 +232,7 @@ def _write_cache(key: str, svg: bytes) -> None:
         return
     path = _cache_path(folder, key)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".chart-", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(svg)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    write_atomic(path, svg, durable=False)
 
 
 def _chart(kind: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> bytes:

@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import html
-import os
 import pickle
-import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -28,11 +26,11 @@ import yaml
 from .. import analysis as an
 from ..declarations import Declaration
 from ..notes import Note
-from ..records import Record
+from ..records import Record, write_atomic
 from . import charts, i18n
 from . import sections as sec
 from .i18n import t
-from .tables import config_value, escape, mean_std, metric_label, table
+from .tables import config_value, escape
 
 
 @dataclass
@@ -91,16 +89,7 @@ def _summary(
              + t("; status: {statuses}.", statuses=statuses) + "\n"]
     key_cols = sec.summary_columns(an.ordered_keys(r.metrics for r in records))
     if key_cols:
-        rows = []
-        for name, recs in variants.items():
-            stats = an.seed_stats(an.metrics_frame(recs, key_cols))
-            measured = {k for r in recs for k in r.metrics}
-            rows.append([escape(name), str(stats.attrs["n"])] + [
-                mean_std(stats.at["mean", c], stats.at["std", c]) if c in measured else "—"
-                for c in key_cols
-            ])
-        headers = [t("variant"), "n", *[t("{metric} (test)", metric=metric_label(c)) for c in key_cols]]
-        parts.append(table(headers, rows) + "\n")
+        parts.append(sec.variants_table(variants, key_cols) + "\n")
         sweeps = sec.sweep_tables(records, key_cols)
         if sweeps:
             parts.append(sweeps + "\n")
@@ -287,15 +276,8 @@ def _cached(cache_dir: Path | None, key: str) -> Post | None:
 
 def _store(cache_dir: Path, post: Post) -> None:
     cache_dir.mkdir(parents=True, exist_ok=True)
-    path = _cache_file(cache_dir, post)
-    fd, tmp = tempfile.mkstemp(prefix=".post-", dir=cache_dir)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            pickle.dump(post, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    write_atomic(_cache_file(cache_dir, post), pickle.dumps(post, protocol=pickle.HIGHEST_PROTOCOL),
+                 durable=False)
 
 
 def baseline_runs(

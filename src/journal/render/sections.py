@@ -58,6 +58,21 @@ def results_table(records: Sequence[Record], columns: Sequence[str]) -> str:
     return table(headers, rows, "ll" + "r" * len(columns))
 
 
+def variants_table(variants: dict[str, list[Record]], columns: Sequence[str]) -> str:
+    """One row per variant: n finished seeds and mean ± std of ``columns`` (``—`` where a
+    variant never measured a metric)."""
+    rows = []
+    for name, recs in variants.items():
+        stats = an.seed_stats(an.metrics_frame(recs, columns))
+        measured = {k for r in recs for k in r.metrics}
+        rows.append([escape(name), str(stats.attrs["n"])] + [
+            mean_std(stats.at["mean", c], stats.at["std", c]) if c in measured else "—"
+            for c in columns
+        ])
+    headers = [t("variant"), "n", *[t("{metric} (test)", metric=metric_label(c)) for c in columns]]
+    return table(headers, rows)
+
+
 def selections_table(records: Sequence[Record], columns: Sequence[str]) -> str:
     """Each selection rule's chosen epochs and test metrics, mean ± std over finished seeds;
     ``—`` where a rule's checkpoint was not tested on that metric."""

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
-import os
+import io
 from pathlib import Path
 from typing import Any, Literal
 
@@ -29,6 +29,7 @@ from torch.utils.data import DataLoader, TensorDataset
 from ... import metrics
 from ...config import as_dict
 from ...records import Dataset as DatasetInfo
+from ...records import write_atomic
 from ...tracking import Run
 from .. import RunRequest
 from ..common import (
@@ -130,9 +131,9 @@ def pretrain(
             bar.close()
         run.set_metrics(val_top1=top1, val_ssl_loss=val_loss, chance_top1=1.0 / n_val)
         checkpoint.parent.mkdir(parents=True, exist_ok=True)
-        tmp = checkpoint.with_suffix(f".{os.getpid()}.tmp")
-        torch.save({k: v.cpu() for k, v in model.state_dict().items()}, tmp)
-        os.replace(tmp, checkpoint)
+        buffer = io.BytesIO()
+        torch.save({k: v.cpu() for k, v in model.state_dict().items()}, buffer)
+        write_atomic(checkpoint, buffer.getvalue())
         return model, checkpoint, [run.path]
 
 
