@@ -1,0 +1,178 @@
+"""The one escaping boundary: every untrusted string leaves through a function of this module.
+
+Run records, notes, declarations and file names are written by anyone with access to the
+results folder (collaborators' pull requests, ``journal add``, imported logs). Whatever they hold
+reaches the published site, a chart or a terminal only through one of these context-aware
+escapers, so a renderer cannot forget:
+
+=====================  ======================================================================
+context                escaper
+=====================  ======================================================================
+Markdown text          :func:`md_text`: every character Markdown or an extension could read as
+                       syntax (``<``, ``&``, ``*``, ``_``, ``[``, ``{``, ``:``, ``|``, …) becomes a
+                       numeric character reference; newlines fold into spaces
+inline code            :func:`md_code`: ``<code>`` around :func:`md_text`, newlines folded, so
+                       no backtick or blank line can end it early
+HTML text / attribute  :func:`html_text`, :func:`html_attr`
+YAML front matter      :func:`front_matter_text`: a title or category as the theme prints it
+                       (HTML-escaped, since Material prints titles raw)
+notes (Markdown)       :func:`note_html`: rendered with Python-Markdown, then sanitised with
+                       ``nh3`` (Ammonia) against an allow-list of tags, attributes and URL schemes
+matplotlib text        :func:`chart_text` (charts also draw with ``text.parse_math`` off)
+terminal               :func:`terminal_text` (control and escape sequences dropped) and
+                       :func:`rich_text` (also rich markup escaped)
+=====================  ======================================================================
+
+:class:`Markdown` marks a string as *already safe* Markdown (produced by these escapers or by our
+own templates), so that tables and sentences escape everything else exactly once.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterable
+from functools import lru_cache
+from typing import Any
+
+# C0 controls except tab/newline/CR, DEL, C1 controls, and the bidirectional overrides and
+# isolates that can make a terminal or page show text in another order than it is stored.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+# Escape sequences first (CSI, OSC and friends), so their printable tails go too.
+_ANSI = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_])")
+_NEWLINES = re.compile(r"[\r\n\t\u2028\u2029\x85]+")
+
+# Every ASCII punctuation character that Markdown, Python-Markdown's extensions or
+# pymdown-extensions give a meaning (emphasis, links, attr_list braces, tables, admonition and
+# tab titles, emoji colons, arithmatex dollars, mark/insert/delete, magiclink mentions, …).
+_MD_SPECIAL = frozenset("!\"#$&'()*+-.:<=>@[\\]^_`{|}~")
+_MD_TABLE = {ord(c): f"&#{ord(c)};" for c in _MD_SPECIAL}
+
+
+class Markdown(str):
+    """A string that is already safe Markdown: escapers return it, and :func:`md_text` passes
+    it through unchanged instead of escaping it a second time."""
+
+    __slots__ = ()
+
+    def __add__(self, other: str) -> Markdown:  # type: ignore[override]
+        return Markdown(str.__add__(self, md_text(other)))
+
+    def join(self, parts: Iterable[Any]) -> Markdown:  # type: ignore[override]
+        return Markdown(str.join(self, (md_text(p) for p in parts)))
+
+
+def clean(text: Any) -> str:
+    """``text`` as a one-line string without control characters or escape sequences."""
+    s = _ANSI.sub("", str(text))
+    s = _NEWLINES.sub(" ", s)
+    return _CONTROL.sub("", s)
+
+
+def md_text(text: Any) -> Markdown:
+    """Plain text, safe anywhere inline in Markdown (paragraph, heading, table cell, link text,
+    admonition or tab title, image alt text). Already-safe :class:`Markdown` is returned as it is."""
+    if isinstance(text, Markdown):
+        return text
+    return Markdown(clean(text).translate(_MD_TABLE))
+
+
+def md_code(text: Any) -> Markdown:
+    """Inline code. A ``<code>`` element rather than backticks: backticks in the text, a blank
+    line or an ``{: attr}`` after it cannot end it early or add attributes to it."""
+    return Markdown(f"<code>{md_text(text)}</code>")
+
+
+def md_bold(text: Any) -> Markdown:
+    """Bold text (nothing when ``text`` is empty)."""
+    inner = md_text(text)
+    return Markdown(f"**{inner}**") if inner else inner
+
+
+def md(template: str, **values: Any) -> Markdown:
+    """A trusted Markdown ``template`` (one of ours) with untrusted ``values`` escaped into it."""
+    return Markdown(template.format(**{k: md_text(v) for k, v in values.items()}))
+
+
+def html_text(text: Any) -> str:
+    """Text inside an HTML element."""
+    return html.escape(clean(text), quote=False)
+
+
+def html_attr(text: Any) -> str:
+    """Text inside a double- or single-quoted HTML attribute value."""
+    return html.escape(clean(text), quote=True)
+
+
+def front_matter_text(text: Any) -> str:
+    """A post title or category for YAML front matter: the theme prints these into HTML without
+    escaping them, so they are HTML-escaped here (YAML quoting is left to the YAML dumper)."""
+    return html.escape(clean(text), quote=True)
+
+
+def chart_text(text: Any) -> str:
+    """Text for a matplotlib label, title or legend: one line, no control characters, and no
+    mathtext (``$…$`` stays literal; charts also draw with ``text.parse_math`` off)."""
+    return clean(text).replace("$", r"\$")
+
+
+def terminal_text(text: Any) -> str:
+    """Text for a terminal line: no escape sequences, control characters or line breaks."""
+    return clean(text)
+
+
+def rich_text(text: Any) -> str:
+    """Text for rich output: :func:`terminal_text` with rich's ``[markup]`` escaped."""
+    from rich.markup import escape
+
+    return escape(clean(text))
+
+
+# Notes are Markdown written by people; they keep their Markdown, and the HTML it turns into is
+# sanitised against this allow-list.
+_NOTE_TAGS = {
+    "a", "abbr", "b", "blockquote", "br", "code", "del", "div", "em", "h1", "h2", "h3", "h4", "h5",
+    "h6", "hr", "i", "img", "ins", "kbd", "li", "mark", "ol", "p", "pre", "s", "span", "strong",
+    "sub", "sup", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "ul",
+}
+_NOTE_ATTRIBUTES = {
+    "a": {"href", "title"},
+    "img": {"src", "alt", "title", "width", "height"},
+    "td": {"align"},
+    "th": {"align"},
+    "code": {"class"},
+    "div": {"class"},
+    "span": {"class"},
+}
+_NOTE_SCHEMES = {"http", "https", "mailto"}
+_NOTE_EXTENSIONS = ("tables", "fenced_code", "sane_lists", "nl2br")
+
+
+@lru_cache(maxsize=4096)
+def note_html(text: str) -> str:
+    """A note's Markdown rendered to sanitised HTML: tags, attributes and URL schemes outside an
+    allow-list are removed (``<script>``, ``onerror=``, ``javascript:`` links, ``style``), and
+    ``{``/``}`` are written as character references so no Markdown extension applied to the page
+    around it can read attribute syntax in it."""
+    import markdown
+    import nh3
+
+    rendered = markdown.markdown(_CONTROL.sub("", text), extensions=list(_NOTE_EXTENSIONS),
+                                 output_format="html")
+    safe = nh3.clean(rendered, tags=_NOTE_TAGS, attributes=_NOTE_ATTRIBUTES,
+                     url_schemes=_NOTE_SCHEMES, link_rel="noopener noreferrer nofollow",
+                     strip_comments=True)
+    return safe.replace("{", "&#123;").replace("}", "&#125;")
+
+
+def note_block(title: Any, text: str, kind: str = "note") -> Markdown:
+    """A Material admonition holding a sanitised note, as one raw HTML block of the page.
+
+    It must stand at the start of a line, outside any indented block: Python-Markdown keeps a
+    raw HTML block as it is only there."""
+    body = note_html(text)
+    kind = kind if re.fullmatch(r"[a-z]+", kind) else "note"
+    return Markdown(
+        f'<div class="admonition {kind}">\n'
+        f'<p class="admonition-title">{html_text(title)}</p>\n{body}\n</div>'
+    )
