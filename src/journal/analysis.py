@@ -157,6 +157,8 @@ def selection_stats(records: Sequence[Record], columns: Sequence[str]) -> pd.Dat
     if frame.empty:
         return pd.DataFrame(columns=["selection", "n", *[f"{c} {s}" for c in columns for s in STAT_ROWS]])
     grouped = frame.groupby("selection", sort=False)
+    if not columns:  # selections chosen on validation but never tested
+        return grouped.size().rename("n").reset_index()
     out = grouped[list(columns)].agg(["mean", "std"])
     out.columns = [f"{c} {s}" for c, s in out.columns]
     out.insert(0, "n", grouped.size())

@@ -198,17 +198,26 @@ def variant_charts(records: Sequence[Record], variant: str, stem: str, key: str)
     for name in an.ordered_keys(r.curves for r in records):
         first = next(r.curves[name] for r in records if name in r.curves)
         title = f"{variant}: {name}"
-        files[f"{stem}/{key}-{slugify(name)}.svg"] = (title, charts.line_chart(
+        files[_free(files, f"{stem}/{key}-{slugify(name)}")] = (title, charts.line_chart(
             an.curve_series(records, name), title=title, ylabel=first.y_label, xlabel=first.x_label,
             integer_x=False))
     for name, sel in _first_selection(records):
         series = an.history_series(records, sel)
         if series:
             title = t("{variant}: {metric} per epoch", variant=variant, metric=sel)
-            files[f"{stem}/{key}-{slugify(name)}.svg"] = (title, charts.line_chart(
+            files[_free(files, f"{stem}/{key}-{slugify(name)}")] = (title, charts.line_chart(
                 series, marks=an.selection_marks(records, name), title=title, ylabel=sel,
                 mark_label=t("{name} (chosen epoch)", name=name)))
     return files
+
+
+def _free(files: Mapping[str, object], base: str) -> str:
+    """``base.svg``, or ``base-2.svg``, … when two names slugify alike: never an overwrite."""
+    name, n = f"{base}.svg", 1
+    while name in files:
+        n += 1
+        name = f"{base}-{n}.svg"
+    return name
 
 
 def _first_selection(records: Sequence[Record]) -> list[tuple[str, str]]:
