@@ -39,7 +39,7 @@ from .folder import load_journal
 from .records import Record
 from .render.blocks import render_blocks
 from .render.i18n import LANGUAGES, language, normalise, t
-from .site import Layout, build_site, prune_cache, remove_stale, write_site
+from .site import Layout, build_site, generated_files, prune_cache, remove_stale, write_site
 
 ASSETS = ("tablesort.min.js", "tablesort.number.min.js", "journal.js")
 ASSETS_URI = "assets/journal"
@@ -111,6 +111,11 @@ class JournalPlugin(BasePlugin[JournalConfig]):
             log.warning("journal: %s", problem)
         out = self.cache_dir / "site"
         written = write_site(site, out)
+        # a tree written by `journal render --docs` earlier: this build's own files replace it
+        for rel in generated_files(Path(config.docs_dir)):
+            stale = files.get_file_from_path(rel)
+            if stale is not None:
+                files.remove(stale)
         for uri in site.files():
             if files.get_file_from_path(uri) is not None:
                 raise PluginError(f"journal: generated {uri} clashes with a file in docs/")

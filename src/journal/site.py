@@ -17,15 +17,17 @@ built (``mkdocs build --strict`` and ``journal render`` then fail on the problem
 
 from __future__ import annotations
 
+import json
 import posixpath
 import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
+from .errors import JournalError
 from .escape import terminal_text
 from .folder import Journal
-from .records import Record, duplicates
+from .records import Record, duplicates, write_atomic
 from .render import charts
 from .render.i18n import language
 from .render.overview import Page, render_overviews
@@ -131,3 +133,62 @@ def remove_stale(folder: Path, keep: set[Path]) -> None:
             path.unlink()
         elif path.is_dir() and not any(path.iterdir()):
             shutil.rmtree(path, ignore_errors=True)
+
+
+MANIFEST = ".journal-generated.json"
+"""The list of files ``journal render --docs`` wrote into a docs folder (and may replace)."""
+
+
+def _manifest(docs: Path) -> set[str]:
+    try:
+        data = json.loads((docs / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return set()
+    files = data.get("files", []) if isinstance(data, dict) else []
+    return {f for f in files if isinstance(f, str) and _safe_rel(f)}
+
+
+def _safe_rel(rel: str) -> bool:
+    path = PurePosixPath(rel)
+    return bool(path.parts) and not path.is_absolute() and ".." not in path.parts
+
+
+def generated_files(docs: Path) -> set[str]:
+    """The files of ``docs`` that an earlier ``journal render --docs`` wrote (POSIX, relative)."""
+    return _manifest(docs)
+
+
+def write_docs(site: Site, docs: Path) -> list[Path]:
+    """Write the site into the docs folder ``docs`` of a MkDocs or Zensical project.
+
+    Generated files are listed in ``docs/.journal-generated.json``: a later call replaces them
+    and deletes those no longer produced; a file that is not listed there (a hand-written page)
+    is never overwritten or deleted: meeting one is a :class:`~journal.errors.JournalError`
+    naming it, and nothing is written.
+    """
+    files = site.files()
+    before = _manifest(docs)
+    clashes = [rel for rel in files if rel not in before and (docs / rel).exists()]
+    if clashes:
+        raise JournalError(f"{docs / clashes[0]}: not written by journal; move it away, or render "
+                           "into another folder (the generated files would overwrite it)")
+    for rel in sorted(before - set(files)):
+        (docs / rel).unlink(missing_ok=True)
+        _remove_empty_parents(docs / rel, docs)
+    written = []
+    for rel, content in files.items():
+        path = docs / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if not path.is_file() or path.read_bytes() != content:
+            write_atomic(path, content, durable=False)
+        written.append(path)
+    listing = {"generator": "journal render --docs", "files": sorted(files)}
+    write_atomic(docs / MANIFEST, json.dumps(listing, indent=1) + "\n", durable=False)
+    return written
+
+
+def _remove_empty_parents(path: Path, stop: Path) -> None:
+    folder = path.parent
+    while folder != stop and folder.is_dir() and not any(folder.iterdir()):
+        folder.rmdir()
+        folder = folder.parent
