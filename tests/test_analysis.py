@@ -73,3 +73,37 @@ def test_config_changes_between_variants() -> None:
     after = {"lr": 1e-5, "dropout": 0.2, "valid_rate": 0.15, "class_balance": "weights"}
     assert an.config_changes(before, after) == [
         ("dropout", 0.0, 0.2), ("valid_rate", 0.1, 0.15), ("class_balance", None, "weights")]
+
+
+def test_measured_tells_not_measured_from_a_measured_nan(make_record: Factory) -> None:
+    nan_run = make_record(metrics={"acer": math.nan})
+    none_run = make_record(seed=1, metrics={"acer": None, "acc": 0.5})
+    assert an.measured([nan_run], "acer") and not an.measured([none_run], "acer")
+    assert not an.measured([nan_run, none_run], "mae")
+    assert math.isnan(an.measured_value(nan_run, "acer"))  # type: ignore[arg-type]
+    assert an.measured_value(none_run, "acer") is an.NOT_MEASURED is None
+    assert an.measured_value(none_run, "mae") is None and an.measured_value(none_run, "acc") == 0.5
+
+
+def test_negatives_come_from_the_confusion_matrix_or_the_counts(make_record: Factory) -> None:
+    from journal.records import Confusion
+
+    fas = make_record(confusion=Confusion(labels=["attack", "bona fide"], matrix=[[270, 5], [10, 90]]))
+    assert an.negatives_of(fas) == 275
+    counts = make_record(confusion=None, metrics={"tn": 990.0, "fp": 10.0, "acer": 0.1})
+    assert an.negatives_of(counts) == 1000
+    assert an.negatives_of(make_record(confusion=None)) is None
+    three = Confusion(labels=["a", "b", "c"], matrix=[[1, 0, 0], [0, 1, 0], [0, 0, 1]])
+    assert an.negatives_of(make_record(confusion=three)) is None
+
+
+def test_an_operating_point_below_one_over_the_negatives_is_unresolved(make_record: Factory) -> None:
+    from journal.records import Confusion
+
+    small = make_record(confusion=Confusion(labels=["attack", "bona fide"], matrix=[[270, 5], [10, 90]]))
+    big = make_record(seed=1, confusion=None, metrics={"tn": 5000.0, "fp": 0.0})
+    why = an.unresolved_metric([small, big], "tpr@fpr=1e-3")
+    assert why is not None and why.available == 275 and why.needed == 1000
+    assert an.unresolved_metric([big], "tpr@fpr=1e-3") is None
+    assert an.unresolved_metric([small], "tpr@fpr=1e-2") is None
+    assert an.unresolved_metric([small], "acer") is None

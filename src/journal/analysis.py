@@ -19,7 +19,7 @@ from datetime import UTC, date, datetime, timedelta
 import pandas as pd
 
 from .records import Record
-from .statistics import Difference, welch
+from .statistics import Difference, Unresolved, unresolved, welch
 
 STAT_ROWS = ("mean", "std")
 STALE_AFTER = timedelta(hours=2)
@@ -348,3 +348,41 @@ def swept_keys(records: Sequence[Record]) -> list[str]:
     overrides = [r.launch.overrides for r in records if r.launch is not None]
     keys = ordered_keys(overrides)
     return [k for k in keys if len({o.get(k) for o in overrides}) > 1]
+
+
+NOT_MEASURED = None
+"""What :func:`measured_value` returns for a metric a run never measured (render ``—``); a
+measured NaN stays ``nan`` (a diverged seed is shown, never hidden)."""
+
+
+def measured(records: Iterable[Record], metric: str) -> bool:
+    """Whether any of ``records`` measured ``metric`` (a value, NaN included, not ``None``):
+    ``False`` means not measured (``—``), never a NaN."""
+    return any(r.metrics.get(metric) is not None for r in records)
+
+
+def measured_value(record: Record, metric: str) -> float | None:
+    """``record``'s value of ``metric``: a float (NaN when measured as NaN), or
+    :data:`NOT_MEASURED` when the run has no such metric."""
+    value = record.metrics.get(metric)
+    return NOT_MEASURED if value is None else float(value)
+
+
+def negatives_of(record: Record) -> int | None:
+    """How many negative (class 0, e.g. attack) test samples ``record`` was evaluated on: the
+    first row of a 2×2 test confusion matrix, else the ``tn`` + ``fp`` metrics; None if unknown."""
+    conf = record.confusion
+    if conf is not None and len(conf.labels) == 2 and conf.split == "test":
+        return int(sum(conf.matrix[0]))
+    tn, fp = record.metrics.get("tn"), record.metrics.get("fp")
+    if tn is not None and fp is not None and math.isfinite(tn) and math.isfinite(fp):
+        return int(tn + fp)
+    return None
+
+
+def unresolved_metric(records: Sequence[Record], metric: str) -> Unresolved | None:
+    """Why ``metric`` cannot be resolved by the finished ``records`` (the fewest negatives of
+    any of them decides: ``tpr@fpr=1e-3`` from 275 attacks is n/a), or None."""
+    counts = [negatives_of(r) for r in records if r.status == "finished"]
+    known = [c for c in counts if c is not None]
+    return unresolved(metric, min(known)) if known else None
