@@ -167,6 +167,7 @@ def test_an_upper_bound_teacher_is_shown_but_never_ranked_or_starred(rec: Callab
 
 def test_n_equal_one_is_never_starred(rec: Callable[..., Record]) -> None:
     runs = [rec("lucky", 0, {"acer": 0.001}, {**STUDENT, "lr": 0.1}),
+            rec("lucky", 1, {"acc": 0.9}, {**STUDENT, "lr": 0.1}),  # a second seed, but no ACER
             *seeds(rec, "student", [0.100, 0.110, 0.105], STUDENT)]
     [ranking] = plan(runs, Declaration())
     assert ranking.rows[0].variant == "lucky" and ranking.rows[0].rank == 1
@@ -204,7 +205,7 @@ def test_no_measurement_and_nan_means_are_not_ranked(rec: Callable[..., Record])
     [ranking] = plan(runs, Declaration(key_metric="acer"))
     rows = {row.variant: row for row in ranking.rows}
     assert math.isnan(rows["a"].mean) and rows["a"].rank is None and rows["a"].measured
-    assert not rows["b"].measured and rows["b"].n == 1
+    assert not rows["b"].measured and rows["b"].n == 0  # its one finished run has no ACER
     assert ranking.verdict.code == "no_measurement"
 
 

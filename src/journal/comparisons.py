@@ -83,8 +83,9 @@ class Comparison:
 
 @dataclass(frozen=True)
 class Row:
-    """One arm of a ranking: ``n`` finished seeds, the mean of the key metric (NaN when a seed
-    measured NaN), its interval, its rank (None: not a candidate, or not ranked)."""
+    """One arm of a ranking: ``n`` finished seeds that measured the key metric, its mean (NaN
+    when a seed measured NaN, or when the metric is :attr:`unresolved`), its interval, its rank
+    (None: not a candidate, or no mean)."""
 
     variant: str
     role: Role
@@ -244,7 +245,8 @@ def rank(
         values = _values(arm, metric)
         blocked = an.unresolved_metric(arm.records, metric)
         mean = math.nan if blocked else _mean(values)
-        rows.append((Row(arm.variant, arm.role, len(values), mean, metric_interval(values, metric),
+        n = sum(v is not None for v in values)
+        rows.append((Row(arm.variant, arm.role, n, mean, metric_interval(values, metric),
                          None, an.measured(arm.records, metric), blocked), arm))
     sign = 1.0 if goal == "min" else -1.0
     rows.sort(key=lambda ra: (math.isnan(ra[0].mean), sign * ra[0].mean if not math.isnan(ra[0].mean)
