@@ -107,3 +107,20 @@ def test_an_operating_point_below_one_over_the_negatives_is_unresolved(make_reco
     assert an.unresolved_metric([big], "tpr@fpr=1e-3") is None
     assert an.unresolved_metric([small], "tpr@fpr=1e-2") is None
     assert an.unresolved_metric([small], "acer") is None
+
+
+def test_seed_summary_counts_measured_finished_runs_and_keeps_bounds(make_record: Factory) -> None:
+    recs = [make_record(seed=0, metrics={"acc": 0.8, "mae": 2.0}),
+            make_record(seed=1, metrics={"acc": 0.9, "mae": 3.0}),
+            make_record(seed=2, metrics={"mae": 4.0}),  # never measured acc: left out, not NaN
+            make_record(seed=3, status="failed", error="x", metrics={"acc": 0.1})]
+    acc = an.seed_summary(recs, "acc")
+    assert (acc.n, acc.mean, acc.std) == pytest.approx((2, 0.85, np.std([0.8, 0.9], ddof=1)))
+    assert acc.interval.method == "logit-t" and acc.interval.high < 1.0 and acc.measured
+    mae = an.seed_summary(recs, "mae")
+    assert mae.n == 3 and mae.interval.method == "t" and mae.interval.low < 2.0
+    missing = an.seed_summary(recs, "auroc")
+    assert missing.n == 0 and not missing.measured and math.isnan(missing.mean)
+    nan = an.seed_summary([*recs, make_record(seed=4, metrics={"acc": math.nan})], "acc")
+    assert nan.n == 3 and math.isnan(nan.mean) and nan.measured  # a diverged seed shows as nan
+    assert math.isnan(nan.interval.low) and math.isnan(nan.std)

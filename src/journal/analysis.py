@@ -19,7 +19,7 @@ from datetime import UTC, date, datetime, timedelta
 import pandas as pd
 
 from .records import Record
-from .statistics import Difference, Unresolved, unresolved, welch
+from .statistics import Difference, Interval, Unresolved, metric_interval, unresolved, welch
 
 STAT_ROWS = ("mean", "std")
 STALE_AFTER = timedelta(hours=2)
@@ -386,3 +386,38 @@ def unresolved_metric(records: Sequence[Record], metric: str) -> Unresolved | No
     counts = [negatives_of(r) for r in records if r.status == "finished"]
     known = [c for c in counts if c is not None]
     return unresolved(metric, min(known)) if known else None
+
+
+@dataclass(frozen=True)
+class SeedSummary:
+    """One metric over a variant's finished runs: what posts, overviews, ``journal show`` and
+    ``journal compare`` all print, computed once so they agree.
+
+    ``n`` counts the finished runs that measured the metric; ``mean``/``std`` are over those
+    (a measured NaN makes them NaN; a run that did not measure it is left out, not NaN);
+    ``interval`` is :func:`journal.statistics.metric_interval` (bounded metrics stay in range);
+    ``measured`` False means ``—``; ``unresolved`` says why the metric is n/a."""
+
+    metric: str
+    n: int
+    mean: float
+    std: float
+    interval: Interval
+    measured: bool
+    unresolved: Unresolved | None = None
+
+
+def seed_summary(records: Sequence[Record], metric: str) -> SeedSummary:
+    """The :class:`SeedSummary` of ``metric`` over ``records`` (pass counted records:
+    :func:`journal.identity.resolve`)."""
+    values = [float(v) for v in finished_values(records, metric) if v is not None]
+    blocked = unresolved_metric(records, metric)
+    n = len(values)
+    if blocked is not None or n == 0:
+        return SeedSummary(metric, n, math.nan, math.nan, Interval(math.nan, math.nan, math.nan, n),
+                           measured(records, metric), blocked)
+    if not all(math.isfinite(v) for v in values):  # a diverged seed: shown, never averaged away
+        return SeedSummary(metric, n, math.nan, math.nan, Interval(math.nan, math.nan, math.nan, n), True)
+    mean = math.fsum(values) / n
+    std = math.sqrt(math.fsum((v - mean) ** 2 for v in values) / (n - 1)) if n > 1 else math.nan
+    return SeedSummary(metric, n, mean, std, metric_interval(values, metric), True)

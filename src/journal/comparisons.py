@@ -35,7 +35,7 @@ from . import analysis as an
 from .declarations import Declaration, Role
 from .identity import non_result_keys
 from .records import Record
-from .statistics import Difference, Interval, Unresolved, metric_interval, welch
+from .statistics import Difference, Interval, Unresolved, welch
 
 TASK_KEY = "task"
 
@@ -224,16 +224,6 @@ def comparisons(
     return out
 
 
-def _mean(values: Sequence[float | None]) -> float:
-    if not values:
-        return math.nan
-    if any(v is None for v in values):
-        values = [v for v in values if v is not None]
-        if not values:
-            return math.nan
-    return float(sum(v for v in values if v is not None) / len(values))
-
-
 def rank(
     group_arms: Sequence[Arm], metric: str, goal: Literal["min", "max"],
     declaration: Declaration | None = None,
@@ -242,12 +232,9 @@ def rank(
     declaration = declaration or Declaration()
     rows: list[tuple[Row, Arm]] = []
     for arm in group_arms:
-        values = _values(arm, metric)
-        blocked = an.unresolved_metric(arm.records, metric)
-        mean = math.nan if blocked else _mean(values)
-        n = sum(v is not None for v in values)
-        rows.append((Row(arm.variant, arm.role, n, mean, metric_interval(values, metric),
-                         None, an.measured(arm.records, metric), blocked), arm))
+        summary = an.seed_summary(arm.records, metric)
+        rows.append((Row(arm.variant, arm.role, summary.n, summary.mean, summary.interval, None,
+                         summary.measured, summary.unresolved), arm))
     sign = 1.0 if goal == "min" else -1.0
     rows.sort(key=lambda ra: (math.isnan(ra[0].mean), sign * ra[0].mean if not math.isnan(ra[0].mean)
                               else 0.0, ra[1].first_run, ra[0].variant))
