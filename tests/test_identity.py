@@ -188,6 +188,10 @@ def test_a_retired_folder_that_is_a_link_is_refused(make_record: Factory, tmp_pa
     assert list(outside.iterdir()) == []
     retirements, errors = load_retirements(results)
     assert retirements == {} and len(errors) == 1
+    (results / "retired").unlink()
+    (results / "retired").write_text("not a folder")
+    with pytest.raises(RetirementError, match="is a file"):
+        retire(results, "run-1", "why")
 
 
 @pytest.mark.parametrize("text,field", [

@@ -177,6 +177,8 @@ def _retired_dir(results_dir: str | Path) -> Path:
     if folder.is_symlink() or (folder.exists() and not folder.resolve().is_relative_to(root.resolve())):
         raise RetirementError(folder, None, "is a symbolic link or leads out of the results folder; "
                               "retirements are written only inside it")
+    if folder.exists() and not folder.is_dir():
+        raise RetirementError(folder, None, "is a file; it must be the folder of retirements")
     return folder
 
 
