@@ -2,6 +2,9 @@
 
 Everything a post shows is computed here from records alone; the renderers only format.
 
+One metric over a variant's runs (n, mean, std, interval, measured or not) is in
+:mod:`journal.summary`, re-exported here.
+
 Seed statistics: for each variant, ``mean`` and ``std`` of a metric are taken over its
 *finished* runs (running, failed and interrupted runs are listed but not averaged); ``std`` is
 the sample standard deviation (ddof = 1), undefined (NaN) for a single run. A NaN metric in a
@@ -19,7 +22,15 @@ from datetime import UTC, date, datetime, timedelta
 import pandas as pd
 
 from .records import Record
-from .statistics import Difference, Interval, Unresolved, metric_interval, unresolved, welch
+from .statistics import Difference, welch
+from .summary import NOT_MEASURED as NOT_MEASURED
+from .summary import SeedSummary as SeedSummary
+from .summary import finished_values as finished_values
+from .summary import measured as measured
+from .summary import measured_value as measured_value
+from .summary import negatives_of as negatives_of
+from .summary import seed_summary as seed_summary
+from .summary import unresolved_metric as unresolved_metric
 
 STAT_ROWS = ("mean", "std")
 STALE_AFTER = timedelta(hours=2)
@@ -267,11 +278,6 @@ def references(records: Sequence[Record]) -> dict[str, dict[str, float | None]]:
     return out
 
 
-def finished_values(records: Sequence[Record], metric: str) -> list[float | None]:
-    """``metric`` of each finished run (the values seed statistics are taken over)."""
-    return [r.metrics.get(metric) for r in records if r.status == "finished"]
-
-
 def consecutive_differences(
     variants: Mapping[str, Sequence[Record]], metric: str
 ) -> list[tuple[str, str, Difference]]:
@@ -349,75 +355,3 @@ def swept_keys(records: Sequence[Record]) -> list[str]:
     keys = ordered_keys(overrides)
     return [k for k in keys if len({o.get(k) for o in overrides}) > 1]
 
-
-NOT_MEASURED = None
-"""What :func:`measured_value` returns for a metric a run never measured (render ``—``); a
-measured NaN stays ``nan`` (a diverged seed is shown, never hidden)."""
-
-
-def measured(records: Iterable[Record], metric: str) -> bool:
-    """Whether any of ``records`` measured ``metric`` (a value, NaN included, not ``None``):
-    ``False`` means not measured (``—``), never a NaN."""
-    return any(r.metrics.get(metric) is not None for r in records)
-
-
-def measured_value(record: Record, metric: str) -> float | None:
-    """``record``'s value of ``metric``: a float (NaN when measured as NaN), or
-    :data:`NOT_MEASURED` when the run has no such metric."""
-    value = record.metrics.get(metric)
-    return NOT_MEASURED if value is None else float(value)
-
-
-def negatives_of(record: Record) -> int | None:
-    """How many negative (class 0, e.g. attack) test samples ``record`` was evaluated on: the
-    first row of a 2×2 test confusion matrix, else the ``tn`` + ``fp`` metrics; None if unknown."""
-    conf = record.confusion
-    if conf is not None and len(conf.labels) == 2 and conf.split == "test":
-        return int(sum(conf.matrix[0]))
-    tn, fp = record.metrics.get("tn"), record.metrics.get("fp")
-    if tn is not None and fp is not None and math.isfinite(tn) and math.isfinite(fp):
-        return int(tn + fp)
-    return None
-
-
-def unresolved_metric(records: Sequence[Record], metric: str) -> Unresolved | None:
-    """Why ``metric`` cannot be resolved by the finished ``records`` (the fewest negatives of
-    any of them decides: ``tpr@fpr=1e-3`` from 275 attacks is n/a), or None."""
-    counts = [negatives_of(r) for r in records if r.status == "finished"]
-    known = [c for c in counts if c is not None]
-    return unresolved(metric, min(known)) if known else None
-
-
-@dataclass(frozen=True)
-class SeedSummary:
-    """One metric over a variant's finished runs: what posts, overviews, ``journal show`` and
-    ``journal compare`` all print, computed once so they agree.
-
-    ``n`` counts the finished runs that measured the metric; ``mean``/``std`` are over those
-    (a measured NaN makes them NaN; a run that did not measure it is left out, not NaN);
-    ``interval`` is :func:`journal.statistics.metric_interval` (bounded metrics stay in range);
-    ``measured`` False means ``—``; ``unresolved`` says why the metric is n/a."""
-
-    metric: str
-    n: int
-    mean: float
-    std: float
-    interval: Interval
-    measured: bool
-    unresolved: Unresolved | None = None
-
-
-def seed_summary(records: Sequence[Record], metric: str) -> SeedSummary:
-    """The :class:`SeedSummary` of ``metric`` over ``records`` (pass counted records:
-    :func:`journal.identity.resolve`)."""
-    values = [float(v) for v in finished_values(records, metric) if v is not None]
-    blocked = unresolved_metric(records, metric)
-    n = len(values)
-    if blocked is not None or n == 0:
-        return SeedSummary(metric, n, math.nan, math.nan, Interval(math.nan, math.nan, math.nan, n),
-                           measured(records, metric), blocked)
-    if not all(math.isfinite(v) for v in values):  # a diverged seed: shown, never averaged away
-        return SeedSummary(metric, n, math.nan, math.nan, Interval(math.nan, math.nan, math.nan, n), True)
-    mean = math.fsum(values) / n
-    std = math.sqrt(math.fsum((v - mean) ** 2 for v in values) / (n - 1)) if n > 1 else math.nan
-    return SeedSummary(metric, n, mean, std, metric_interval(values, metric), True)
