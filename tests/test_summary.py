@@ -63,3 +63,21 @@ def test_seed_summary_counts_measured_finished_runs_and_keeps_bounds(make_record
     diverged = sm.seed_summary([*recs, make_record(seed=4, metrics={"acc": math.nan})], "acc")
     assert diverged.n == 3 and math.isnan(diverged.mean) and diverged.measured  # a diverged seed shows as nan
     assert math.isnan(diverged.interval.low) and math.isnan(diverged.std)
+
+
+def test_single_run_rates_get_a_wilson_interval_from_their_counts(make_record: Factory) -> None:
+    from journal.records import Confusion
+
+    conf = Confusion(labels=["attack", "bona fide"], matrix=[[270, 5], [10, 90]])  # [[tn, fp], [fn, tp]]
+    rec = make_record(confusion=conf)
+    assert sm.rate_counts(rec, "apcer") == (5, 275) and sm.rate_counts(rec, "FAR") == (5, 275)
+    assert sm.rate_counts(rec, "bpcer") == (10, 100) and sm.rate_counts(rec, "acc") == (360, 375)
+    assert sm.rate_counts(rec, "acer") is None  # a mean of two rates, not one proportion
+    ci = sm.count_interval(rec, "apcer")
+    from scipy import stats
+
+    ref = stats.binomtest(5, 275).proportion_ci(0.95, method="wilson")
+    assert ci is not None and (ci.low, ci.high) == pytest.approx((ref.low, ref.high))
+    other_checkpoint = make_record(confusion=conf.model_copy(update={"checkpoint": "acer_best"}))
+    assert sm.count_interval(other_checkpoint, "apcer") is None
+    assert sm.count_interval(make_record(confusion=None), "apcer") is None

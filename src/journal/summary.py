@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from .records import Record
-from .statistics import Interval, Unresolved, metric_interval, unresolved
+from .statistics import Interval, Unresolved, metric_interval, unresolved, wilson
 
 
 def finished_values(records: Sequence[Record], metric: str) -> list[float | None]:
@@ -93,3 +93,33 @@ def seed_summary(records: Sequence[Record], metric: str) -> SeedSummary:
     mean = math.fsum(values) / n
     std = math.sqrt(math.fsum((v - mean) ** 2 for v in values) / (n - 1)) if n > 1 else math.nan
     return SeedSummary(metric, n, mean, std, metric_interval(values, metric), True)
+
+
+_RATE_CELLS = {
+    # metric → (cells counted as successes, cells of the denominator) in [[tn, fp], [fn, tp]]
+    "apcer": ([(0, 1)], [(0, 0), (0, 1)]),
+    "far": ([(0, 1)], [(0, 0), (0, 1)]),
+    "bpcer": ([(1, 0)], [(1, 0), (1, 1)]),
+    "frr": ([(1, 0)], [(1, 0), (1, 1)]),
+    "acc": ([(0, 0), (1, 1)], [(0, 0), (0, 1), (1, 0), (1, 1)]),
+}
+
+
+def rate_counts(record: Record, metric: str) -> tuple[int, int] | None:
+    """``(successes, total)`` behind a single-proportion rate of ``record`` (``apcer``/``far``,
+    ``bpcer``/``frr``, ``acc``) from its 2×2 test confusion matrix (rows = true class, class 0
+    negative), when that matrix is of the checkpoint its metrics were measured at; else None."""
+    conf = record.confusion
+    cells = _RATE_CELLS.get(metric.lower())
+    if (cells is None or conf is None or len(conf.labels) != 2 or conf.split != "test"
+            or conf.checkpoint != record.checkpoint):
+        return None
+    hits, total = cells
+    return (sum(conf.matrix[i][j] for i, j in hits), sum(conf.matrix[i][j] for i, j in total))
+
+
+def count_interval(record: Record, metric: str) -> Interval | None:
+    """The Wilson interval (:func:`journal.statistics.wilson`) of one run's rate from its counts
+    (:func:`rate_counts`), or None when the counts are not known."""
+    counts = rate_counts(record, metric)
+    return wilson(*counts) if counts is not None else None
