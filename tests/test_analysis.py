@@ -73,3 +73,4 @@ def test_config_changes_between_variants() -> None:
     after = {"lr": 1e-5, "dropout": 0.2, "valid_rate": 0.15, "class_balance": "weights"}
     assert an.config_changes(before, after) == [
         ("dropout", 0.0, 0.2), ("valid_rate", 0.1, 0.15), ("class_balance", None, "weights")]
+

@@ -2,6 +2,9 @@
 
 Everything a post shows is computed here from records alone; the renderers only format.
 
+One metric over a variant's runs (n, mean, std, interval, measured or not) is in
+:mod:`journal.summary`, re-exported here.
+
 Seed statistics: for each variant, ``mean`` and ``std`` of a metric are taken over its
 *finished* runs (running, failed and interrupted runs are listed but not averaged); ``std`` is
 the sample standard deviation (ddof = 1), undefined (NaN) for a single run. A NaN metric in a
@@ -20,6 +23,14 @@ import pandas as pd
 
 from .records import Record
 from .statistics import Difference, welch
+from .summary import NOT_MEASURED as NOT_MEASURED
+from .summary import SeedSummary as SeedSummary
+from .summary import finished_values as finished_values
+from .summary import measured as measured
+from .summary import measured_value as measured_value
+from .summary import negatives_of as negatives_of
+from .summary import seed_summary as seed_summary
+from .summary import unresolved_metric as unresolved_metric
 
 STAT_ROWS = ("mean", "std")
 STALE_AFTER = timedelta(hours=2)
@@ -270,11 +281,6 @@ def references(records: Sequence[Record]) -> dict[str, dict[str, float | None]]:
     return out
 
 
-def finished_values(records: Sequence[Record], metric: str) -> list[float | None]:
-    """``metric`` of each finished run (the values seed statistics are taken over)."""
-    return [r.metrics.get(metric) for r in records if r.status == "finished"]
-
-
 def consecutive_differences(
     variants: Mapping[str, Sequence[Record]], metric: str
 ) -> list[tuple[str, str, Difference]]:
@@ -351,3 +357,4 @@ def swept_keys(records: Sequence[Record]) -> list[str]:
     overrides = [r.launch.overrides for r in records if r.launch is not None]
     keys = ordered_keys(overrides)
     return [k for k in keys if len({o.get(k) for o in overrides}) > 1]
+

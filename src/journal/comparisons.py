@@ -1,0 +1,290 @@
+"""The comparison plan: which variant each variant is compared with, and who (if anyone) wins.
+
+Pass the *counted* records (:attr:`journal.identity.Resolution.counted`): a re-run seed or a
+shared teacher then counts once, and ``n`` here is the number of distinct finished seeds.
+
+**Groups.** Variants are compared only within one *group*: one experiment, one task (the config
+key ``task`` where a run has it, else a single task) and one data set (``dataset.name``). A
+variant that ran on two data sets (tiny synthetic runs and imported real counts) is an *arm* in
+each group; nothing is ever compared or ranked across tasks or data sets.
+
+**Partner.** Each arm is compared with the declared baseline's arm in its group (the baseline
+itself is compared with nothing); without one, with the arm whose config (the settings its seeds
+share, less :func:`journal.identity.non_result_keys`) differs from its own in the fewest
+settings, a setting one of them lacks counting as a difference. Ties go to the arm that ran
+first, then to the name in alphabetical order. The difference is ``variant − partner`` on the
+group's key metric with Welch's 95% interval.
+
+**Ranking.** Rows are sorted by the mean of the key metric over finished seeds (best first, by
+the task's goal; unmeasured and NaN means last; ties by first run, then name). Only *candidates*
+(the default role) get a rank; a ``reference``, ``upper bound`` or ``lower bound`` is shown but
+never ranked or starred. The best candidate gets the ★ only when it has n ≥ 2 and its difference
+to the runner-up candidate (or, without one, to the declared baseline) has a Welch interval
+that excludes 0; otherwise the verdict says there is no clear winner, and why.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal, NamedTuple
+
+from . import analysis as an
+from .declarations import Declaration, Role
+from .identity import non_result_keys
+from .records import Record
+from .statistics import Difference, Interval, Unresolved, welch
+
+TASK_KEY = "task"
+
+VerdictCode = Literal[
+    "winner", "no_measurement", "single_seed", "single_candidate", "partner_single_seed",
+    "within_noise",
+]
+
+
+class Group(NamedTuple):
+    """What variants are compared within: one experiment, task and data set."""
+
+    experiment: str
+    task: str | None
+    dataset: str | None
+
+
+@dataclass(frozen=True)
+class Arm:
+    """One variant within one group, with its counted records."""
+
+    variant: str
+    group: Group
+    records: list[Record]
+    config: dict[str, object]
+    first_run: datetime
+    role: Role
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """``variant`` against ``partner`` on ``metric``: ``difference`` is ``variant − partner``.
+
+    ``basis`` is ``baseline`` (the declared one) or ``nearest`` (fewest differing settings);
+    ``changes`` lists ``(key, partner's value, variant's value)`` (None where absent)."""
+
+    variant: str
+    partner: str
+    group: Group
+    basis: Literal["baseline", "nearest"]
+    changes: list[tuple[str, object, object]]
+    metric: str
+    difference: Difference
+
+
+@dataclass(frozen=True)
+class Row:
+    """One arm of a ranking: ``n`` finished seeds that measured the key metric, its mean (NaN
+    when a seed measured NaN, or when the metric is :attr:`unresolved`), its interval, its rank
+    (None: not a candidate, or no mean)."""
+
+    variant: str
+    role: Role
+    n: int
+    mean: float
+    interval: Interval
+    rank: int | None
+    measured: bool
+    unresolved: Unresolved | None = None
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Who gets the ★ and why, or why nobody does.
+
+    ``code``: ``winner``; or ``no_measurement`` (no candidate has a mean), ``single_seed`` (the
+    best has n < 2), ``single_candidate`` (nothing to compare the best with),
+    ``partner_single_seed`` (what it is compared with has n < 2), ``within_noise`` (the Welch
+    interval contains 0)."""
+
+    code: VerdictCode
+    best: str | None = None
+    against: str | None = None
+    difference: Difference | None = None
+    n: int = 0
+
+    @property
+    def winner(self) -> str | None:
+        """The variant to star, or None: no clear winner."""
+        return self.best if self.code == "winner" else None
+
+    @property
+    def text(self) -> str:
+        """The verdict in plain English (pages translate :attr:`code` instead)."""
+        d = self.difference
+        span = "" if d is None or math.isnan(d.low) else f" [{d.low:+.4g}, {d.high:+.4g}]"
+        diff = "" if d is None else f"{d.diff:+.4g}{span}"
+        return {
+            "winner": f"{self.best} is best: {diff} vs {self.against}, beyond seed noise",
+            "no_measurement": "no clear winner: no candidate measured the key metric",
+            "single_seed": f"no clear winner: the best, {self.best}, has n={self.n} (needs 2 seeds)",
+            "single_candidate": f"no clear winner: {self.best} is the only candidate",
+            "partner_single_seed": f"no clear winner: {self.against} has fewer than 2 seeds, so "
+                                   f"{self.best}'s lead cannot be tested",
+            "within_noise": f"no clear winner: {self.best} − {self.against} = {diff} is within "
+                            "seed noise",
+        }[self.code]
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """One group's ranking, its verdict and its comparisons."""
+
+    group: Group
+    metric: str
+    goal: Literal["min", "max"]
+    rows: list[Row]
+    verdict: Verdict
+    comparisons: list[Comparison] = field(default_factory=list)
+
+
+def task_of(record: Record) -> str | None:
+    """The task a record belongs to: its config's ``task`` (a text), else None (one task)."""
+    value = record.config.get(TASK_KEY)
+    return value if isinstance(value, str) else None
+
+
+def group_of(record: Record) -> Group:
+    return Group(record.experiment, task_of(record),
+                 record.dataset.name if record.dataset is not None else None)
+
+
+def arms(records: Sequence[Record], declaration: Declaration | None = None) -> dict[Group, list[Arm]]:
+    """The arms of each group, groups and arms in order of their first run."""
+    declaration = declaration or Declaration()
+    cells: dict[Group, dict[str, list[Record]]] = {}
+    for rec in sorted(records, key=lambda r: (r.started_at, r.id)):
+        cells.setdefault(group_of(rec), {}).setdefault(rec.variant, []).append(rec)
+    out: dict[Group, list[Arm]] = {}
+    for group, variants in cells.items():
+        ignored = non_result_keys(group.experiment)
+        out[group] = [
+            Arm(name, group, recs,
+                {k: v for k, v in an.variant_config(recs).items() if k not in ignored},
+                recs[0].started_at, declaration.role_of(name))
+            for name, recs in variants.items()
+        ]
+    return out
+
+
+def distance(a: dict[str, object], b: dict[str, object]) -> int:
+    """How many settings differ between two configs (a setting one lacks counts)."""
+    return len(an.config_changes(a, b))
+
+
+def partner(arm: Arm, group_arms: Sequence[Arm], declaration: Declaration) -> tuple[Arm, str] | None:
+    """The arm ``arm`` is compared with and the basis (``baseline`` or ``nearest``), or None."""
+    others = [a for a in group_arms if a.variant != arm.variant]
+    if not others:
+        return None
+    if declaration.baseline is not None:
+        if declaration.is_baseline(arm.variant):
+            return None
+        baselines = [a for a in others if declaration.is_baseline(a.variant)]
+        if baselines:
+            return _nearest(arm, baselines), "baseline"
+    return _nearest(arm, others), "nearest"
+
+
+def _nearest(arm: Arm, others: Sequence[Arm]) -> Arm:
+    return min(others, key=lambda o: (distance(o.config, arm.config), o.first_run, o.variant))
+
+
+def _values(arm: Arm, metric: str) -> list[float | None]:
+    return an.finished_values(arm.records, metric)
+
+
+def comparisons(
+    group_arms: Sequence[Arm], metric: str, declaration: Declaration | None = None
+) -> list[Comparison]:
+    """Each arm of one group against its :func:`partner` on ``metric`` (arms that did not
+    measure it, and arms without a partner, are left out)."""
+    declaration = declaration or Declaration()
+    out = []
+    for arm in group_arms:
+        if not an.measured(arm.records, metric):
+            continue
+        found = partner(arm, group_arms, declaration)
+        if found is None or not an.measured(found[0].records, metric):
+            continue
+        other, basis = found
+        out.append(Comparison(
+            arm.variant, other.variant, arm.group, "baseline" if basis == "baseline" else "nearest",
+            an.config_changes(other.config, arm.config), metric,
+            welch(_values(other, metric), _values(arm, metric))))
+    return out
+
+
+def rank(
+    group_arms: Sequence[Arm], metric: str, goal: Literal["min", "max"],
+    declaration: Declaration | None = None,
+) -> tuple[list[Row], Verdict]:
+    """The rows of one group sorted by ``metric`` and the verdict on the best candidate."""
+    declaration = declaration or Declaration()
+    rows: list[tuple[Row, Arm]] = []
+    for arm in group_arms:
+        summary = an.seed_summary(arm.records, metric)
+        rows.append((Row(arm.variant, arm.role, summary.n, summary.mean, summary.interval, None,
+                         summary.measured, summary.unresolved), arm))
+    sign = 1.0 if goal == "min" else -1.0
+    rows.sort(key=lambda ra: (math.isnan(ra[0].mean), sign * ra[0].mean if not math.isnan(ra[0].mean)
+                              else 0.0, ra[1].first_run, ra[0].variant))
+    ranked: list[tuple[Row, Arm]] = []
+    out: list[Row] = []
+    for row, arm in rows:
+        if row.role == "candidate" and not math.isnan(row.mean):
+            ranked.append((row, arm))
+            row = Row(row.variant, row.role, row.n, row.mean, row.interval, len(ranked), row.measured,
+                      row.unresolved)
+        out.append(row)
+    return out, _verdict(ranked, group_arms, metric, declaration)
+
+
+def _verdict(
+    ranked: Sequence[tuple[Row, Arm]], group_arms: Sequence[Arm], metric: str, declaration: Declaration
+) -> Verdict:
+    if not ranked:
+        return Verdict("no_measurement")
+    best_row, best = ranked[0]
+    if best_row.n < 2:
+        return Verdict("single_seed", best.variant, n=best_row.n)
+    against: Arm | None = ranked[1][1] if len(ranked) > 1 else None
+    if against is None:
+        baselines = [a for a in group_arms if a.variant != best.variant
+                     and declaration.is_baseline(a.variant) and an.measured(a.records, metric)]
+        against = baselines[0] if baselines else None
+    if against is None:
+        return Verdict("single_candidate", best.variant, n=best_row.n)
+    diff = welch(_values(against, metric), _values(best, metric))
+    if diff.within_noise is None:
+        return Verdict("partner_single_seed", best.variant, against.variant, diff, best_row.n)
+    code: VerdictCode = "within_noise" if diff.within_noise else "winner"
+    return Verdict(code, best.variant, against.variant, diff, best_row.n)
+
+
+def plan(records: Sequence[Record], declaration: Declaration | None = None) -> list[Ranking]:
+    """The ranking, verdict and comparisons of every group of one experiment's counted
+    ``records``, groups in order of their first run; ``declaration`` is that experiment's
+    (:func:`journal.declarations.declaration_for`). A group whose runs measured no metric is
+    left out."""
+    declaration = declaration or Declaration()
+    out = []
+    for group, group_arms in arms(records, declaration).items():
+        measured = an.ordered_keys(r.metrics for a in group_arms for r in a.records)
+        metric = declaration.key_metric_for(group.task, measured)
+        if metric is None:
+            continue
+        goal = declaration.goal_for_task(group.task, metric)
+        rows, verdict = rank(group_arms, metric, goal, declaration)
+        out.append(Ranking(group, metric, goal, rows, verdict,
+                           comparisons(group_arms, metric, declaration)))
+    return out

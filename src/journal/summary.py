@@ -1,0 +1,125 @@
+"""One metric over a variant's runs, as every view prints it: n, mean, std, interval, and
+whether it was measured at all.
+
+``—`` means *not measured* (:data:`NOT_MEASURED`, :func:`measured` is False); ``nan`` means a
+run measured NaN (a diverged seed, shown and never averaged away); ``n/a`` means the data cannot
+resolve the metric (:func:`unresolved_metric`, e.g. ``tpr@fpr=1e-3`` from 275 attacks). Pass the
+*counted* records (:func:`journal.identity.resolve`), so a re-run seed counts once.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from .records import Record
+from .statistics import Interval, Unresolved, metric_interval, unresolved, wilson
+
+
+def finished_values(records: Sequence[Record], metric: str) -> list[float | None]:
+    """``metric`` of each finished run (the values seed statistics are taken over)."""
+    return [r.metrics.get(metric) for r in records if r.status == "finished"]
+
+
+NOT_MEASURED = None
+"""What :func:`measured_value` returns for a metric a run never measured (render ``—``); a
+measured NaN stays ``nan`` (a diverged seed is shown, never hidden)."""
+
+
+def measured(records: Iterable[Record], metric: str) -> bool:
+    """Whether any of ``records`` measured ``metric`` (a value, NaN included, not ``None``):
+    ``False`` means not measured (``—``), never a NaN."""
+    return any(r.metrics.get(metric) is not None for r in records)
+
+
+def measured_value(record: Record, metric: str) -> float | None:
+    """``record``'s value of ``metric``: a float (NaN when measured as NaN), or
+    :data:`NOT_MEASURED` when the run has no such metric."""
+    value = record.metrics.get(metric)
+    return NOT_MEASURED if value is None else float(value)
+
+
+def negatives_of(record: Record) -> int | None:
+    """How many negative (class 0, e.g. attack) test samples ``record`` was evaluated on: the
+    first row of a 2×2 test confusion matrix, else the ``tn`` + ``fp`` metrics; None if unknown."""
+    conf = record.confusion
+    if conf is not None and len(conf.labels) == 2 and conf.split == "test":
+        return int(sum(conf.matrix[0]))
+    tn, fp = record.metrics.get("tn"), record.metrics.get("fp")
+    if tn is not None and fp is not None and math.isfinite(tn) and math.isfinite(fp):
+        return int(tn + fp)
+    return None
+
+
+def unresolved_metric(records: Sequence[Record], metric: str) -> Unresolved | None:
+    """Why ``metric`` cannot be resolved by the finished ``records`` (the fewest negatives of
+    any of them decides: ``tpr@fpr=1e-3`` from 275 attacks is n/a), or None."""
+    counts = [negatives_of(r) for r in records if r.status == "finished"]
+    known = [c for c in counts if c is not None]
+    return unresolved(metric, min(known)) if known else None
+
+
+@dataclass(frozen=True)
+class SeedSummary:
+    """One metric over a variant's finished runs: what posts, overviews, ``journal show`` and
+    ``journal compare`` all print, computed once so they agree.
+
+    ``n`` counts the finished runs that measured the metric; ``mean``/``std`` are over those
+    (a measured NaN makes them NaN; a run that did not measure it is left out, not NaN);
+    ``interval`` is :func:`journal.statistics.metric_interval` (bounded metrics stay in range);
+    ``measured`` False means ``—``; ``unresolved`` says why the metric is n/a."""
+
+    metric: str
+    n: int
+    mean: float
+    std: float
+    interval: Interval
+    measured: bool
+    unresolved: Unresolved | None = None
+
+
+def seed_summary(records: Sequence[Record], metric: str) -> SeedSummary:
+    """The :class:`SeedSummary` of ``metric`` over ``records`` (pass counted records:
+    :func:`journal.identity.resolve`)."""
+    values = [float(v) for v in finished_values(records, metric) if v is not None]
+    blocked = unresolved_metric(records, metric)
+    n = len(values)
+    if blocked is not None or n == 0:
+        return SeedSummary(metric, n, math.nan, math.nan, Interval(math.nan, math.nan, math.nan, n),
+                           measured(records, metric), blocked)
+    if not all(math.isfinite(v) for v in values):  # a diverged seed: shown, never averaged away
+        return SeedSummary(metric, n, math.nan, math.nan, Interval(math.nan, math.nan, math.nan, n), True)
+    mean = math.fsum(values) / n
+    std = math.sqrt(math.fsum((v - mean) ** 2 for v in values) / (n - 1)) if n > 1 else math.nan
+    return SeedSummary(metric, n, mean, std, metric_interval(values, metric), True)
+
+
+_RATE_CELLS = {
+    # metric → (cells counted as successes, cells of the denominator) in [[tn, fp], [fn, tp]]
+    "apcer": ([(0, 1)], [(0, 0), (0, 1)]),
+    "far": ([(0, 1)], [(0, 0), (0, 1)]),
+    "bpcer": ([(1, 0)], [(1, 0), (1, 1)]),
+    "frr": ([(1, 0)], [(1, 0), (1, 1)]),
+    "acc": ([(0, 0), (1, 1)], [(0, 0), (0, 1), (1, 0), (1, 1)]),
+}
+
+
+def rate_counts(record: Record, metric: str) -> tuple[int, int] | None:
+    """``(successes, total)`` behind a single-proportion rate of ``record`` (``apcer``/``far``,
+    ``bpcer``/``frr``, ``acc``) from its 2×2 test confusion matrix (rows = true class, class 0
+    negative), when that matrix is of the checkpoint its metrics were measured at; else None."""
+    conf = record.confusion
+    cells = _RATE_CELLS.get(metric.lower())
+    if (cells is None or conf is None or len(conf.labels) != 2 or conf.split != "test"
+            or conf.checkpoint != record.checkpoint):
+        return None
+    hits, total = cells
+    return (sum(conf.matrix[i][j] for i, j in hits), sum(conf.matrix[i][j] for i, j in total))
+
+
+def count_interval(record: Record, metric: str) -> Interval | None:
+    """The Wilson interval (:func:`journal.statistics.wilson`) of one run's rate from its counts
+    (:func:`rate_counts`), or None when the counts are not known."""
+    counts = rate_counts(record, metric)
+    return wilson(*counts) if counts is not None else None
