@@ -43,16 +43,17 @@ def test_unknown_experiment_is_one_line_with_choices(cli: CliRunner, tmp_path: P
     result = cli.invoke(main, ["run", "nope", "--results", str(tmp_path)])
     assert result.exit_code == 2
     choices = "fas_kd, finetune, reid_noisy, ser, vad"
-    assert result.output == f"Error: unknown experiment 'nope'; choose from: {choices}\n"
+    assert result.output == f"journal: error: unknown experiment 'nope'; choose from: {choices}\n"
     assert list(tmp_path.iterdir()) == []
 
 
 @pytest.mark.parametrize(
     ("option", "message"),
     [
-        ("momentum=0.9", "Error: --set config key 'momentum': unknown key; valid keys: baseline, "),
-        ("lr=fast", "Error: --set config key 'lr': expected a number, got 'fast'\n"),
-        ("kd=attention", "Error: --set config key 'kd': 'attention' is not one of: logit, feature, none\n"),
+        ("momentum=0.9", "journal: error: --set config key 'momentum': unknown key; valid keys: baseline, "),
+        ("lr=fast", "journal: error: --set config key 'lr': expected a number, got 'fast'\n"),
+        ("kd=attention",
+         "journal: error: --set config key 'kd': 'attention' is not one of: logit, feature, none\n"),
     ],
 )
 def test_bad_set_is_one_line_exit_2(cli: CliRunner, tmp_path: Path, option: str, message: str) -> None:
@@ -64,11 +65,12 @@ def test_bad_set_is_one_line_exit_2(cli: CliRunner, tmp_path: Path, option: str,
 
 def test_bad_seeds_and_missing_data_root(cli: CliRunner, tmp_path: Path) -> None:
     result = cli.invoke(main, ["run", "fas_kd", "--seeds", "a,b"])
-    assert (result.exit_code, result.output) == (2, "Error: --seeds: expected e.g. 0,1,2 or 0-3, got 'a,b'\n")
+    assert (result.exit_code, result.output) == (
+        2, "journal: error: --seeds: expected e.g. 0,1,2 or 0-3, got 'a,b'\n")
     missing = str(tmp_path / "none")
     result = cli.invoke(main, ["run", "fas_kd", "--data-root", missing, "--results", str(tmp_path)])
-    assert result.exit_code == 1
-    assert result.output == f"Error: --data-root {tmp_path / 'none'}: no such folder\n"
+    assert result.exit_code == 2
+    assert result.output == f"journal: error: --data-root {tmp_path / 'none'}: no such folder\n"
 
 
 def test_parse_seeds() -> None:
@@ -127,7 +129,7 @@ def test_compare_prints_the_sites_statistics(cli: CliRunner, tmp_path: Path, mak
     assert row.rstrip().endswith("beyond seed noise")
     result = cli.invoke(main, ["compare", "base", "nope", "--results", str(tmp_path)])
     assert (result.exit_code, result.output) == (
-        2, f"Error: no runs of variant 'nope' in {tmp_path}; variants: base, clear\n")
+        2, f"journal: error: no runs of variant 'nope' in {tmp_path}; variants: base, clear\n")
 
 
 def test_show_prints_one_run(cli: CliRunner, tmp_path: Path, make_record: Factory) -> None:
@@ -138,5 +140,5 @@ def test_show_prints_one_run(cli: CliRunner, tmp_path: Path, make_record: Factor
     assert out.startswith("20261123T061000Z-fas_kd-000000  fas_kd · student · seed 0 · finished")
     assert "lr" in out and "0.001" in out and "acer_best" in out and "bona fide" in out
     result = cli.invoke(main, ["show", "zzz", "--results", str(tmp_path)])
-    expected = f"Error: no run in {tmp_path} with an id starting 'zzz'\n"
-    assert (result.exit_code, result.output) == (1, expected)
+    expected = f"journal: error: no run in {tmp_path} with an id starting 'zzz'\n"
+    assert (result.exit_code, result.output) == (2, expected)

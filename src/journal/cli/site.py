@@ -10,7 +10,6 @@ import click
 
 from ..analysis import group_by_post
 from ..config import describe_type, field_types
-from ..errors import JournalError
 from ..experiments import REGISTRY
 from ..folder import load_journal
 from ..render import build_posts, write_posts
@@ -18,7 +17,7 @@ from ..render.i18n import language
 from ..render.overview import render_overviews
 from ..scaffold import init_journal
 from ..tracking import default_results_dir
-from . import main
+from . import echo, main
 
 
 @main.command()
@@ -42,14 +41,11 @@ def init(directory: Path, lang: str, site_name: str | None, requirement: str | N
       journal init ../lab-journal --lang zh
       cd ../lab-journal && mkdocs serve
     """
-    try:
-        made = init_journal(directory, lang=lang, site_name=site_name, requirement=requirement,
-                            run_example=not no_example)
-    except JournalError as exc:
-        raise click.ClickException(str(exc)) from None
+    made = init_journal(directory, lang=lang, site_name=site_name, requirement=requirement,
+                        run_example=not no_example)
     for path in made.files:
-        click.echo(str(path))
-    click.echo(f"{len(made.example_records)} example records in {directory / 'results'}; "
+        echo(path)
+    echo(f"{len(made.example_records)} example records in {directory / 'results'}; "
                f"next: cd {directory} && mkdocs serve")
 
 
@@ -57,10 +53,10 @@ def init(directory: Path, lang: str, site_name: str | None, requirement: str | N
 def experiments() -> None:
     """List the experiments `journal run` knows, with their config keys and defaults."""
     for name, exp in sorted(REGISTRY.items()):
-        click.echo(f"{name}: {exp.summary}")
+        echo(f"{name}: {exp.summary}")
         defaults = exp.config_cls()
         for key, annotation in field_types(exp.config_cls).items():
-            click.echo(f"  {key} = {getattr(defaults, key)!r}  ({describe_type(annotation)})")
+            echo(f"  {key} = {getattr(defaults, key)!r}  ({describe_type(annotation)})")
 
 
 @main.command()
@@ -80,7 +76,7 @@ def render(results_dir: Path | None, out_dir: Path, lang: str) -> None:
     folder = results_dir or default_results_dir()
     journal = load_journal(folder)
     for error in journal.errors:
-        click.echo(f"bad {error.what}: {error}", err=True)
+        echo(f"bad {error.what}: {error}", err=True)
     with language(lang):
         posts = build_posts(journal.records, notes=journal.notes, declarations=journal.declarations)
         links = {(p.experiment, p.day): f"../{p.filename}" for p in posts}
@@ -89,12 +85,12 @@ def render(results_dir: Path | None, out_dir: Path, lang: str) -> None:
     write_posts(posts, out_dir)
     write_posts(pages, out_dir / "experiments")
     for post in posts:
-        click.echo(os.path.join(str(out_dir), post.filename))
+        echo(os.path.join(str(out_dir), post.filename))
     for page in pages:
-        click.echo(os.path.join(str(out_dir), "experiments", page.filename))
+        echo(os.path.join(str(out_dir), "experiments", page.filename))
     if journal.errors:
         sys.exit(1)
     if not group_by_post(journal.records):
-        click.echo(f"no runs in {folder}", err=True)
+        echo(f"no runs in {folder}", err=True)
 
 
