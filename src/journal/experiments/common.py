@@ -7,6 +7,7 @@ import io
 import math
 import pickle
 import random
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -199,7 +200,9 @@ def load_state_file(path: Path) -> dict[str, Any]:
         JournalError: one line naming the file when it is not a state this journal wrote.
     """
     try:
-        data = torch.load(path, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():  # a foreign pickle protocol warns before it is refused
+            warnings.simplefilter("ignore", UserWarning)
+            data = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError:
         raise JournalError(f"{path}: training state refused: it holds objects other than tensors "
                            "and plain values (code could run if it were loaded); delete it to "
