@@ -295,3 +295,17 @@ def test_gitignore_of_a_new_journal_ignores_orphans(tmp_path: Path) -> None:
     proc = subprocess.run(["git", "check-ignore", *paths], cwd=tmp_path, capture_output=True,
                           text=True, check=False)
     assert proc.stdout.splitlines() == paths[:2]
+
+
+def test_note_refuses_a_notes_folder_linked_outside(
+    cli: CliRunner, tmp_path: Path, make_record: Factory
+) -> None:
+    results, outside = tmp_path / "results", tmp_path / "outside"
+    outside.mkdir()
+    write_record(make_record(), results, create=True)
+    (results / "notes").symlink_to(outside, target_is_directory=True)
+    result = cli.invoke(main, ["note", "--run", "20261123T0610", "text", "--results", str(results)])
+    assert result.exit_code == 2
+    assert result.stderr == (f"journal: error: {results / 'notes'}: a symbolic link leads outside "
+                             f"the results folder {results} (to {outside}); refusing to write there\n")
+    assert list(outside.iterdir()) == []
