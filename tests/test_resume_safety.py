@@ -99,15 +99,19 @@ def test_crafted_state_is_refused_and_never_runs(tmp_path: Path, how: str) -> No
         torch.save(payload, run.state_path)
     else:
         run.state_path.write_bytes(pickle.dumps(payload))
-    reopened = reopen_run(read_record(run.path), tmp_path / "results")
+    before = read_record(run.path)
+    reopened = reopen_run(before.model_copy(deep=True), tmp_path / "results")
     model = torch.nn.Linear(3, 2)
-    with pytest.raises(JournalError) as caught:
+    with pytest.raises(JournalError) as caught, reopened:
         TrainingState(reopened, model=model).restore()
     message = str(caught.value)
     assert message.startswith(f"{run.state_path}: training state refused: ")
     assert "\n" not in message
     assert not marker.exists()
-    assert read_record(run.path).status == "interrupted"  # nothing continued
+    after = read_record(run.path)
+    assert after.status == "interrupted" and after.error == before.error
+    assert after.history == before.history and after.interruptions == []
+    assert not (tmp_path / "results" / STATE_DIR / f"{run.id}.lock").exists()  # lock released
     # The control: loaded the unsafe way, the same file does run its code.
     if how == "torch.save":
         torch.load(run.state_path, weights_only=False)

@@ -157,6 +157,7 @@ class Run:
         self._pending: dict[str, float | None] = {}
         self._last_write = 0.0
         self._held: list[Any] = []
+        self._abandoned = False
         self.done = False
         """True for a run reopened after it had finished: nothing is written to it again."""
         self.resuming = False
@@ -201,14 +202,20 @@ class Run:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> Literal[False]:
-        if self.done:
-            return False
         try:
+            if self.done or self._abandoned:
+                self._restore_sigterm()
+                return False
             return self._end(exc_type, exc, tb)
         finally:
             for handle in self._held:
                 handle.close()
             self._held = []
+
+    def abandon(self) -> None:
+        """Leave the record as it is on disk: the ``with`` block ends without writing it
+        (a resume refused before it continued anything, say)."""
+        self._abandoned = True
 
     def _end(
         self,

@@ -168,7 +168,11 @@ class TrainingState:
                                    "it is needed to continue its job (start a new run instead)")
             self.run.continue_after(0)
             return 0
-        data = load_state_file(path)
+        try:
+            data = load_state_file(path)
+        except JournalError:
+            self.run.abandon()  # refused before anything continued: the record stays as it was
+            raise
         try:
             for name, part in self.parts.items():
                 _load_state(part, data["parts"][name])
@@ -181,6 +185,7 @@ class TrainingState:
                 torch.cuda.set_rng_state_all(data["cuda"])
             epoch = int(data["epoch"])
         except (KeyError, TypeError, ValueError, RuntimeError, AttributeError) as exc:
+            self.run.abandon()
             raise JournalError(f"{path}: training state does not fit this run: "
                                f"{type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}"
                                ) from None
