@@ -309,3 +309,13 @@ def test_note_refuses_a_notes_folder_linked_outside(
     assert result.stderr == (f"journal: error: {results / 'notes'}: a symbolic link leads outside "
                              f"the results folder {results} (to {outside}); refusing to write there\n")
     assert list(outside.iterdir()) == []
+
+
+def test_note_file_with_binary_content(cli: CliRunner, tmp_path: Path, make_record: Factory) -> None:
+    write_record(make_record(), tmp_path, create=True)
+    binary = tmp_path / "n.md"
+    binary.write_bytes(b"ok \xff\xfe")
+    result = cli.invoke(main, ["note", "--run", "2026", "--file", str(binary), "--results", str(tmp_path)])
+    assert (result.exit_code, result.stderr) == (
+        2, f"journal: error: --file {binary}: not UTF-8 text (byte 3)\n")
+    assert not (tmp_path / "notes").exists()

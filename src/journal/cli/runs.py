@@ -82,7 +82,10 @@ def note(text: str | None, run_id: str | None, experiment: str | None, variant: 
     """
     if (text is None) == (file is None):
         raise OneLineUsageError("give the note as TEXT or with --file, not both")
-    body = text if text is not None else file.read(MAX_NOTE_CHARS + 1) if file is not None else ""
+    try:
+        body = text if text is not None else file.read(MAX_NOTE_CHARS + 1) if file is not None else ""
+    except UnicodeDecodeError as exc:
+        raise JournalError(f"--file {getattr(file, 'name', '')}: not UTF-8 text (byte {exc.start})") from None
     when = parse_day(day, "--day") if day is not None else None
     path = add_note(body, results_dir=results_dir or default_results_dir(), run=run_id,
                     experiment=experiment, variant=variant, day=when)
