@@ -4,7 +4,11 @@ Run ids, sweep ids and job ids come from records and command lines, so they are 
 are checked as *names* (:func:`check_name`: letters, digits and ``_.+-``, no ``..``, no path
 separator) and joined under the results folder with :func:`inside`, which also refuses a path
 that a symbolic link (``results/notes`` → elsewhere) would carry out of the folder. Folders that
-training and notes write into are made with :func:`folder_inside`.
+training and notes write into are made with :func:`folder_inside`; :func:`within` checks a path
+built otherwise.
+
+:func:`try_lock` takes an exclusive, non-blocking ``flock`` on a lock file (never through a
+link), so that one process at a time continues a run.
 
 Temporary files of atomic writes (``.NAME.XXXX.tmp``) that a kill left behind are removed by
 :func:`clean_stale_tmp` once they are an hour old, when a command next writes into their folder
