@@ -319,3 +319,14 @@ def test_note_file_with_binary_content(cli: CliRunner, tmp_path: Path, make_reco
     assert (result.exit_code, result.stderr) == (
         2, f"journal: error: --file {binary}: not UTF-8 text (byte 3)\n")
     assert not (tmp_path / "notes").exists()
+
+
+def test_a_write_removes_old_orphans_in_its_folder(cli: CliRunner, tmp_path: Path) -> None:
+    old, fresh = tmp_path / ".r.json.abc.tmp", tmp_path / ".s.json.def.tmp"
+    for path in (old, fresh):
+        path.write_text("partial")
+    hours_ago = time.time() - 7200
+    os.utime(old, (hours_ago, hours_ago))
+    result = cli.invoke(main, ["add", "fas_kd", "--counts", "1 2 3 4", "--results", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert not old.exists() and fresh.exists()
