@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import errno
+import os
+import subprocess
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -9,6 +13,7 @@ import click
 import pytest
 from click.testing import CliRunner
 
+import journal as journal_package
 from journal import __version__
 from journal.cli import main, parse_seeds
 from journal.records import Record, write_record
@@ -43,16 +48,17 @@ def test_unknown_experiment_is_one_line_with_choices(cli: CliRunner, tmp_path: P
     result = cli.invoke(main, ["run", "nope", "--results", str(tmp_path)])
     assert result.exit_code == 2
     choices = "fas_kd, finetune, reid_noisy, ser, vad"
-    assert result.output == f"Error: unknown experiment 'nope'; choose from: {choices}\n"
+    assert result.output == f"journal: error: unknown experiment 'nope'; choose from: {choices}\n"
     assert list(tmp_path.iterdir()) == []
 
 
 @pytest.mark.parametrize(
     ("option", "message"),
     [
-        ("momentum=0.9", "Error: --set config key 'momentum': unknown key; valid keys: baseline, "),
-        ("lr=fast", "Error: --set config key 'lr': expected a number, got 'fast'\n"),
-        ("kd=attention", "Error: --set config key 'kd': 'attention' is not one of: logit, feature, none\n"),
+        ("momentum=0.9", "journal: error: --set config key 'momentum': unknown key; valid keys: baseline, "),
+        ("lr=fast", "journal: error: --set config key 'lr': expected a number, got 'fast'\n"),
+        ("kd=attention",
+         "journal: error: --set config key 'kd': 'attention' is not one of: logit, feature, none\n"),
     ],
 )
 def test_bad_set_is_one_line_exit_2(cli: CliRunner, tmp_path: Path, option: str, message: str) -> None:
@@ -64,11 +70,12 @@ def test_bad_set_is_one_line_exit_2(cli: CliRunner, tmp_path: Path, option: str,
 
 def test_bad_seeds_and_missing_data_root(cli: CliRunner, tmp_path: Path) -> None:
     result = cli.invoke(main, ["run", "fas_kd", "--seeds", "a,b"])
-    assert (result.exit_code, result.output) == (2, "Error: --seeds: expected e.g. 0,1,2 or 0-3, got 'a,b'\n")
+    assert (result.exit_code, result.output) == (
+        2, "journal: error: --seeds: expected e.g. 0,1,2 or 0-3, got 'a,b'\n")
     missing = str(tmp_path / "none")
     result = cli.invoke(main, ["run", "fas_kd", "--data-root", missing, "--results", str(tmp_path)])
-    assert result.exit_code == 1
-    assert result.output == f"Error: --data-root {tmp_path / 'none'}: no such folder\n"
+    assert result.exit_code == 2
+    assert result.output == f"journal: error: --data-root {tmp_path / 'none'}: no such folder\n"
 
 
 def test_parse_seeds() -> None:
@@ -127,7 +134,7 @@ def test_compare_prints_the_sites_statistics(cli: CliRunner, tmp_path: Path, mak
     assert row.rstrip().endswith("beyond seed noise")
     result = cli.invoke(main, ["compare", "base", "nope", "--results", str(tmp_path)])
     assert (result.exit_code, result.output) == (
-        2, f"Error: no runs of variant 'nope' in {tmp_path}; variants: base, clear\n")
+        2, f"journal: error: no runs of variant 'nope' in {tmp_path}; variants: base, clear\n")
 
 
 def test_show_prints_one_run(cli: CliRunner, tmp_path: Path, make_record: Factory) -> None:
@@ -138,5 +145,188 @@ def test_show_prints_one_run(cli: CliRunner, tmp_path: Path, make_record: Factor
     assert out.startswith("20261123T061000Z-fas_kd-000000  fas_kd · student · seed 0 · finished")
     assert "lr" in out and "0.001" in out and "acer_best" in out and "bona fide" in out
     result = cli.invoke(main, ["show", "zzz", "--results", str(tmp_path)])
-    expected = f"Error: no run in {tmp_path} with an id starting 'zzz'\n"
-    assert (result.exit_code, result.output) == (1, expected)
+    expected = f"journal: error: no run in {tmp_path} with an id starting 'zzz'\n"
+    assert (result.exit_code, result.output) == (2, expected)
+
+
+# -- every command fails in one line, and writes nothing when it does ---------------------------
+def _tree(folder: Path) -> list[str]:
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*")) if folder.exists() else []
+
+
+BAD = [
+    (["add", "fas_kd", "--counts", "nan 1 2 3"], "--counts: numbers must be finite, got 'nan'"),
+    (["add", "fas_kd", "--counts", "inf 1 2 3"], "--counts: numbers must be finite, got 'inf'"),
+    (["add", "fas_kd", "--counts", "1e400 1 2 3"], "--counts: numbers must be finite, got '1e400'"),
+    (["add", "fas_kd", "--counts", "1.5 1 2 3"],
+     "--counts: expected four non-negative integers 'TP FN TN FP'"),
+    (["add", "fas_kd", "--confusion", "1 nan; 2 3"], "--confusion: numbers must be finite, got 'nan'"),
+    (["add", "", "--counts", "1 2 3 4"], "EXPERIMENT: must not be empty"),
+    (["add", "fas_kd", "--variant", " ", "--counts", "1 2 3 4"], "--variant: must not be empty"),
+    (["add", "fas_kd", "--variant", "a\nb", "--counts", "1 2 3 4"],
+     "--variant: 'a\\nb' holds control characters or line breaks"),
+    (["add", "fas_kd", "--vector", "0.5", "--order", ""], "--order: must not be empty"),
+    (["add", "fas_kd", "--counts", "1 2 3 4", "--date", "9999-12-31T23:59:59-01:00"],
+     "--date: '9999-12-31T23:59:59-01:00' lies outside the years 1 … 9999 in UTC"),
+    (["add", "fas_kd", "--counts", "1 2 3 4", "--date", "0001-01-01T00:00:00+01:00"],
+     "--date: '0001-01-01T00:00:00+01:00' lies outside the years 1 … 9999 in UTC"),
+    (["add", "fas_kd", "--counts", "1 2 3 4", "--seed", "99999999999"],
+     "Invalid value for '--seed': 99999999999 is not in the range 0<=x<=4294967295. "
+     "(see 'main add --help')"),
+    (["run", "fas_kd", "--set", "weight_decay=-1"],
+     "--set config key 'weight_decay': must not be negative, got -1.0"),
+    (["run", "fas_kd", "--set", "device=garbage"],
+     "--set config key 'device': 'garbage' is not a device; use auto, cpu, cuda, cuda:N or mps"),
+    (["run", "fas_kd", "--set", "epochs=99999999999"],
+     "--set config key 'epochs': must be at most 2147483647 in size, got 99999999999"),
+    (["run", "fas_kd", "--seeds", "99999999999999999999"],
+     "--seeds: seeds lie in 0 … 4294967295, got 99999999999999999999"),
+    (["run", "fas_kd", "--seeds", "0-1000000000"],
+     "--seeds: at most 10,000 seeds per command, got more in '0-1000000000'"),
+    (["sweep", "fas_kd", "--grid", "lr=1,2", "--seeds", "0-9999"],
+     "the sweep asks for 20,000 runs (grid points × seeds); at most 10,000 per sweep"),
+    (["run"], "Missing argument 'EXPERIMENT'. (see 'main run --help')"),
+    (["run", "fas_kd", "--nope"], "No such option '--nope'. (see 'main run --help')"),
+]
+
+
+@pytest.mark.parametrize(("args", "message"), BAD, ids=[" ".join(a)[:40] for a, _ in BAD])
+def test_bad_input_is_one_line_exit_2_and_writes_nothing(
+    cli: CliRunner, tmp_path: Path, args: list[str], message: str
+) -> None:
+    results = tmp_path / "results"
+    results.mkdir()
+    (results / "keep.txt").write_text("")
+    started = time.monotonic()
+    result = cli.invoke(main, [*args, "--results", str(results)] if len(args) > 1 else args)
+    assert time.monotonic() - started < 10  # refused at once, not after expanding a range
+    assert result.exit_code == 2
+    assert result.stderr == f"journal: error: {message}\n"
+    assert result.stdout == ""
+    assert _tree(results) == ["keep.txt"]
+
+
+def test_sweep_file_with_binary_content(cli: CliRunner, tmp_path: Path) -> None:
+    sweep = tmp_path / "kd.yml"
+    sweep.write_bytes(b"grid:\n  kd: [\xff\xfe\x00\x01]\n")
+    result = cli.invoke(main, ["sweep", "--file", str(sweep), "--results", str(tmp_path / "r")])
+    assert (result.exit_code, result.stderr) == (
+        2, f"journal: error: {sweep}: the sweep file is not UTF-8 text (byte 13)\n")
+    assert not (tmp_path / "r").exists()
+
+
+def test_full_folder_is_one_line(cli: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def full(*args: object, **kwargs: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device", str(tmp_path / "x.json"))
+
+    monkeypatch.setattr("journal.external.write_record", full)
+    result = cli.invoke(main, ["add", "fas_kd", "--counts", "1 2 3 4", "--results", str(tmp_path)])
+    assert (result.exit_code, result.stderr) == (
+        2, f"journal: error: {tmp_path / 'x.json'}: No space left on device\n")
+
+
+def test_unexpected_error_is_one_line_unless_debugging(
+    cli: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def boom(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("boom\nsecond line")
+
+    monkeypatch.setattr("journal.cli.runs.add_run", boom)
+    args = ["add", "fas_kd", "--counts", "1 2 3 4", "--results", str(tmp_path)]
+    result = cli.invoke(main, args)
+    assert (result.exit_code, result.stderr) == (
+        1, "journal: error: RuntimeError: boom second line (unexpected; JOURNAL_DEBUG=1 shows the "
+           "traceback)\n")
+    debug = cli.invoke(main, args, env={"JOURNAL_DEBUG": "1"})
+    assert isinstance(debug.exception, RuntimeError)
+
+
+def test_printed_names_cannot_drive_the_terminal(
+    cli: CliRunner, tmp_path: Path, make_record: Factory
+) -> None:
+    name = "v\x1b[2J\x1b]0;owned\x07\nFAKE LINE\r"
+    write_record(make_record(variant=name), tmp_path, create=True)
+    result = cli.invoke(main, ["list", "--results", str(tmp_path)])
+    assert result.exit_code == 0
+    assert result.stdout == "20261123T061000Z-fas_kd-000000  v FAKE LINE   seed=0  finished  acer=0.2500\n"
+
+
+@pytest.mark.parametrize("name", ["[/]", "[link=https://evil.example]safe[/link]", "[bold red]x", "a[/b]"])
+def test_show_and_compare_print_rich_markup_literally(
+    cli: CliRunner, tmp_path: Path, make_record: Factory, name: str
+) -> None:
+    write_record(make_record(seed=0, variant=name, metrics={name: 0.5, "acer": 0.25},
+                             config={name: name}), tmp_path, create=True)
+    write_record(make_record(seed=1, variant="other", metrics={name: 0.4, "acer": 0.2}), tmp_path,
+                 create=True)
+    wide = {"COLUMNS": "250"}
+    shown = cli.invoke(main, ["show", "20261123T061000Z", "--results", str(tmp_path)], env=wide)
+    assert shown.exit_code == 0, shown.output
+    assert f"fas_kd · {name} · seed 0" in shown.stdout
+    assert shown.stdout.count(name) >= 3  # the variant, the config key and value, the metric
+    compared = cli.invoke(main, ["compare", name, "other", "--results", str(tmp_path)], env=wide)
+    assert compared.exit_code == 0, compared.output
+    assert f"other against {name}" in compared.stdout
+    assert f"{name} (n=1)" in compared.stdout
+
+
+def test_list_removes_orphaned_temporary_files(cli: CliRunner, tmp_path: Path) -> None:
+    old, fresh = tmp_path / ".x.json.abc.tmp", tmp_path / ".y.json.def.tmp"
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    old_note = notes / ".n.md.ghi.tmp"
+    for path in (old, fresh, old_note):
+        path.write_text("partial")
+    hours_ago = time.time() - 7200
+    for path in (old, old_note):
+        os.utime(path, (hours_ago, hours_ago))
+    result = cli.invoke(main, ["list", "--results", str(tmp_path)])
+    assert result.exit_code == 0
+    assert not old.exists() and not old_note.exists()
+    assert fresh.exists()  # it may be a write in progress
+
+
+def test_gitignore_of_a_new_journal_ignores_orphans(tmp_path: Path) -> None:
+    template = Path(journal_package.__file__).parent / "templates" / "init" / "gitignore"
+    (tmp_path / ".gitignore").write_text(template.read_text())
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    paths = ["results/.r.json.abc.tmp", "results/notes/.n.md.abc.tmp", "results/r.json",
+             "results/notes/n.md"]
+    proc = subprocess.run(["git", "check-ignore", *paths], cwd=tmp_path, capture_output=True,
+                          text=True, check=False)
+    assert proc.stdout.splitlines() == paths[:2]
+
+
+def test_note_refuses_a_notes_folder_linked_outside(
+    cli: CliRunner, tmp_path: Path, make_record: Factory
+) -> None:
+    results, outside = tmp_path / "results", tmp_path / "outside"
+    outside.mkdir()
+    write_record(make_record(), results, create=True)
+    (results / "notes").symlink_to(outside, target_is_directory=True)
+    result = cli.invoke(main, ["note", "--run", "20261123T0610", "text", "--results", str(results)])
+    assert result.exit_code == 2
+    assert result.stderr == (f"journal: error: {results / 'notes'}: a symbolic link leads outside "
+                             f"the results folder {results} (to {outside}); refusing to write there\n")
+    assert list(outside.iterdir()) == []
+
+
+def test_note_file_with_binary_content(cli: CliRunner, tmp_path: Path, make_record: Factory) -> None:
+    write_record(make_record(), tmp_path, create=True)
+    binary = tmp_path / "n.md"
+    binary.write_bytes(b"ok \xff\xfe")
+    result = cli.invoke(main, ["note", "--run", "2026", "--file", str(binary), "--results", str(tmp_path)])
+    assert (result.exit_code, result.stderr) == (
+        2, f"journal: error: --file {binary}: not UTF-8 text (byte 3)\n")
+    assert not (tmp_path / "notes").exists()
+
+
+def test_a_write_removes_old_orphans_in_its_folder(cli: CliRunner, tmp_path: Path) -> None:
+    old, fresh = tmp_path / ".r.json.abc.tmp", tmp_path / ".s.json.def.tmp"
+    for path in (old, fresh):
+        path.write_text("partial")
+    hours_ago = time.time() - 7200
+    os.utime(old, (hours_ago, hours_ago))
+    result = cli.invoke(main, ["add", "fas_kd", "--counts", "1 2 3 4", "--results", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert not old.exists() and fresh.exists()

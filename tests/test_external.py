@@ -66,20 +66,22 @@ def test_a_vector_is_taken_as_given_in_the_declared_order(tmp_path: Path) -> Non
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--counts", "1 2 3"], "Error: --counts: expected four non-negative integers 'TP FN TN FP'\n"),
-        ([], "Error: give exactly one of --counts, --confusion or --vector\n"),
+        (["--counts", "1 2 3"],
+         "journal: error: --counts: expected four non-negative integers 'TP FN TN FP'\n"),
+        ([], "journal: error: give exactly one of --counts, --confusion or --vector\n"),
         (
             ["--counts", "1 2 3 4", "--vector", "0.5", "--order", "acc"],
-            "Error: give exactly one of --counts, --confusion or --vector\n",
+            "journal: error: give exactly one of --counts, --confusion or --vector\n",
         ),
-        (["--vector", "0.5 0.6", "--order", "acc"], "Error: --order: 1 names for 2 values\n"),
+        (["--vector", "0.5 0.6", "--order", "acc"], "journal: error: --order: 1 names for 2 values\n"),
         (
             ["--confusion", "1 2; 3"],
-            "Error: --confusion: expected a square matrix with rows separated by ';', got '1 2; 3'\n",
+            "journal: error: --confusion: expected a square matrix with rows separated by ';', "
+            "got '1 2; 3'\n",
         ),
         (
             ["--counts", "1 2 3 4", "--date", "yesterday"],
-            "Error: --date: expected an ISO date such as 2025-08-01T10:41Z, got 'yesterday'\n",
+            "journal: error: --date: expected an ISO date such as 2025-08-01T10:41Z, got 'yesterday'\n",
         ),
     ],
 )

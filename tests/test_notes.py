@@ -125,6 +125,7 @@ def test_cli_note_writes_a_file_and_rejects_bad_input(results: Path, tmp_path: P
     assert ok.exit_code == 0 and read_note(Path(ok.output.strip())).text == "From a **file**."
     bad = cli.invoke(main, ["note", "--results", str(results), "--experiment", "fas_kd",
                             "--day", "23/11/2026", "x"])
-    assert bad.exit_code == 2 and bad.output == "Error: --day: expected YYYY-MM-DD, got '23/11/2026'\n"
+    assert bad.exit_code == 2
+    assert bad.output == "journal: error: --day: expected YYYY-MM-DD, got '23/11/2026'\n"
     both = cli.invoke(main, ["note", "--results", str(results), "--run", "kd-0"])
     assert both.exit_code == 2 and "give the note as TEXT or with --file" in both.output

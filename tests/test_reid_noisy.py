@@ -85,7 +85,7 @@ def test_divergence_ends_failed_with_the_epoch(tmp_path: Path) -> None:
         check=False,
     )
     assert proc.returncode == 1
-    assert proc.stderr.startswith("Error: training diverged: loss") and proc.stderr.count("\n") == 1
+    assert proc.stderr.startswith("journal: error: training diverged: loss") and proc.stderr.count("\n") == 1
     (rec,), _ = load_records(tmp_path / "r")
     assert rec.status == "failed" and rec.error is not None
     epoch = int(rec.error.rsplit("at epoch ", 1)[1])

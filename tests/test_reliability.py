@@ -209,8 +209,8 @@ def test_unwritable_results_folder_is_one_line_and_writes_nothing(tmp_path: Path
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
     result = CliRunner().invoke(main, ["run", "fas_kd", "--results", str(blocker / "results")])
-    assert result.exit_code == 1
-    assert result.output.startswith(f"Error: results folder {blocker / 'results'} is not writable: ")
+    assert result.exit_code == 2
+    assert result.output.startswith(f"journal: error: results folder {blocker / 'results'} is not writable: ")
     assert result.output.count("\n") == 1
     assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]
 

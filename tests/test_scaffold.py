@@ -69,7 +69,7 @@ def test_cli_init(tmp_path: Path) -> None:
     assert config["theme"]["language"] == "zh"
     assert {"search": {"lang": ["zh", "en"], "separator": "[\\s\\u200b\\-]"}} in config["plugins"]
     again = CliRunner().invoke(main, ["init", str(tmp_path / "j")])
-    assert again.exit_code == 1 and "never overwrites" in again.output
+    assert again.exit_code == 2 and "never overwrites" in again.output
 
 
 @pytest.mark.parametrize("which", ["repository", "scaffold"])

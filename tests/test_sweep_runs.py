@@ -130,4 +130,4 @@ def test_sigterm_then_resume_continues_the_same_record(tmp_path: Path, data_home
     assert [r.values() for r in after.history] == [r.values() for r in reference.history]
 
     done = journal(data_home, "run", "fas_kd", "--resume", student.id, "--results", str(stopped))
-    assert done.returncode == 1 and "have finished; nothing to resume" in done.stderr
+    assert done.returncode == 2 and "have finished; nothing to resume" in done.stderr

@@ -33,9 +33,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from .errors import FileError, JournalError, RecordExistsError
 from .layout import leaves, yaml_problem
+from .paths import clean_stale_tmp, folder_inside
 from .records import Record, UTCDateTime, find_run, load_records, write_atomic
 
 NOTES_DIR = "notes"
+MAX_NOTE_CHARS = 1_000_000
 _HEADER = re.compile(r"\A---[ \t]*\n(.*?)^---[ \t]*\n?", re.DOTALL | re.MULTILINE)
 
 
@@ -130,11 +132,14 @@ def write_note(
     """Write a new note file and return its path (a new file each time, never an overwrite).
 
     Raises:
-        JournalError: the text is empty or the target names neither a run, a variant nor a day.
+        JournalError: the text is empty or too long, the target names neither a run, a
+            variant nor a day, or ``notes/`` is a link leading out of the results folder.
     """
     body = text.strip()
     if not body:
         raise JournalError("a note needs some text")
+    if len(body) > MAX_NOTE_CHARS:
+        raise JournalError(f"a note holds at most {MAX_NOTE_CHARS:,} characters, got {len(body):,}")
     try:
         target = NoteTarget(experiment=experiment, variant=variant, day=day, run=run)
         _check_target(target)
@@ -145,8 +150,8 @@ def write_note(
     header["created"] = created.strftime("%Y-%m-%dT%H:%M:%SZ")
     front = yaml.safe_dump(header, allow_unicode=True, sort_keys=False, width=10_000)
     content = f"---\n{front}---\n{body}\n"
-    folder = Path(results_dir) / NOTES_DIR
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = folder_inside(results_dir, NOTES_DIR)  # never through a link out of the folder
+    clean_stale_tmp(folder)
     for _ in range(5):
         path = folder / f"{created:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}.md"
         try:
@@ -155,6 +160,15 @@ def write_note(
         except RecordExistsError:
             continue
     raise JournalError(f"{folder}: could not find a free note file name")  # pragma: no cover
+
+
+def parse_day(text: str, what: str = "day") -> date:
+    """``2026-11-23`` → a date; :class:`JournalError` naming ``what`` otherwise."""
+    try:
+        return datetime.strptime(text.strip(), "%Y-%m-%d").date()
+    except ValueError:
+        shown = text if len(text) <= 60 else text[:60] + "…"
+        raise JournalError(f"{what}: expected YYYY-MM-DD, got '{shown}'") from None
 
 
 def _reason(exc: Exception) -> str:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import math
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -25,9 +26,14 @@ import yaml
 
 from .analysis import display_status
 from .errors import JournalError
+from .paths import check_name
 from .records import Record, load_records
 
 Action = Literal["run", "resume", "skip", "busy"]
+MAX_RUNS = 10_000
+"""The most runs (grid points × seeds) one sweep may ask for."""
+MAX_FILE_BYTES = 1_000_000
+"""The largest sweep file read."""
 
 
 @dataclass(frozen=True)
@@ -46,8 +52,20 @@ class Sweep:
                                 "fixed": dict(sorted(self.fixed.items()))}, sort_keys=True)
         return f"{self.experiment}-sweep-{hashlib.sha1(canonical.encode()).hexdigest()[:8]}"
 
+    @property
+    def size(self) -> int:
+        """How many runs the sweep asks for: grid points × seeds."""
+        return math.prod(len(v) for v in self.grid.values()) * len(self.seeds)
+
+    def check_size(self) -> None:
+        """:class:`JournalError` when the sweep asks for more than :data:`MAX_RUNS` runs."""
+        if self.size > MAX_RUNS:
+            raise JournalError(f"the sweep asks for {self.size:,} runs (grid points × seeds); "
+                               f"at most {MAX_RUNS:,} per sweep")
+
     def points(self) -> list[dict[str, str]]:
         """Every combination of the grid, with the fixed overrides, in the grid's order."""
+        self.check_size()
         keys = list(self.grid)
         combos = itertools.product(*(self.grid[k] for k in keys)) if keys else [()]
         return [{**self.fixed, **dict(zip(keys, combo, strict=True))} for combo in combos]
@@ -108,9 +126,20 @@ def load_sweep_file(path: str | Path) -> dict[str, Any]:
     values) and ``set`` (key → value), each optional but ``grid`` and ``experiment``."""
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise JournalError(f"{path}: cannot read the sweep file: {exc}") from None
+        with open(path, "rb") as fh:
+            raw = fh.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise JournalError(f"{path}: cannot read the sweep file: {exc.strerror or exc}") from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise JournalError(f"{path}: a sweep file is at most {MAX_FILE_BYTES:,} bytes")
+    try:
+        data = yaml.safe_load(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise JournalError(f"{path}: the sweep file is not UTF-8 text (byte {exc.start})") from None
+    except (yaml.YAMLError, RecursionError) as exc:
+        where = getattr(exc, "problem_mark", None)
+        at = f" at line {where.line + 1}" if where is not None else ""
+        raise JournalError(f"{path}: the sweep file is not valid YAML{at}") from None
     if not isinstance(data, dict):
         raise JournalError(f"{path}: a sweep file is a mapping (experiment, seeds, grid, set)")
     unknown = set(data) - {"experiment", "seeds", "grid", "set"}
@@ -122,13 +151,26 @@ def load_sweep_file(path: str | Path) -> dict[str, Any]:
     fixed = data.get("set") or {}
     if not isinstance(fixed, dict):
         raise JournalError(f"{path}: field 'set': expected key → value")
+    for name, values in [*(("grid", v) for v in grid.values()), ("set", list(fixed.values())),
+                         ("grid", list(grid)), ("set", list(fixed))]:
+        if not all(isinstance(v, _SCALARS) for v in values):
+            raise JournalError(f"{path}: field '{name}': keys and values must be plain text or numbers")
     seeds = data.get("seeds", "0")
+    if isinstance(seeds, list) and not all(isinstance(v, int) for v in seeds) or not isinstance(
+            seeds, list | int | str):
+        raise JournalError(f"{path}: field 'seeds': expected 0-3, 0,1,2 or a list of integers")
+    experiment = data.get("experiment")
+    if experiment is not None and not isinstance(experiment, str):
+        raise JournalError(f"{path}: field 'experiment': expected a name")
     return {
-        "experiment": data.get("experiment"),
+        "experiment": experiment,
         "grid": {str(k): [_text(v) for v in vs] for k, vs in grid.items()},
         "fixed": {str(k): _text(v) for k, v in fixed.items()},
         "seeds": ",".join(map(str, seeds)) if isinstance(seeds, list) else str(seeds),
     }
+
+
+_SCALARS = (str, int, float, bool)
 
 
 def _text(value: Any) -> str:
@@ -161,6 +203,7 @@ def plan(sweep: Sweep, results_dir: Path, *, rerun: bool = False,
                 elif "running" in statuses:
                     action = "busy"
                 elif statuses & {"interrupted", "stale"}:
+                    check_name(job, f"record {recs[0].id}: field 'launch.job'")
                     action, spec = "resume", replace(spec, job=job)
             planned.append(Planned(spec, action))
     return planned

@@ -1,23 +1,44 @@
-"""Tables for the terminal (``journal show``, ``journal compare``), with the site's statistics."""
+"""Tables for the terminal (``journal show``, ``journal compare``), with the site's statistics.
+
+Every string from a record (ids, names, config keys and values, labels, errors) reaches rich
+through :func:`journal.escape.rich_text`: control characters and escape sequences are dropped
+and rich's ``[markup]`` is shown as the literal text it is, never interpreted.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 from rich import box
 from rich.console import Console
 from rich.table import Table
 
 from . import analysis as an
+from .escape import rich_text
 from .records import Record
 from .render.tables import config_value, mean_std, metric_label, number
 from .statistics import welch
 
+MAX_CELL = 200
+"""Characters of one cell shown at most (a record may hold a long value)."""
+
+
+def _t(value: Any, fmt: Callable[[Any], str] = str) -> str:
+    """``fmt(value)`` as rich text: escaped, one line, cut to :data:`MAX_CELL` characters."""
+    try:
+        text = fmt(value)
+    except (ValueError, OverflowError, TypeError):  # an integer too long to print, say
+        text = "(unprintable value)"
+    text = text if len(text) <= MAX_CELL else text[:MAX_CELL] + "…"
+    return rich_text(text)
+
 
 def _table(title: str, headers: Sequence[str]) -> Table:
-    table = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left", title_style="bold")
+    """A table; ``title`` and ``headers`` are plain text (escaped here)."""
+    table = Table(title=_t(title), box=box.SIMPLE_HEAD, title_justify="left", title_style="bold")
     for i, header in enumerate(headers):
-        table.add_column(header, justify="left" if i == 0 else "right", no_wrap=i > 0)
+        table.add_column(_t(header), justify="left" if i == 0 else "right", no_wrap=i > 0)
     return table
 
 
@@ -29,31 +50,31 @@ def _plain(text: str) -> str:
 def show(record: Record, console: Console) -> None:
     """One run: what it is, its config, final metrics, selections and confusion matrix."""
     env = record.environment
-    console.print(f"[bold]{record.id}[/bold]  {record.experiment} · {record.variant} · seed "
-                  f"{record.seed if record.seed is not None else '—'} · {an.display_status(record)}",
-                  markup=True, highlight=False)
+    seed = record.seed if record.seed is not None else "—"
+    console.print(f"[bold]{_t(record.id)}[/bold]  {_t(record.experiment)} · {_t(record.variant)} · "
+                  f"seed {_t(seed)} · {_t(an.display_status(record))}", markup=True, highlight=False)
     console.print(f"started {record.started_at:%Y-%m-%d %H:%M:%S} UTC, "
-                  f"{an.duration_seconds(record):.0f} s, checkpoint {record.checkpoint}"
-                  + (f", on {env.device}" if env and env.device else ""), highlight=False)
-    if record.error:
-        console.print(f"error: {record.error.strip().splitlines()[-1]}", highlight=False)
+                  f"{an.duration_seconds(record):.0f} s, checkpoint {_t(record.checkpoint)}"
+                  + (f", on {_t(env.device)}" if env and env.device else ""), highlight=False)
+    if record.error and record.error.strip():
+        console.print(f"error: {_t(record.error.strip().splitlines()[-1])}", highlight=False)
     config = _table("config", ["key", "value"])
     for key, value in record.config.items():
-        config.add_row(key, config_value(value))
+        config.add_row(_t(key), _t(value, config_value))
     metrics = _table("metrics", ["metric", "value"])
     for key, value in record.metrics.items():
-        metrics.add_row(metric_label(key), number(value))
+        metrics.add_row(_t(key, metric_label), _t(value, number))
     console.print(config, metrics)
     if record.selections:
         cols = an.ordered_keys(s.test for s in record.selections.values())
         sel = _table("checkpoint selections", ["checkpoint", "chosen on", "epoch", *map(metric_label, cols)])
         for name, s in record.selections.items():
-            sel.add_row(name, s.metric, str(s.epoch), *[number(s.test.get(c)) for c in cols])
+            sel.add_row(_t(name), _t(s.metric), str(s.epoch), *[_t(s.test.get(c), number) for c in cols])
         console.print(sel)
     if record.confusion:
         cm = _table("confusion (rows = true class)", ["", *record.confusion.labels])
         for label, row in zip(record.confusion.labels, record.confusion.matrix, strict=True):
-            cm.add_row(label, *map(str, row))
+            cm.add_row(_t(label), *(_t(v) for v in row))
         console.print(cm)
 
 
@@ -70,7 +91,7 @@ def compare(a: Sequence[Record], b: Sequence[Record], names: tuple[str, str], co
         d = welch(an.finished_values(a, c), an.finished_values(b, c))
         ci = "—" if d.low != d.low else f"[{d.low:+.4f}, {d.high:+.4f}]"
         spread = [_plain(mean_std(s.at["mean", c], s.at["std", c])) for s in (stats_a, stats_b)]
-        table.add_row(metric_label(c), *spread, f"{d.diff:+.4f}", ci, d.verdict)
+        table.add_row(_t(c, metric_label), *map(_t, spread), f"{d.diff:+.4f}", _t(ci), _t(d.verdict))
     console.print(table)
 
 
@@ -80,6 +101,6 @@ def sweep_summary(
     """The end of a sweep: one row per point (status, wall time, records) and the totals."""
     table = _table(f"sweep {sweep_id}", ["point", "status", "wall time", "records"])
     for row in rows:
-        table.add_row(*row)
+        table.add_row(*map(_t, row))
     console.print(table)
-    console.print(", ".join(f"{n} {status}" for status, n in totals.items()))
+    console.print(_t(", ".join(f"{n} {status}" for status, n in totals.items())), highlight=False)

@@ -18,6 +18,7 @@ the traceback; Ctrl-C or SIGTERM marks it ``interrupted``. Either way the record
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import platform
@@ -34,7 +35,9 @@ from types import FrameType, TracebackType
 from typing import Any, Literal
 
 from . import __version__, metrics
-from .errors import DivergedError, RecordExistsError
+from .errors import DivergedError, JournalError, RecordExistsError
+from .notes import NOTES_DIR
+from .paths import PathError, clean_stale_tmp, folder_inside, inside, try_lock, within
 from .records import (
     Confusion,
     Curve,
@@ -61,6 +64,21 @@ STATE_DIR = ".state"
 def default_results_dir() -> Path:
     """``$JOURNAL_RESULTS`` if set, else ``./results``."""
     return Path(os.environ.get("JOURNAL_RESULTS", DEFAULT_RESULTS_DIR))
+
+
+def remove_orphans(results_dir: str | Path) -> list[Path]:
+    """Remove the temporary files that killed writes left in the results folder, its notes
+    and its training states, once they are an hour old (folders that links carry out of the
+    results folder are left alone); returns what was removed."""
+    removed: list[Path] = []
+    for sub in ("", NOTES_DIR, STATE_DIR):
+        folder = Path(results_dir) / sub
+        try:
+            within(results_dir, folder)
+        except PathError:
+            continue
+        removed += clean_stale_tmp(folder, force=True)
+    return removed
 
 
 def _now() -> datetime:
@@ -139,6 +157,7 @@ class Run:
         self._pending: dict[str, float | None] = {}
         self._last_write = 0.0
         self._held: list[Any] = []
+        self._abandoned = False
         self.done = False
         """True for a run reopened after it had finished: nothing is written to it again."""
         self.resuming = False
@@ -155,8 +174,20 @@ class Run:
 
     @property
     def state_path(self) -> Path:
-        """Where training code keeps the state it needs to resume (weights, optimiser, RNG)."""
-        return self.results_dir / STATE_DIR / f"{self.record.id}.pt"
+        """Where training code keeps the state it needs to resume (weights, optimiser, RNG);
+        :class:`~journal.paths.PathError` when a link carries it out of the results folder."""
+        return inside(self.results_dir, STATE_DIR, self.record.id, ".pt", what="run id")
+
+    def lock(self) -> bool:
+        """Take this run's lock (``<results>/.state/<id>.lock``), held until the run ends, so
+        that no other process continues it meanwhile; False when another process holds it."""
+        folder_inside(self.results_dir, STATE_DIR)
+        handle = try_lock(inside(self.results_dir, STATE_DIR, self.record.id, ".lock",
+                                 what="run id"))
+        if handle is None:
+            return False
+        self.hold(handle)
+        return True
 
     def __enter__(self) -> Run:
         if self.done:
@@ -171,14 +202,20 @@ class Run:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> Literal[False]:
-        if self.done:
-            return False
         try:
+            if self.done or self._abandoned:
+                self._restore_sigterm()
+                return False
             return self._end(exc_type, exc, tb)
         finally:
             for handle in self._held:
                 handle.close()
             self._held = []
+
+    def abandon(self) -> None:
+        """Leave the record as it is on disk: the ``with`` block ends without writing it
+        (a resume refused before it continued anything, say)."""
+        self._abandoned = True
 
     def _end(
         self,
@@ -231,6 +268,11 @@ class Run:
         else:
             raise RecordExistsError(self.path, "id", "could not find a free run id in 5 tries")
         self._created = True
+        clean_stale_tmp(self.results_dir)
+        # A new id: nobody else holds it. Taken so that no resume can start while this runs;
+        # where it cannot be taken, resumes refuse the folder themselves.
+        with contextlib.suppress(PathError, OSError):
+            self.lock()
         return self.path
 
     def _install_sigterm(self) -> None:
@@ -442,12 +484,21 @@ def start_run(
 def reopen_run(record: Record, results_dir: str | Path, device: str | None = None) -> Run:
     """Reopen ``record`` to continue it: a finished run comes back with ``done`` set (nothing is
     rewritten); any other is set ``running`` again, its error and end cleared, until training
-    code calls :meth:`Run.continue_after` with the epoch its saved state reached."""
+    code calls :meth:`Run.continue_after` with the epoch its saved state reached.
+
+    Raises:
+        JournalError: another process has the run open (it is still running, or being
+            continued): a run is continued by one process at a time.
+    """
     run = Run(record, Path(results_dir), fixed_id=True)
     run._created = True
     if record.status == "finished":
         run.done = True
         return run
+    if not run.lock():
+        raise JournalError(f"run {record.id} is being continued by another process (it holds "
+                           f"{run.results_dir / STATE_DIR / record.id}.lock); one process at a "
+                           "time may continue a run")
     run.resuming = True
     record.environment = collect_environment(device)
     return run

@@ -3,22 +3,21 @@
 from __future__ import annotations
 
 import sys
-from datetime import datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
 import click
 from rich.console import Console
 
 from .. import terminal
-from ..config import parse_overrides
-from ..errors import ConfigError, JournalError
-from ..external import add_run, parse_date, parse_matrix, parse_numbers
-from ..notes import add_note
+from ..config import SEED_LIMIT, parse_overrides
+from ..errors import JournalError
+from ..external import add_run, check_labels, parse_date, parse_matrix, parse_numbers, plain_value
+from ..notes import MAX_NOTE_CHARS, add_note, parse_day
 from ..records import find_run, load_records
 from ..render.tables import number
-from ..tracking import default_results_dir
-from . import OneLineUsageError, main
+from ..tracking import default_results_dir, remove_orphans
+from . import OneLineUsageError, echo, main
 
 
 @main.command()
@@ -29,7 +28,8 @@ from . import OneLineUsageError, main
 @click.option("--vector", help="Metric values as given, e.g. '[0.92, 0.06, 0.10]'; needs --order.")
 @click.option("--order", help="Names of the --vector values, comma-separated.")
 @click.option("--variant", default="default", show_default=True, help="The config family it belongs to.")
-@click.option("--seed", type=int, default=None, help="Its seed (version) number.")
+@click.option("--seed", type=click.IntRange(0, SEED_LIMIT), default=None,
+              help="Its seed (version) number.")
 @click.option("--date", default=None, help="When it ran, e.g. 2025-08-01T10:41Z [default: now].")
 @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help="A config value; repeatable.")
 @click.option("--note", default="", help="A note (Markdown).")
@@ -46,31 +46,18 @@ def add(experiment: str, counts: str | None, confusion: str | None, labels: str 
       journal add ser --confusion "1550 393 0; 834 1311 0; 101 305 0" --labels 正向,中性,负向
       journal add fas_kd --vector "[0.92, 0.06]" --order acc,acer --date 2025-08-01
     """
-    folder = results_dir or default_results_dir()
-    try:
-        config = {k: _plain_value(v) for k, v in parse_overrides(overrides).items()}
-        path = add_run(
-            experiment, results_dir=folder, variant=variant, seed=seed, config=config,
-            counts=parse_numbers(counts, "--counts") if counts else None,
-            confusion=parse_matrix(confusion) if confusion else None,
-            labels=[x.strip() for x in labels.split(",")] if labels else None,
-            vector=parse_numbers(vector, "--vector") if vector else None,
-            order=[x.strip() for x in order.split(",")] if order else None,
-            date=parse_date(date), note=note,
-        )
-    except (JournalError, ConfigError) as exc:
-        raise OneLineUsageError(str(exc)) from None
-    click.echo(str(path))
-
-
-def _plain_value(text: str) -> Any:
-    """A --set value as a number or boolean when it reads as one, else the string."""
-    for cast in (int, float):
-        try:
-            return cast(text)
-        except ValueError:
-            pass
-    return {"true": True, "false": False}.get(text.lower(), text)
+    config = {k: plain_value(v) for k, v in parse_overrides(overrides).items()}
+    path = add_run(
+        experiment, results_dir=results_dir or default_results_dir(), variant=variant, seed=seed,
+        config=config,
+        counts=parse_numbers(counts, "--counts") if counts is not None else None,
+        confusion=parse_matrix(confusion) if confusion is not None else None,
+        labels=check_labels(labels, "--labels") if labels is not None else None,
+        vector=parse_numbers(vector, "--vector") if vector is not None else None,
+        order=check_labels(order, "--order") if order is not None else None,
+        date=parse_date(date), note=note,
+    )
+    echo(path)
 
 
 @main.command()
@@ -95,17 +82,14 @@ def note(text: str | None, run_id: str | None, experiment: str | None, variant: 
     """
     if (text is None) == (file is None):
         raise OneLineUsageError("give the note as TEXT or with --file, not both")
-    body = text if text is not None else file.read() if file is not None else ""
     try:
-        when = datetime.strptime(day, "%Y-%m-%d").date() if day else None
-    except ValueError:
-        raise OneLineUsageError(f"--day: expected YYYY-MM-DD, got '{day}'") from None
-    try:
-        path = add_note(body, results_dir=results_dir or default_results_dir(), run=run_id,
-                        experiment=experiment, variant=variant, day=when)
-    except JournalError as exc:
-        raise OneLineUsageError(str(exc)) from None
-    click.echo(str(path))
+        body = text if text is not None else file.read(MAX_NOTE_CHARS + 1) if file is not None else ""
+    except UnicodeDecodeError as exc:
+        raise JournalError(f"--file {getattr(file, 'name', '')}: not UTF-8 text (byte {exc.start})") from None
+    when = parse_day(day, "--day") if day is not None else None
+    path = add_note(body, results_dir=results_dir or default_results_dir(), run=run_id,
+                    experiment=experiment, variant=variant, day=when)
+    echo(path)
 
 
 @main.command("list")
@@ -119,17 +103,18 @@ def list_runs(results_dir: Path | None, experiment: str | None) -> None:
     exit code 1.
     """
     folder = results_dir or default_results_dir()
+    remove_orphans(folder)
     records, errors = load_records(folder)
     records = [r for r in records if experiment is None or r.experiment == experiment]
     for rec in sorted(records, key=lambda r: (r.started_at, r.id)):
         key = next((k for k in ("acer", "acc", "accuracy") if k in rec.metrics), None)
         metric = f"{key}={number(rec.metrics[key])}" if key else ""
         seed = "-" if rec.seed is None else str(rec.seed)
-        click.echo(f"{rec.id}  {rec.variant}  seed={seed}  {rec.status}  {metric}".rstrip())
+        echo(f"{rec.id}  {rec.variant}  seed={seed}  {rec.status}  {metric}".rstrip())
     for error in errors:
-        click.echo(f"bad record: {error}", err=True)
+        echo(f"bad record: {error}", err=True)
     if not records and not errors:
-        click.echo(f"no runs in {folder}", err=True)
+        echo(f"no runs in {folder}", err=True)
     if errors:
         sys.exit(1)
 
@@ -147,11 +132,7 @@ def show(run_id: str, results_dir: Path | None) -> None:
     """
     folder = results_dir or default_results_dir()
     records, _ = load_records(folder)
-    try:
-        record = find_run(records, run_id, folder)
-    except JournalError as exc:
-        raise click.ClickException(str(exc)) from None
-    terminal.show(record, Console())
+    terminal.show(find_run(records, run_id, folder), Console())
 
 
 @main.command("compare")
@@ -177,7 +158,7 @@ def compare_variants(
     for name, group in zip((variant_a, variant_b), groups, strict=True):
         if not group:
             known = ", ".join(sorted({r.variant for r in records})) or "none"
-            raise OneLineUsageError(f"no runs of variant '{name}' in {folder}; variants: {known}")
+            raise JournalError(f"no runs of variant '{name}' in {folder}; variants: {known}")
     terminal.compare(groups[0], groups[1], (variant_a, variant_b), Console())
 
 

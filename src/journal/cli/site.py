@@ -10,14 +10,13 @@ import click
 
 from ..analysis import group_by_post
 from ..config import describe_type, field_types
-from ..errors import JournalError
 from ..escape import terminal_text
 from ..experiments import REGISTRY
 from ..folder import load_journal
 from ..scaffold import init_journal
 from ..site import Layout, build_site, write_site
 from ..tracking import default_results_dir
-from . import main
+from . import echo, main
 
 
 @main.command()
@@ -41,14 +40,11 @@ def init(directory: Path, lang: str, site_name: str | None, requirement: str | N
       journal init ../lab-journal --lang zh
       cd ../lab-journal && mkdocs serve
     """
-    try:
-        made = init_journal(directory, lang=lang, site_name=site_name, requirement=requirement,
-                            run_example=not no_example)
-    except JournalError as exc:
-        raise click.ClickException(str(exc)) from None
+    made = init_journal(directory, lang=lang, site_name=site_name, requirement=requirement,
+                        run_example=not no_example)
     for path in made.files:
-        click.echo(str(path))
-    click.echo(f"{len(made.example_records)} example records in {directory / 'results'}; "
+        echo(path)
+    echo(f"{len(made.example_records)} example records in {directory / 'results'}; "
                f"next: cd {directory} && mkdocs serve")
 
 
@@ -56,10 +52,10 @@ def init(directory: Path, lang: str, site_name: str | None, requirement: str | N
 def experiments() -> None:
     """List the experiments `journal run` knows, with their config keys and defaults."""
     for name, exp in sorted(REGISTRY.items()):
-        click.echo(f"{name}: {exp.summary}")
+        echo(f"{name}: {exp.summary}")
         defaults = exp.config_cls()
         for key, annotation in field_types(exp.config_cls).items():
-            click.echo(f"  {key} = {getattr(defaults, key)!r}  ({describe_type(annotation)})")
+            echo(f"  {key} = {getattr(defaults, key)!r}  ({describe_type(annotation)})")
 
 
 @main.command()

@@ -10,11 +10,12 @@ from rich.console import Console
 
 from .. import terminal
 from ..config import apply_overrides, parse_overrides
-from ..errors import ConfigError, JournalError, UnknownExperimentError
+from ..errors import ConfigError, JournalError
 from ..experiments import get_experiment, resume_run, run_experiment
+from ..paths import within
 from ..records import load_records
 from ..tracking import default_results_dir
-from . import OneLineUsageError, _check_writable, main, parse_seeds
+from . import OneLineUsageError, _check_writable, echo, main, parse_seeds
 
 
 @main.command()
@@ -45,35 +46,29 @@ def run(experiment: str, seeds: str, overrides: tuple[str, ...], results_dir: Pa
         try:
             paths = resume_run(resume_id, results_dir=folder, data_root=data_root, progress=not quiet)
         except KeyboardInterrupt:
-            click.echo(f"interrupted again; resume with --resume {resume_id}", err=True)
+            echo(f"interrupted again; resume with --resume {resume_id}", err=True)
             sys.exit(130)
-        except JournalError as exc:
-            raise click.ClickException(str(exc)) from None
         for path in paths:
-            click.echo(str(path))
+            echo(path)
         return
     try:
         pairs = parse_overrides(overrides)
         apply_overrides(get_experiment(experiment).config_cls(), pairs)  # fail before training
-    except UnknownExperimentError as exc:
-        raise OneLineUsageError(str(exc)) from None
     except ConfigError as exc:
         raise OneLineUsageError(f"--set {exc}") from None
     seed_list = parse_seeds(seeds)
     if data_root is not None and not data_root.is_dir():
-        raise click.ClickException(f"--data-root {data_root}: no such folder")
+        raise JournalError(f"--data-root {data_root}: no such folder")
     folder = results_dir or default_results_dir()
     _check_writable(folder)
     try:
         paths = run_experiment(experiment, seeds=seed_list, overrides=pairs, results_dir=folder,
                                data_root=data_root, progress=not quiet)
     except KeyboardInterrupt as exc:
-        click.echo(_interrupted_message(exc, folder), err=True)
+        echo(_interrupted_message(exc, folder), err=True)
         sys.exit(130)
-    except JournalError as exc:
-        raise click.ClickException(str(exc)) from None
     for path in paths:
-        click.echo(str(path))
+        echo(path)
 
 
 def _interrupted_message(exc: KeyboardInterrupt, folder: Path) -> str:
@@ -143,39 +138,33 @@ def sweep(experiment: str | None, grid_items: tuple[str, ...], seeds: str | None
         if not grid:
             raise OneLineUsageError("a sweep needs --grid KEY=V1,V2 (or 'grid:' in the sweep file)")
         exp = get_experiment(name)
+        the_sweep = Sweep(name, grid, parse_seeds(seeds or spec["seeds"] or "0"), fixed)
+        the_sweep.check_size()
         for point in Sweep(name, grid, [0], fixed).points():
             apply_overrides(exp.config_cls(), point)  # every point is valid before any runs
-        the_sweep = Sweep(name, grid, parse_seeds(seeds or spec["seeds"] or "0"), fixed)
-    except UnknownExperimentError as exc:
-        raise OneLineUsageError(str(exc)) from None
     except ConfigError as exc:
         raise OneLineUsageError(f"--grid/--set {exc}") from None
-    except JournalError as exc:
-        raise OneLineUsageError(str(exc)) from None
+    if data_root is not None and not data_root.is_dir():
+        raise JournalError(f"--data-root {data_root}: no such folder")
     folder = results_dir or default_results_dir()
     _check_writable(folder)
     planned = plan(the_sweep, folder, rerun=rerun, data_root=data_root)
     todo = [p.spec for p in planned if p.action in ("run", "resume")]
     skipped = [p for p in planned if p.action in ("skip", "busy")]
     n_resume = sum(p.action == "resume" for p in planned)
-    click.echo(f"sweep {the_sweep.id}: {len(planned)} points; {len(todo) - n_resume} to run, "
-               f"{n_resume} to resume, {len(skipped)} skipped")
+    echo(f"sweep {the_sweep.id}: {len(planned)} points; {len(todo) - n_resume} to run, "
+         f"{n_resume} to resume, {len(skipped)} skipped")
     if not todo:
-        click.echo(f"nothing to run: every point of sweep {the_sweep.id} has finished "
-                   "(or is running); --rerun runs them again")
+        echo(f"nothing to run: every point of sweep {the_sweep.id} has finished "
+             "(or is running); --rerun runs them again")
         return
     if launcher == "local":
-        results = run_local(todo, jobs=jobs, echo=click.echo)
+        results = run_local(todo, jobs=jobs, echo=echo)
     else:
         options = SlurmOptions(partition, time_min, gpus, cpus, array_parallelism, cluster)
-        try:
-            results = run_slurm(todo, options=options, logs=folder / ".submitit" / the_sweep.id,
-                                echo=click.echo)
-        except JournalError as exc:
-            raise click.ClickException(str(exc)) from None
+        logs = within(folder, folder / ".submitit" / the_sweep.id)
+        results = run_slurm(todo, options=options, logs=logs, echo=echo)
     terminal.sweep_summary(the_sweep.id, summary_rows(results, skipped), counts(results, skipped),
                            Console())
     if any(r.status != "finished" for r in results):
         sys.exit(1)
-
-

@@ -19,6 +19,7 @@ from typing import IO, Any
 
 from ..config import apply_overrides
 from ..errors import JournalError, UnknownExperimentError
+from ..paths import check_name, folder_inside, inside
 from ..records import Dataset, Launch, Record, find_run, load_records
 from ..tracking import STATE_DIR, Run, reopen_run, start_run
 from .fas_kd.config import FasKdConfig
@@ -75,7 +76,8 @@ class RunRequest:
             plain = json.loads(json.dumps(config))
             digest = hashlib.sha1(json.dumps([full_variant, self.seed, plain], sort_keys=True)
                                   .encode()).hexdigest()[:16]
-            lock = _lock(self.results_dir / STATE_DIR / f"{self.sweep}-{digest}.lock")
+            lock = _lock(inside(self.results_dir, STATE_DIR, f"{self.sweep}-{digest}", ".lock",
+                                what="launch.sweep"))
             for record in launched_records(self.results_dir, sweep=self.sweep):
                 if (record.status == "finished" and record.variant == full_variant
                         and record.seed == self.seed and record.config == plain
@@ -92,7 +94,7 @@ class RunRequest:
 
 def _lock(path: Path) -> IO[bytes]:
     """An exclusive lock on ``path`` (created), held until the returned file is closed."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    folder_inside(path.parent.parent, path.parent.name)
     handle = open(path, "ab")  # noqa: SIM115 - closed by the caller or by the run it is held for
     fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
     return handle
@@ -232,14 +234,18 @@ def resume_run(
     as they are, its interrupted ones continue from their last saved epoch, into the same files.
 
     Raises:
-        JournalError: no such run, a run not started by ``journal run``, or a finished job.
+        JournalError: no such run, a run not started by ``journal run``, a finished job, or a
+            job or sweep id in the record that is not a plain name.
     """
     records, _ = load_records(results_dir)
     record = find_run(records, run_id, results_dir)
     if record.launch is None or record.seed is None:
         raise JournalError(f"run {record.id} was not started by 'journal run'; resume it from your "
                            "own script with journal.tracking.reopen_run")
-    job = record.launch.job
+    where = f"record {record.id}: field 'launch"
+    job = check_name(record.launch.job, f"{where}.job'")
+    if record.launch.sweep is not None:
+        check_name(record.launch.sweep, f"{where}.sweep'")
     mine = [r for r in records if r.launch is not None and r.launch.job == job]
     if all(r.status == "finished" for r in mine):
         raise JournalError(f"run {record.id} and its job {job} have finished; nothing to resume")

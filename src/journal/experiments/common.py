@@ -5,8 +5,11 @@ from __future__ import annotations
 import copy
 import io
 import math
+import pickle
 import random
+import warnings
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -14,8 +17,9 @@ import torch
 from tqdm import tqdm
 
 from ..errors import JournalError
+from ..paths import clean_stale_tmp, folder_inside
 from ..records import write_atomic
-from ..tracking import Run
+from ..tracking import STATE_DIR, Run
 
 
 def pick_device(name: str) -> torch.device:
@@ -105,6 +109,10 @@ class TrainingState:
     The file is written atomically beside the records (``<results>/.state/<run id>.pt``), so a
     kill mid-save leaves the previous epoch's state.
 
+    The file holds tensors and plain values only (the random states are stored as tensors and
+    lists), and is read back with ``torch.load(weights_only=True)``: a file that someone
+    replaced with a crafted pickle is refused, never executed.
+
     Usage::
 
         state = TrainingState(run, model=model, optimiser=optimiser, best=best, generator=gen)
@@ -121,45 +129,98 @@ class TrainingState:
     def save(self, epoch: int) -> None:
         """Write the record (so it holds ``epoch``), then the state of the end of ``epoch``."""
         self.run.flush()
+        version, internal, gauss = random.getstate()
+        kind, keys, pos, has_gauss, cached = np.random.get_state(legacy=True)
         data: dict[str, Any] = {
-            "epoch": epoch,
-            "python": random.getstate(),
-            "numpy": np.random.get_state(),
+            "format": STATE_FORMAT,
+            "epoch": int(epoch),
+            "python": [int(version), torch.tensor(internal, dtype=torch.int64), gauss],
+            "numpy": [str(kind), torch.from_numpy(np.asarray(keys, dtype=np.int64)), int(pos),
+                      int(has_gauss), float(cached)],
             "torch": torch.get_rng_state(),
             "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None,
             "parts": {name: _state_of(part) for name, part in self.parts.items()},
         }
         path = self.run.state_path
-        path.parent.mkdir(parents=True, exist_ok=True)
+        folder = folder_inside(self.run.results_dir, STATE_DIR)
+        clean_stale_tmp(folder)
         buffer = io.BytesIO()
         torch.save(data, buffer)
         write_atomic(path, buffer.getvalue())
 
     def restore(self) -> int:
         """Load the saved state of a reopened run and return its last completed epoch (0 when
-        the run is new, or was stopped before its first epoch ended)."""
+        the run is new, or was stopped before its first epoch ended).
+
+        Raises:
+            JournalError: the state file is missing for a finished run, or is not a training
+                state this journal wrote (a pickle with code in it, a truncated file): it is
+                named and never executed.
+        """
         path = self.run.state_path
         if not (self.run.resuming or self.run.done):
             return 0
+        if path.is_symlink() or (path.exists() and not path.is_file()):
+            raise JournalError(f"{path}: training state refused: not a regular file")
         if not path.is_file():
             if self.run.done:
                 raise JournalError(f"{path}: training state of finished run {self.run.id} is missing; "
                                    "it is needed to continue its job (start a new run instead)")
             self.run.continue_after(0)
             return 0
-        # Our own file, holding RNG states (not only tensors), so not weights_only.
-        data = torch.load(path, map_location="cpu", weights_only=False)
-        for name, part in self.parts.items():
-            _load_state(part, data["parts"][name])
-        random.setstate(data["python"])
-        np.random.set_state(data["numpy"])
-        torch.set_rng_state(data["torch"])
-        if data["cuda"] is not None and torch.cuda.is_available():
-            torch.cuda.set_rng_state_all(data["cuda"])
-        epoch = int(data["epoch"])
+        try:
+            data = load_state_file(path)
+        except JournalError:
+            self.run.abandon()  # refused before anything continued: the record stays as it was
+            raise
+        try:
+            for name, part in self.parts.items():
+                _load_state(part, data["parts"][name])
+            version, internal, gauss = data["python"]
+            random.setstate((int(version), tuple(int(v) for v in internal.tolist()), gauss))
+            kind, keys, pos, has_gauss, cached = data["numpy"]
+            np.random.set_state((kind, keys.numpy().astype(np.uint32), pos, has_gauss, cached))
+            torch.set_rng_state(data["torch"])
+            if data["cuda"] is not None and torch.cuda.is_available():
+                torch.cuda.set_rng_state_all(data["cuda"])
+            epoch = int(data["epoch"])
+        except (KeyError, TypeError, ValueError, RuntimeError, AttributeError) as exc:
+            self.run.abandon()
+            raise JournalError(f"{path}: training state does not fit this run: "
+                               f"{type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}"
+                               ) from None
         if self.run.resuming:
             self.run.continue_after(epoch)
         return epoch
+
+
+STATE_FORMAT = 2
+"""Version of the training-state file: 2 holds tensors and plain values only."""
+
+
+def load_state_file(path: Path) -> dict[str, Any]:
+    """A training state file read with ``weights_only=True`` (no code can run while it loads).
+
+    Raises:
+        JournalError: one line naming the file when it is not a state this journal wrote.
+    """
+    try:
+        with warnings.catch_warnings():  # a foreign pickle protocol warns before it is refused
+            warnings.simplefilter("ignore", UserWarning)
+            data = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError:
+        raise JournalError(f"{path}: training state refused: it holds objects other than tensors "
+                           "and plain values (code could run if it were loaded); delete it to "
+                           "start the run's job afresh") from None
+    except Exception as exc:  # a corrupt zip, a truncated file, …: refused just the same
+        first = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
+        raise JournalError(f"{path}: training state refused: unreadable ({first}); delete it to "
+                           "start the run's job afresh") from None
+    if not isinstance(data, dict) or data.get("format") != STATE_FORMAT:
+        raise JournalError(f"{path}: training state refused: not written by this version of "
+                           f"journal (format {STATE_FORMAT}); delete it to start the run's job "
+                           "afresh")
+    return data
 
 
 def _state_of(part: Any) -> Any:
