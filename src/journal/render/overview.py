@@ -17,9 +17,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
+import yaml
+
 from .. import analysis as an
 from ..declarations import Declaration
-from ..escape import Markdown, md
+from ..escape import Markdown, front_matter_text, md
 from ..notes import Note
 from ..records import Record
 from . import charts
@@ -85,7 +87,9 @@ def render_overview(
     baseline = baseline_runs(records, experiment, declaration)
     days = sorted({an.day_of(r) for r in records})
 
-    parts = [f"# {escape(experiment)}\n", MARKER + "\n"]
+    # MkDocs would take the title from the heading, unescaped: the front matter names it escaped
+    title = yaml.safe_dump({"title": front_matter_text(experiment)}, allow_unicode=True, width=10_000)
+    parts = [f"---\n{title}---\n\n# {escape(experiment)}\n", MARKER + "\n"]
     span = days[0].isoformat() + (f" to {days[-1].isoformat()}" if len(days) > 1 else "")
     intro = t("{n} runs of {m} variants on {d} {days} ({span}).", n=len(records), m=len(variants),
               d=len(days), days=t("day") if len(days) == 1 else t("days"), span=span)

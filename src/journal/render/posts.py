@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import pickle
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -24,7 +25,7 @@ import yaml
 
 from .. import analysis as an
 from ..declarations import Declaration
-from ..escape import Markdown, front_matter_text, md
+from ..escape import Markdown, clean, front_matter_text, md
 from ..notes import Note
 from ..records import Record, write_atomic
 from . import charts, i18n
@@ -58,7 +59,8 @@ def _front_matter(experiment: str, records: Sequence[Record], slug: str, title: 
     # The theme prints the title and categories unescaped (<title>, blog index, navigation,
     # category pages): they are HTML-escaped here, and YAML-quoted by the dumper.
     meta = {"title": front_matter_text(title), "slug": slug,
-            "categories": [front_matter_text(experiment)]}
+            # Material's category pages turn the name back into HTML: keep no markup characters
+            "categories": [re.sub(r"[<>&\"'`]", "", clean(experiment)) or "experiment"]}
     rest = yaml.safe_dump(meta, allow_unicode=True, sort_keys=False, width=10_000)
     # Material wants an unquoted UTC timestamp with seconds, so the date is written by hand.
     return f"---\ndate:\n  created: {_utc(created)}\n  updated: {_utc(updated)}\n{rest}---\n"
