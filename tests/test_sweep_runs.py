@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from journal.escape import md_text
 from journal.records import load_records
 from journal.render import build_posts
 
@@ -61,7 +62,7 @@ def test_local_sweep_writes_one_record_per_point_and_skips_when_done(
     assert f"sweep {sweep}: 4 points; 4 to run, 0 to resume, 0 skipped" in first.stdout
     assert first.stdout.count("finished ") >= 4 and "4 finished" in first.stdout
     (post,) = build_posts(load_records(results)[0])
-    assert f"Sweep `{sweep}` over `kd`, seeds 0, 1:" in post.markdown
+    assert f"Sweep <code>{md_text(sweep)}</code> over <code>kd</code>, seeds 0, 1:" in post.markdown
     count = len(load_records(results)[0])
     again = journal(data_home, *SWEEP, "--jobs", "2", "--results", str(results))
     assert again.returncode == 0
