@@ -87,23 +87,32 @@ def test_run_writes_valid_records_per_model_and_seed(fas_kd_results: Path) -> No
 
 
 def test_ctrl_c_leaves_an_interrupted_record(tmp_path: Path) -> None:
-    env = {**os.environ, "JOURNAL_DATA": str(tmp_path / "data")}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "journal.cli", "run", "fas_kd", "--set", "epochs=500",
-         "--set", "baseline=false", "--results", str(tmp_path / "r"), "--quiet"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )
-    try:
-        deadline = time.monotonic() + 240
-        while time.monotonic() < deadline and proc.poll() is None:
-            files = list((tmp_path / "r").glob("*.json"))
-            if files and json.loads(files[0].read_text())["history"]:
-                break
-            time.sleep(0.1)
-        proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate(timeout=60)
-    finally:
-        proc.kill()
+    # PYTHONFAULTHANDLER: if the run does not stop, SIGABRT makes it print where it hangs.
+    env = {**os.environ, "JOURNAL_DATA": str(tmp_path / "data"), "PYTHONFAULTHANDLER": "1"}
+    log = tmp_path / "stderr.txt"
+    with log.open("w") as stderr:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "journal.cli", "run", "fas_kd", "--set", "epochs=500",
+             "--set", "baseline=false", "--results", str(tmp_path / "r"), "--quiet"],
+            env=env, stdout=subprocess.DEVNULL, stderr=stderr, text=True,
+        )
+        try:
+            deadline = time.monotonic() + 240
+            while time.monotonic() < deadline and proc.poll() is None:
+                files = list((tmp_path / "r").glob("*.json"))
+                if files and json.loads(files[0].read_text())["history"]:
+                    break
+                time.sleep(0.1)
+            proc.send_signal(signal.SIGINT)
+            try:
+                proc.wait(timeout=180)
+            except subprocess.TimeoutExpired:
+                proc.send_signal(signal.SIGABRT)
+                proc.wait(timeout=30)
+                pytest.fail(f"Ctrl-C did not stop the run:\n{log.read_text()}")
+        finally:
+            proc.kill()
+    err = log.read_text()
     assert proc.returncode == 130, err
     (path,) = (tmp_path / "r").glob("*.json")
     rec = read_record(path)
