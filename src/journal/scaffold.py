@@ -21,6 +21,8 @@ from . import __version__
 from .errors import JournalError
 from .render.i18n import normalise
 
+DISTRIBUTION = "runjournal"  # the name pip installs this package by (pyproject's [project].name)
+
 # template file → (path in the new repository, whether it has $placeholders)
 FILES = {
     "mkdocs.yml": ("mkdocs.yml", True),
@@ -118,7 +120,7 @@ def init_journal(
 
 def _default_requirement(language: str) -> str:
     extra = "[zh]" if language == "zh" else ""
-    return f"journal{extra}=={__version__}"
+    return f"{DISTRIBUTION}{extra}=={__version__}"
 
 
 def _env(root: Path) -> dict[str, str]:

@@ -8,17 +8,12 @@ from pathlib import Path
 from typing import IO, Any
 
 import click
-from rich.console import Console
 
-from .. import terminal
 from ..config import parse_overrides
 from ..errors import ConfigError, JournalError
-from ..external import add_run, parse_date, parse_matrix, parse_numbers
-from ..notes import add_note
-from ..records import find_run, load_records
-from ..render.tables import number
-from ..tracking import default_results_dir
 from . import OneLineUsageError, main
+
+# The library is imported inside each command, so `journal --help` and shell completion start fast.
 
 
 @main.command()
@@ -46,6 +41,9 @@ def add(experiment: str, counts: str | None, confusion: str | None, labels: str 
       journal add ser --confusion "1550 393 0; 834 1311 0; 101 305 0" --labels 正向,中性,负向
       journal add fas_kd --vector "[0.92, 0.06]" --order acc,acer --date 2025-08-01
     """
+    from ..external import add_run, parse_date, parse_matrix, parse_numbers
+    from ..tracking import default_results_dir
+
     folder = results_dir or default_results_dir()
     try:
         config = {k: _plain_value(v) for k, v in parse_overrides(overrides).items()}
@@ -93,6 +91,9 @@ def note(text: str | None, run_id: str | None, experiment: str | None, variant: 
       journal note --experiment fas_kd --variant "student + logit KD" "KD helps, within noise."
       journal note --experiment ser --day 2026-11-23 --file conclusions.md
     """
+    from ..notes import add_note
+    from ..tracking import default_results_dir
+
     if (text is None) == (file is None):
         raise OneLineUsageError("give the note as TEXT or with --file, not both")
     body = text if text is not None else file.read() if file is not None else ""
@@ -118,6 +119,10 @@ def list_runs(results_dir: Path | None, experiment: str | None) -> None:
     Bad record files are reported on stderr, naming the file and the field, and make the
     exit code 1.
     """
+    from ..records import load_records
+    from ..render.tables import number
+    from ..tracking import default_results_dir
+
     folder = results_dir or default_results_dir()
     records, errors = load_records(folder)
     records = [r for r in records if experiment is None or r.experiment == experiment]
@@ -145,6 +150,12 @@ def show(run_id: str, results_dir: Path | None) -> None:
     Example:
       journal show 20261123T061000Z-fas_kd-3f2a9c1e
     """
+    from rich.console import Console
+
+    from .. import terminal
+    from ..records import find_run, load_records
+    from ..tracking import default_results_dir
+
     folder = results_dir or default_results_dir()
     records, _ = load_records(folder)
     try:
@@ -170,6 +181,12 @@ def compare_variants(
     Example:
       journal compare student "student + logit KD" --experiment fas_kd
     """
+    from rich.console import Console
+
+    from .. import terminal
+    from ..records import load_records
+    from ..tracking import default_results_dir
+
     folder = results_dir or default_results_dir()
     records, _ = load_records(folder)
     records = [r for r in records if experiment is None or r.experiment == experiment]

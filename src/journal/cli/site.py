@@ -8,17 +8,11 @@ from pathlib import Path
 
 import click
 
-from ..analysis import group_by_post
 from ..config import describe_type, field_types
 from ..errors import JournalError
-from ..experiments import REGISTRY
-from ..folder import load_journal
-from ..render import build_posts, write_posts
-from ..render.i18n import language
-from ..render.overview import render_overviews
-from ..scaffold import init_journal
-from ..tracking import default_results_dir
 from . import main
+
+# The library is imported inside each command, so `journal --help` and shell completion start fast.
 
 
 @main.command()
@@ -42,6 +36,8 @@ def init(directory: Path, lang: str, site_name: str | None, requirement: str | N
       journal init ../lab-journal --lang zh
       cd ../lab-journal && mkdocs serve
     """
+    from ..scaffold import init_journal
+
     try:
         made = init_journal(directory, lang=lang, site_name=site_name, requirement=requirement,
                             run_example=not no_example)
@@ -56,6 +52,8 @@ def init(directory: Path, lang: str, site_name: str | None, requirement: str | N
 @main.command()
 def experiments() -> None:
     """List the experiments `journal run` knows, with their config keys and defaults."""
+    from ..experiments import REGISTRY
+
     for name, exp in sorted(REGISTRY.items()):
         click.echo(f"{name}: {exp.summary}")
         defaults = exp.config_cls()
@@ -77,6 +75,13 @@ def render(results_dir: Path | None, out_dir: Path, lang: str) -> None:
     Example:
       journal render --out /tmp/posts
     """
+    from ..analysis import group_by_post
+    from ..folder import load_journal
+    from ..render import build_posts, write_posts
+    from ..render.i18n import language
+    from ..render.overview import render_overviews
+    from ..tracking import default_results_dir
+
     folder = results_dir or default_results_dir()
     journal = load_journal(folder)
     for error in journal.errors:
