@@ -128,6 +128,9 @@ def test_this_repository_keeps_its_records_on_a_results_branch() -> None:
     record, build = flow["jobs"]["record"], flow["jobs"]["build"]
     assert record["concurrency"] == {"group": "journal-results", "cancel-in-progress": False}
     record_script = "\n".join(s.get("run", "") for s in _steps(record))
+    checkout = next(s for s in _steps(record) if s.get("with", {}).get("path") == "kept")
+    assert checkout["with"]["ref"] == "${{ steps.kept.outputs.ref }}"
+    assert 'git checkout -q --orphan "$RESULTS_BRANCH"' in record_script  # the first run
     assert "--results kept" in record_script
     assert 'git push origin "HEAD:refs/heads/$RESULTS_BRANCH"' in record_script
     build_script = "\n".join(s.get("run", "") for s in _steps(build))
