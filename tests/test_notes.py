@@ -106,9 +106,10 @@ def test_posts_show_each_note_beside_what_it_is_about(results: Path) -> None:
     day_at = md.index("Whole day: the first KD runs.")
     assert day_at < md.index("<!-- more -->")  # under the summary
     kd_section = md.index("## student + KD")
-    assert md.index('!!! note "Note, 2026-') < day_at < md.index("## student\n")
-    assert kd_section < md.index('!!! note "Note on student + KD,') < md.index("KD helps, within noise.")
-    assert md.index('!!! note "Note on seed 1,') > kd_section
+    title = '<p class="admonition-title">'
+    assert md.index(f"{title}Note, 2026-") < day_at < md.index("## student\n")
+    assert kd_section < md.index(f"{title}Note on student + KD,") < md.index("KD helps, within noise.")
+    assert md.index(f"{title}Note on seed 1,") > kd_section
     assert "Other day only." not in md  # pinned to another day
 
 

@@ -92,7 +92,8 @@ def test_posts_compare_with_the_declared_baseline(records: list[Record]) -> None
     day2 = posts[1].markdown  # the baseline did not run that day: its runs come from day 1
     assert "Each variant against the baseline, student:" in day2
     assert "| teacher | student |" in day2
-    assert "Changed from the baseline, student: `kd` `none` → `logit`." in day2
+    assert ("Changed from the baseline, student: <code>kd</code> <code>none</code> → "
+            "<code>logit</code>.") in day2
     assert "Same hyperparameters as the baseline, student." in day2
     assert "The baseline of this experiment." in posts[0].markdown
 
@@ -101,7 +102,7 @@ def test_index_lists_each_experiment_with_its_best(records: list[Record], make_r
     other = make_record(id="ser-0", experiment="ser", metrics={"ua": 0.6})
     page = render_index([*records, other])
     best = "teacher: ACER 0.0900\u00a0±\u00a00.0141"
-    assert f"| [fas\\_kd](fas-kd.md) | 7 | 3 | 2 | 2026-11-24 | {best} |" in page.markdown
+    assert f"| [fas&#95;kd](fas-kd.md) | 7 | 3 | 2 | 2026-11-24 | {best} |" in page.markdown
     assert "| [ser](ser.md) | 1 | 1 | 1 | 2026-11-23 | student: UA 0.6000 |" in page.markdown
 
 

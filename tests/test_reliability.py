@@ -87,7 +87,7 @@ def test_stale_running_records_are_shown_as_stale(make_record: Factory) -> None:
         == "running"
     )
     (post,) = build_posts([rec])
-    assert "stale: running, no update since" in post.markdown and "status: stale." in post.markdown
+    assert "stale&#58; running, no update since" in post.markdown and "status: stale." in post.markdown
 
 
 STARTER = textwrap.dedent(

@@ -62,7 +62,7 @@ def test_hostile_strings_render_as_text(make_record: Factory) -> None:
     (post,) = build_posts([rec])
     md = post.markdown
     assert "<script>" not in md
-    assert "a\\|b &lt;script&gt;" in md and "&#123;&#123; x &#125;&#125;" in md
+    assert "a&#124;b &#60;script&#62;" in md and "&#123;&#123; x &#125;&#125;" in md
     assert all(".." not in name for name in post.assets)
 
 
@@ -89,7 +89,7 @@ def test_number_formats() -> None:
     assert [number(v) for v in (None, float("nan"), float("inf"), -float("inf"), 3, 0.123456)] == [
         "—", "nan", "inf", "-inf", "3", "0.1235"]
     assert mean_std(0.5, float("nan")) == "0.5000"
-    assert escape("a|b*c_d") == "a\\|b\\*c\\_d"
+    assert escape("a|b*c_d") == "a&#124;b&#42;c&#95;d"
 
 
 def test_non_finite_values_render_as_nan_and_inf(make_record: Factory) -> None:
@@ -102,7 +102,7 @@ def test_a_metric_a_selection_never_tested_shows_a_dash(make_record: Factory) ->
     rec = make_record()
     rec.selections["acer_best"].test = {"acer": 0.25}  # no "acc" for this rule
     (post,) = build_posts([rec])
-    assert "| acer\\_best | val\\_acer | 3 | 1 | 0.2500 | — |" in post.markdown
+    assert "| acer&#95;best | val&#95;acer | 3 | 1 | 0.2500 | — |" in post.markdown
 
 
 def _variant(make_record: Factory, name: str, acers: list[float], offset: int) -> list[Record]:

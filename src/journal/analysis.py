@@ -83,19 +83,20 @@ def seed_label(record: Record) -> str:
 
 
 def metrics_frame(records: Sequence[Record], columns: Sequence[str] | None = None) -> pd.DataFrame:
-    """One row per run: its final metrics, indexed by seed label, with the run's status."""
-    columns = list(columns) if columns is not None else ordered_keys(r.metrics for r in records)
-    rows = [
-        {"run": seed_label(r), "status": display_status(r), **{c: r.metrics.get(c) for c in columns}}
-        for r in records
-    ]
-    frame = pd.DataFrame(rows, columns=["run", "status", *columns]).set_index("run")
-    return frame.astype({c: "float64" for c in columns})
+    """One row per run: its final metrics (one column each), indexed by ``(run, status)`` (the
+    seed label and the run's status), so that no metric name, ``status`` or ``run`` included,
+    can collide with them."""
+    columns = list(dict.fromkeys(columns)) if columns is not None else ordered_keys(
+        r.metrics for r in records)
+    index = pd.MultiIndex.from_tuples([(seed_label(r), display_status(r)) for r in records],
+                                      names=["run", "status"])
+    data = {c: [r.metrics.get(c) for r in records] for c in columns}
+    return pd.DataFrame(data, index=index, columns=columns, dtype="float64")
 
 
 def seed_stats(frame: pd.DataFrame) -> pd.DataFrame:
     """``mean``, ``std`` and ``n`` of every metric column over the finished runs of ``frame``."""
-    finished = frame[frame["status"] == "finished"].drop(columns="status")
+    finished = frame[frame.index.get_level_values("status") == "finished"]
     stats = pd.DataFrame(math.nan, index=list(STAT_ROWS), columns=finished.columns, dtype="float64")
     if len(finished):
         stats.loc["mean"] = finished.mean(skipna=False)
@@ -156,6 +157,8 @@ def selection_stats(records: Sequence[Record], columns: Sequence[str]) -> pd.Dat
     if frame.empty:
         return pd.DataFrame(columns=["selection", "n", *[f"{c} {s}" for c in columns for s in STAT_ROWS]])
     grouped = frame.groupby("selection", sort=False)
+    if not columns:  # selections chosen on validation but never tested
+        return grouped.size().rename("n").reset_index()
     out = grouped[list(columns)].agg(["mean", "std"])
     out.columns = [f"{c} {s}" for c, s in out.columns]
     out.insert(0, "n", grouped.size())

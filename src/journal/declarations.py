@@ -23,6 +23,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .errors import FileError
+from .layout import leaves, yaml_problem
 from .metrics import goal_of
 
 DECLARATIONS_FILE = "experiments.yml"
@@ -56,12 +57,19 @@ def load_declarations(results_dir: str | Path) -> dict[str, Declaration]:
     path = Path(results_dir) / DECLARATIONS_FILE
     if not path.is_file():
         return {}
+    if leaves(path, Path(results_dir)):
+        raise DeclarationError(path, None, "a symbolic link leading outside the results folder; "
+                               "not read")
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DeclarationError(path, None, f"cannot read: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise DeclarationError(path, None, f"not UTF-8 (byte {exc.start})") from None
+    except OSError as exc:
+        raise DeclarationError(path, None, f"cannot read: {exc.strerror or exc}") from None
     except yaml.YAMLError as exc:
-        raise DeclarationError(path, None, f"not YAML: {exc}") from None
+        raise DeclarationError(path, None, f"not YAML: {yaml_problem(exc)}") from None
+    except RecursionError:
+        raise DeclarationError(path, None, "not YAML: nested too deeply") from None
     if data is None:
         return {}
     if not isinstance(data, dict):

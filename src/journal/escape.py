@@ -18,7 +18,7 @@ YAML front matter      :func:`front_matter_text`: a title or category as the the
                        (HTML-escaped, since Material prints titles raw)
 notes (Markdown)       :func:`note_html`: rendered with Python-Markdown, then sanitised with
                        ``nh3`` (Ammonia) against an allow-list of tags, attributes and URL schemes
-matplotlib text        :func:`chart_text` (charts also draw with ``text.parse_math`` off)
+matplotlib text        :func:`chart_text` (charts draw with ``text.parse_math`` off)
 terminal               :func:`terminal_text` (control and escape sequences dropped) and
                        :func:`rich_text` (also rich markup escaped)
 =====================  ======================================================================
@@ -43,22 +43,25 @@ _ANSI = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[
 _NEWLINES = re.compile(r"[\r\n\t\u2028\u2029\x85]+")
 
 # Every ASCII punctuation character that Markdown, Python-Markdown's extensions or
-# pymdown-extensions give a meaning (emphasis, links, attr_list braces, tables, admonition and
-# tab titles, emoji colons, arithmatex dollars, mark/insert/delete, magiclink mentions, …).
-_MD_SPECIAL = frozenset("!\"#$&'()*+-.:<=>@[\\]^_`{|}~")
+# pymdown-extensions give a meaning inside a line (emphasis, links and images, raw HTML,
+# attr_list braces, table pipes, admonition and tab titles, emoji colons, arithmatex dollars,
+# sub/superscript and delete, magiclink mentions, snippets). Parentheses, dots, hyphens, "="
+# and "+" only matter after a "]" (escaped), doubled ("==mark==", "++keys++") or at the start
+# of a line ("- item", "1. item", "=== tab"), so they stay readable elsewhere.
+_MD_SPECIAL = frozenset("!\"#$&*:<>@[\\]^_`{|}~")
 _MD_TABLE = {ord(c): f"&#{ord(c)};" for c in _MD_SPECIAL}
+_DOUBLED = re.compile(r"(?<=[=+])[=+]|[=+](?=[=+])")
+_LEADING = re.compile(r"^(\d+[.)](?=\s|$)|[-+=])")
 
 
 class Markdown(str):
     """A string that is already safe Markdown: escapers return it, and :func:`md_text` passes
-    it through unchanged instead of escaping it a second time."""
+    it through unchanged instead of escaping it a second time. Concatenation gives a plain
+    ``str`` again; :meth:`join` escapes the parts that are not ``Markdown`` yet."""
 
     __slots__ = ()
 
-    def __add__(self, other: str) -> Markdown:  # type: ignore[override]
-        return Markdown(str.__add__(self, md_text(other)))
-
-    def join(self, parts: Iterable[Any]) -> Markdown:  # type: ignore[override]
+    def join(self, parts: Iterable[Any]) -> Markdown:
         return Markdown(str.join(self, (md_text(p) for p in parts)))
 
 
@@ -74,7 +77,8 @@ def md_text(text: Any) -> Markdown:
     admonition or tab title, image alt text). Already-safe :class:`Markdown` is returned as it is."""
     if isinstance(text, Markdown):
         return text
-    return Markdown(clean(text).translate(_MD_TABLE))
+    escaped = _DOUBLED.sub(lambda m: f"&#{ord(m[0])};", clean(text).translate(_MD_TABLE))
+    return Markdown(_LEADING.sub(lambda m: f"{m[0][:-1]}&#{ord(m[0][-1])};", escaped, count=1))
 
 
 def md_code(text: Any) -> Markdown:
@@ -111,9 +115,10 @@ def front_matter_text(text: Any) -> str:
 
 
 def chart_text(text: Any) -> str:
-    """Text for a matplotlib label, title or legend: one line, no control characters, and no
-    mathtext (``$…$`` stays literal; charts also draw with ``text.parse_math`` off)."""
-    return clean(text).replace("$", r"\$")
+    """Text for a matplotlib label, title or legend: one line, no control characters. Charts
+    draw with ``text.parse_math`` off, so ``$…$`` stays literal instead of becoming mathtext
+    (which fails on ``$\\frac$``); matplotlib's SVG writer escapes ``<`` and ``&`` itself."""
+    return clean(text)
 
 
 def terminal_text(text: Any) -> str:

@@ -24,6 +24,8 @@ class Journal:
     notes: list[Note] = field(default_factory=list)
     declarations: dict[str, Declaration] = field(default_factory=dict)
     errors: list[FileError] = field(default_factory=list)
+    paths: dict[str, Path] = field(default_factory=dict)
+    """The file each record was read from, by run id."""
 
     def declaration(self, experiment: str) -> Declaration:
         return self.declarations.get(experiment) or Declaration()
@@ -31,7 +33,8 @@ class Journal:
 
 def load_journal(results_dir: str | Path) -> Journal:
     """Read ``results_dir``; bad files become errors, never exceptions."""
-    records, record_errors = load_records(results_dir)
+    paths: dict[str, Path] = {}
+    records, record_errors = load_records(results_dir, paths=paths)
     notes, note_errors = load_notes(results_dir)
     errors: list[FileError] = [*record_errors, *note_errors, *unmatched(notes, records)]
     try:
@@ -40,7 +43,7 @@ def load_journal(results_dir: str | Path) -> Journal:
         declarations = {}
         errors.append(exc)
     errors += _check(declarations, records, Path(results_dir) / DECLARATIONS_FILE)
-    return Journal(records, notes, declarations, errors)
+    return Journal(records, notes, declarations, errors, paths)
 
 
 def _check(

@@ -32,6 +32,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .errors import FileError, JournalError, RecordExistsError
+from .layout import leaves, yaml_problem
 from .records import Record, UTCDateTime, find_run, load_records, write_atomic
 
 NOTES_DIR = "notes"
@@ -179,7 +180,7 @@ def read_note(path: str | Path) -> Note:
     try:
         data = yaml.load(match.group(1), Loader=_PlainLoader)  # a safe loader
     except yaml.YAMLError as exc:
-        raise NoteError(path, None, f"header is not YAML: {exc}") from None
+        raise NoteError(path, None, f"header is not YAML: {yaml_problem(exc)}") from None
     if not isinstance(data, dict):
         raise NoteError(path, None, "header must be a mapping (experiment, variant, day, run)")
     try:
@@ -204,11 +205,20 @@ def load_notes(results_dir: str | Path) -> tuple[list[Note], list[NoteError]]:
     errors: list[NoteError] = []
     if not folder.is_dir():
         return notes, errors
+    if leaves(folder, Path(results_dir)):
+        return notes, [NoteError(folder, None, "a symbolic link leading outside the results folder; "
+                                 "not read")]
     for path in sorted(folder.glob("*.md")):
+        if leaves(path, Path(results_dir)):
+            errors.append(NoteError(path, None, "a symbolic link leading outside the results folder; "
+                                    "not read"))
+            continue
         try:
             notes.append(read_note(path))
         except NoteError as exc:
             errors.append(exc)
+        except Exception as exc:  # one bad note costs itself, never the site
+            errors.append(NoteError(path, None, f"cannot be read: {type(exc).__name__}"))
     notes.sort(key=lambda n: (n.created, n.path.name))
     return notes, errors
 

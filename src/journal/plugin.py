@@ -19,7 +19,6 @@ file and the field; ``mkdocs build --strict`` therefore fails on it, a plain bui
 from __future__ import annotations
 
 import logging
-import posixpath
 import shutil
 from importlib import resources
 from pathlib import Path, PurePosixPath
@@ -35,12 +34,12 @@ from mkdocs.structure.nav import Navigation, Section
 from mkdocs.structure.pages import Page
 
 from .errors import JournalError
+from .escape import front_matter_text
 from .folder import load_journal
-from .records import Record, duplicates
-from .render import build_posts, charts, write_posts
+from .records import Record
 from .render.blocks import render_blocks
 from .render.i18n import LANGUAGES, language, normalise, t
-from .render.overview import render_overviews
+from .site import Layout, build_site, prune_cache, remove_stale, write_site
 
 ASSETS = ("tablesort.min.js", "tablesort.number.min.js", "journal.js")
 ASSETS_URI = "assets/journal"
@@ -105,42 +104,28 @@ class JournalPlugin(BasePlugin[JournalConfig]):
             log.info("journal: no results folder at %s; no posts generated", self.results_dir)
             return files
         journal = load_journal(self.results_dir)
-        records = self.records = journal.records
-        for error in journal.errors:
-            log.warning("journal: bad %s %s", error.what, error)
-        for run_id in duplicates(records):
-            log.warning("journal: run id %s occurs in more than one file of %s", run_id, self.results_dir)
-        posts_dir, overview_dir = self.config.posts_dir, self.config.overview_dir
-        with language(self.language), charts.cache_in(self.cache_dir / "charts"):
-            posts = build_posts(records, notes=journal.notes, declarations=journal.declarations,
-                                cache_dir=self.cache_dir / "rendered")
-            links = {(p.experiment, p.day): posixpath.relpath(f"{posts_dir}/{p.filename}", overview_dir)
-                     for p in posts}
-            with charts.track() as overview_charts:
-                pages = render_overviews(records, declarations=journal.declarations,
-                                         notes=journal.notes, post_links=links) if records else []
-        keep = set()
-        for folder, rendered, uri_dir in (("posts", posts, posts_dir), ("overview", pages, overview_dir)):
-            out = self.cache_dir / folder
-            keep |= {p.resolve() for p in write_posts(rendered, out)}
-            for item in rendered:
-                for rel in (item.filename, *item.assets):
-                    uri = f"{uri_dir}/{rel}"
-                    if files.get_file_from_path(uri) is not None:
-                        raise PluginError(f"journal: generated {uri} clashes with a file in docs/")
-                    inclusion = (InclusionLevel.NOT_IN_NAV if folder == "overview" and rel.endswith(".md")
-                                 else InclusionLevel.UNDEFINED)
-                    files.append(File.generated(config, uri, abs_src_path=str(out / rel),
-                                                inclusion=inclusion))
-        keep |= {(self.cache_dir / "rendered" / f"{p.cache_key}.pickle").resolve() for p in posts}
-        _remove_stale(self.cache_dir / "rendered", keep)
-        used = overview_charts.union(*(p.chart_keys for p in posts))
-        charts.prune(self.cache_dir / "charts", used)
-        _remove_stale(self.cache_dir / "posts", keep)
-        _remove_stale(self.cache_dir / "overview", keep)
-        self.generated = [f"{posts_dir}/{p.filename}" for p in posts]
-        self.overviews = [(f"{overview_dir}/{p.filename}", p.title) for p in pages]
-        log.info("journal: %d records → %d posts, %d overview pages", len(records), len(posts), len(pages))
+        self.records = journal.records
+        layout = Layout(self.config.posts_dir, self.config.overview_dir)
+        site = build_site(journal, layout=layout, lang=self.language, cache_dir=self.cache_dir)
+        for problem in site.problems:
+            log.warning("journal: %s", problem)
+        out = self.cache_dir / "site"
+        written = write_site(site, out)
+        for uri in site.files():
+            if files.get_file_from_path(uri) is not None:
+                raise PluginError(f"journal: generated {uri} clashes with a file in docs/")
+            is_page = uri.startswith(f"{layout.overview_dir}/") and uri.endswith(".md")
+            files.append(File.generated(
+                config, uri, abs_src_path=str(out / uri),
+                inclusion=InclusionLevel.NOT_IN_NAV if is_page else InclusionLevel.UNDEFINED))
+        prune_cache(site, self.cache_dir)
+        remove_stale(out, set(written))
+        for old in ("posts", "overview"):  # the layout of earlier versions
+            shutil.rmtree(self.cache_dir / old, ignore_errors=True)
+        self.generated = [f"{layout.posts_dir}/{p.filename}" for p in site.posts]
+        self.overviews = [(f"{layout.overview_dir}/{p.filename}", p.title) for p in site.pages]
+        log.info("journal: %d records → %d posts, %d overview pages", len(self.records),
+                 len(site.posts), len(site.pages))
         return files
 
     def on_page_markdown(
@@ -178,7 +163,7 @@ class JournalPlugin(BasePlugin[JournalConfig]):
         for uri, title in self.overviews:
             file = files.get_file_from_path(uri)
             if file is not None and isinstance(file.page, Page):
-                file.page.title = title
+                file.page.title = front_matter_text(title)  # the theme prints it unescaped
                 pages.append(file.page)
         if not pages:
             return
@@ -213,13 +198,3 @@ def _holds(item: Any, prefix: str) -> bool:
         return item.file.src_uri.startswith(prefix)
     return any(_holds(child, prefix) for child in getattr(item, "children", None) or [])
 
-
-def _remove_stale(folder: Path, keep: set[Path]) -> None:
-    """Delete files in our own cache folder that no current post produced."""
-    if not folder.is_dir():
-        return
-    for path in sorted(folder.rglob("*"), reverse=True):
-        if path.is_file() and path.resolve() not in keep:
-            path.unlink()
-        elif path.is_dir() and not any(path.iterdir()):
-            shutil.rmtree(path, ignore_errors=True)

@@ -49,7 +49,10 @@ _ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]{0,199}$")
 def _utc(value: datetime) -> datetime:
     if value.tzinfo is None:
         raise ValueError("timestamp must carry a time zone (write it in UTC, ending in 'Z')")
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00:00+01:00 is before the first representable UTC time
+        raise ValueError("timestamp lies outside the range of UTC dates (years 1 to 9999)") from None
 
 
 UTCDateTime = Annotated[datetime, AfterValidator(_utc)]
@@ -267,6 +270,8 @@ def validate_record(data: Any, path: str | Path = "<record>") -> Record:
         err = exc.errors()[0]
         more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
         raise RecordError(path, _field_path(err["loc"]), err["msg"] + more) from None
+    except (RecursionError, ValueError, OverflowError) as exc:
+        raise RecordError(path, None, f"cannot be validated: {type(exc).__name__}") from None
 
 
 def read_record(path: str | Path) -> Record:
@@ -286,7 +291,7 @@ def read_record(path: str | Path) -> Record:
         # NaN tokens from other writers, bad JSON, a bad field) takes the slow path below, which
         # says exactly what is wrong.
         return Record.model_validate_json(raw)
-    except ValidationError:
+    except (ValidationError, ValueError, RecursionError):
         pass
     if not raw.strip():
         raise RecordError(path, None, "empty file")
@@ -300,6 +305,10 @@ def read_record(path: str | Path) -> Record:
         raise RecordError(
             path, None, f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
         ) from None
+    except RecursionError:
+        raise RecordError(path, None, "invalid JSON: nested too deeply") from None
+    except ValueError:  # an integer of more digits than Python converts (over 4300)
+        raise RecordError(path, None, "invalid JSON: a number too long to convert") from None
     return validate_record(data, path)
 
 
@@ -383,10 +392,13 @@ def iter_record_files(results_dir: str | Path) -> Iterator[Path]:
     return iter(sorted(files, key=lambda p: (p.name, str(p))))
 
 
-def load_records(results_dir: str | Path) -> tuple[list[Record], list[RecordError]]:
+def load_records(
+    results_dir: str | Path, *, paths: dict[str, Path] | None = None
+) -> tuple[list[Record], list[RecordError]]:
     """Every record below ``results_dir``, and an error for each file that is bad.
 
-    Nothing is dropped silently: the caller decides whether bad files fail the build.
+    Nothing is dropped silently: the caller decides whether bad files fail the build. With
+    ``paths``, the file of each record is filled in by run id (so a later problem can name it).
     """
     records: list[Record] = []
     errors: list[RecordError] = []
@@ -395,11 +407,20 @@ def load_records(results_dir: str | Path) -> tuple[list[Record], list[RecordErro
     paused = gc.isenabled()
     gc.disable()
     try:
+        root = Path(results_dir).resolve()
         for path in iter_record_files(results_dir):
+            if path.is_symlink() and not path.resolve().is_relative_to(root):
+                errors.append(RecordError(path, None, "a symbolic link leading outside the results "
+                                          "folder; not read"))
+                continue
             try:
                 records.append(read_record(path))
+                if paths is not None:
+                    paths.setdefault(records[-1].id, path)
             except RecordError as exc:
                 errors.append(exc)
+            except Exception as exc:  # one bad file costs its own runs, never the whole folder
+                errors.append(RecordError(path, None, f"cannot be read: {type(exc).__name__}"))
     finally:
         if paused:
             gc.enable()

@@ -76,30 +76,22 @@ def render(results_dir: Path | None, out_dir: Path, lang: str) -> None:
       journal render --out /tmp/posts
     """
     from ..analysis import group_by_post
+    from ..escape import terminal_text
     from ..folder import load_journal
-    from ..render import build_posts, write_posts
-    from ..render.i18n import language
-    from ..render.overview import render_overviews
+    from ..site import Layout, build_site, write_site
     from ..tracking import default_results_dir
 
     folder = results_dir or default_results_dir()
     journal = load_journal(folder)
-    for error in journal.errors:
-        click.echo(f"bad {error.what}: {error}", err=True)
-    with language(lang):
-        posts = build_posts(journal.records, notes=journal.notes, declarations=journal.declarations)
-        links = {(p.experiment, p.day): f"../{p.filename}" for p in posts}
-        pages = render_overviews(journal.records, declarations=journal.declarations,
-                                 notes=journal.notes, post_links=links) if posts else []
-    write_posts(posts, out_dir)
-    write_posts(pages, out_dir / "experiments")
-    for post in posts:
-        click.echo(os.path.join(str(out_dir), post.filename))
-    for page in pages:
-        click.echo(os.path.join(str(out_dir), "experiments", page.filename))
-    if journal.errors:
+    site = build_site(journal, layout=Layout(posts_dir=".", overview_dir="experiments"), lang=lang)
+    for problem in site.problems:
+        click.echo(problem, err=True)
+    for path in write_site(site, out_dir):
+        if path.suffix == ".md":
+            click.echo(terminal_text(os.path.normpath(path)))
+    if site.problems:
         sys.exit(1)
     if not group_by_post(journal.records):
-        click.echo(f"no runs in {folder}", err=True)
+        click.echo(f"no runs in {terminal_text(folder)}", err=True)
 
 

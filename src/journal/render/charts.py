@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..analysis import Series
+from ..escape import chart_text
 from ..records import write_atomic
 
 if TYPE_CHECKING:
@@ -53,6 +54,8 @@ def _matplotlib() -> Any:
 INK = "#8a8a8a"
 STYLE: dict[str, Any] = {
     "svg.fonttype": "none",
+    # Names from records are text, never mathtext: "$\\frac$" would make matplotlib raise.
+    "text.parse_math": False,
     "svg.hashsalt": "journal",
     "font.family": "sans-serif",
     "font.sans-serif": [
@@ -99,6 +102,7 @@ def _bar_chart(
     matplotlib = _matplotlib()
     from matplotlib.figure import Figure
 
+    labels, title, ylabel = [chart_text(x) for x in labels], chart_text(title), chart_text(ylabel)
     with matplotlib.rc_context(STYLE):
         height = max(2.4, 0.45 * len(labels) + 1.0) if horizontal else 3.0
         fig = Figure(figsize=(6.4, height))
@@ -148,12 +152,14 @@ def _line_chart(
     from matplotlib.figure import Figure
     from matplotlib.ticker import MaxNLocator
 
+    title, ylabel, xlabel = chart_text(title), chart_text(ylabel), chart_text(xlabel)
+    mark_label = chart_text(mark_label)
     with matplotlib.rc_context(STYLE):
         fig = Figure(figsize=(6.4, 3.2))
         ax = fig.add_subplot()
         colours = {}
         for i, s in enumerate(series):
-            (line,) = ax.plot(s.x, s.y, color=f"C{i % 10}", linewidth=1.4, label=s.label)
+            (line,) = ax.plot(s.x, s.y, color=f"C{i % 10}", linewidth=1.4, label=chart_text(s.label))
             colours[s.label] = line.get_color()
         for s in dashed:
             colour = colours.get(s.label, INK)
@@ -200,11 +206,24 @@ def chart_key(kind: str, args: Sequence[Any], kwargs: Mapping[str, Any]) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+FAILED = b"<!-- journal: chart failed -->"
+"""How an SVG that could not be drawn starts: a post keeps a blank chart and reports it."""
+
+
 def _draw(spec: Spec) -> bytes:
     global renders
     kind, args, kwargs = spec
     renders += 1
-    return _RENDERERS[kind](*args, **kwargs)
+    try:
+        return _RENDERERS[kind](*args, **kwargs)
+    except Exception as exc:  # data that matplotlib refuses costs this chart, not the site
+        return FAILED + (f'<svg xmlns="http://www.w3.org/2000/svg" width="1" height="1">'
+                         f"<desc>{type(exc).__name__}</desc></svg>").encode()
+
+
+def failed(svg: bytes) -> bool:
+    """Whether ``svg`` is the stand-in for a chart that could not be drawn."""
+    return svg.startswith(FAILED)
 
 
 def _valid(svg: bytes) -> bool:
@@ -228,7 +247,7 @@ def _read_cache(key: str) -> bytes | None:
 
 def _write_cache(key: str, svg: bytes) -> None:
     folder = _cache_dir.get()
-    if folder is None:
+    if folder is None or failed(svg):
         return
     path = _cache_path(folder, key)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -19,12 +19,13 @@ from datetime import date
 
 from .. import analysis as an
 from ..declarations import Declaration
+from ..escape import Markdown, md
 from ..notes import Note
 from ..records import Record
 from . import charts
 from . import sections as sec
 from .i18n import t
-from .posts import baseline_runs
+from .posts import Problem, baseline_runs, raise_problem
 from .tables import bold, escape, mean_std, metric_label, table
 
 MARKER = '<div class="journal-overview" hidden></div>'
@@ -45,13 +46,13 @@ PostLinks = Mapping[tuple[str, date], str]
 """``(experiment, day)`` → the link from an overview page to that day's post."""
 
 
-def _days_cell(experiment: str, days: Sequence[date], links: PostLinks) -> str:
+def _days_cell(experiment: str, days: Sequence[date], links: PostLinks) -> Markdown:
     cells = []
     for day in days[-MAX_DAY_LINKS:]:
-        link = links.get((experiment, day))
-        cells.append(f"[{day.isoformat()}]({link})" if link else day.isoformat())
+        link = links.get((experiment, day))  # a relative path we built from slugs
+        cells.append(Markdown(f"[{day.isoformat()}]({link})") if link else day.isoformat())
     more = len(days) - MAX_DAY_LINKS
-    return ("… " if more > 0 else "") + ", ".join(cells)
+    return Markdown(("… " if more > 0 else "") + Markdown(", ").join(cells))
 
 
 def key_metric(records: Sequence[Record], declaration: Declaration) -> tuple[list[str], str]:
@@ -90,11 +91,11 @@ def render_overview(
               d=len(days), days=t("day") if len(days) == 1 else t("days"), span=span)
     if key:
         word = t("lower") if goal == "min" else t("higher")
-        intro += t(" Variants are ranked by test {metric} ({direction} is better)",
-                   metric=metric_label(key), direction=word)
-        intro += t("; ★ marks the best, {name}.", name=escape(best)) if best else "."
+        intro += md(t(" Variants are ranked by test {metric} ({direction} is better)"),
+                    metric=metric_label(key), direction=word)
+        intro += md(t("; ★ marks the best, {name}."), name=best) if best else "."
     if baseline:
-        intro += t(" The baseline is {name}.", name=escape(baseline[0]))
+        intro += md(t(" The baseline is {name}."), name=baseline[0])
     parts.append(intro + t(" Click a column header to sort.") + "\n")
 
     differences = {}
@@ -104,10 +105,9 @@ def render_overview(
     rows = []
     for _, row in frame.iterrows():
         name = str(row["variant"])
-        label = escape(name)
-        label = bold(f"★ {label}") if name == best else label
+        label = bold(f"★ {name}") if name == best else escape(name)
         if baseline and name == baseline[0]:
-            label += " " + t("(baseline)")
+            label = Markdown(f"{label} {escape(t('(baseline)'))}")
         cells = [label, str(int(row["n"])), _days_cell(experiment, row["days"], links)]
         cells += [mean_std(row[f"{c} mean"], row[f"{c} std"]) for c in columns]
         if baseline and key:
@@ -116,7 +116,7 @@ def render_overview(
                 cells += ["—", "—"]
             else:
                 ci = "" if d.low != d.low else f" [{d.low:+.4f}, {d.high:+.4f}]"
-                cells += [f"{d.diff:+.4f}{ci}", t(d.verdict)]
+                cells += [Markdown(f"{d.diff:+.4f}{ci}"), t(d.verdict)]
         rows.append(cells)
     headers = [t("variant"), "n", t("days"), *[metric_label(c) for c in columns]]
     if baseline and key:
@@ -125,7 +125,7 @@ def render_overview(
 
     if declaration.references and best:
         parts.append(f"## {t('References')}\n")
-        parts.append(t("The best variant, {name}, beside the declared references:", name=escape(best))
+        parts.append(md(t("The best variant, {name}, beside the declared references:"), name=best)
                      + "\n\n"
                      + sec.references_table(variants[best], columns, declaration.references) + "\n")
 
@@ -152,14 +152,8 @@ def render_overview(
 
 
 def experiment_stems(experiments: Sequence[str]) -> dict[str, str]:
-    """A distinct file stem per experiment name, in sorted order."""
-    stems: dict[str, str] = {}
-    for name in sorted(experiments):
-        stem = sec.slugify(name)
-        while stem in stems.values():
-            stem += "-x"
-        stems[name] = stem
-    return stems
+    """A distinct file stem per experiment name (never ``index``, the index page's)."""
+    return sec.unique_slugs(experiments)
 
 
 def render_index(
@@ -181,10 +175,10 @@ def render_index(
         best_cell = "—"
         if best:
             row = frame.set_index("variant").loc[best]
-            best_cell = (f"{escape(best)}: {metric_label(key)} "
-                         f"{mean_std(row[f'{key} mean'], row[f'{key} std'])}")
+            best_cell = md("{name}: {metric} {value}", name=best, metric=metric_label(key),
+                           value=mean_std(row[f"{key} mean"], row[f"{key} std"]))
         last = max(r.started_at for r in recs)
-        rows.append([f"[{escape(experiment)}]({stems[experiment]}.md)", str(len(recs)),
+        rows.append([Markdown(f"[{escape(experiment)}]({stems[experiment]}.md)"), str(len(recs)),
                      str(len(frame)), str(len({an.day_of(r) for r in recs})),
                      f"{last:%Y-%m-%d}", best_cell])
     headers = [t("experiment"), t("runs"), t("variants"), t("days"), t("last run"),
@@ -201,17 +195,31 @@ def render_overviews(
     declarations: Mapping[str, Declaration] | None = None,
     notes: Sequence[Note] = (),
     post_links: PostLinks | None = None,
+    on_problem: Problem | None = None,
 ) -> list[Page]:
-    """The index page and one overview per experiment."""
+    """The index page and one overview per experiment. An overview that fails to render is
+    passed to ``on_problem`` (see :func:`~journal.render.posts.build_posts`) and left out."""
     declarations = declarations or {}
-    pages = [render_index(records, declarations)]
+    report = on_problem or raise_problem
+    pages = []
+    try:
+        pages.append(render_index(records, declarations))
+    except Exception as exc:
+        report("the experiments index", records, exc)
     with charts.deferred() as pending:
         for experiment, stem in experiment_stems(sorted({r.experiment for r in records})).items():
             mine = [r for r in records if r.experiment == experiment]
-            pages.append(render_overview(experiment, mine, declaration=declarations.get(experiment),
-                                         notes=notes, post_links=post_links, stem=stem))
+            try:
+                pages.append(render_overview(experiment, mine, declaration=declarations.get(experiment),
+                                             notes=notes, post_links=post_links, stem=stem))
+            except Exception as exc:  # one bad record costs its overview, never the site
+                report(f"overview of {experiment}", mine, exc)
     drawn = charts.resolve(pending)
     for page in pages:
         page.assets = {rel: charts.fill(svg, drawn) for rel, svg in page.assets.items()}
+        broken = [rel for rel, svg in page.assets.items() if charts.failed(svg)]
+        if broken:
+            report(f"chart {broken[0]} of the overview {page.filename}",
+                   [r for r in records if r.experiment == page.title], None)
     return pages
 

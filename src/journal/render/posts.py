@@ -13,9 +13,8 @@ files to the Material blog.
 from __future__ import annotations
 
 import hashlib
-import html
 import pickle
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -25,6 +24,7 @@ import yaml
 
 from .. import analysis as an
 from ..declarations import Declaration
+from ..escape import Markdown, front_matter_text, md
 from ..notes import Note
 from ..records import Record, write_atomic
 from . import charts, i18n
@@ -55,8 +55,10 @@ def _utc(ts: datetime) -> str:
 def _front_matter(experiment: str, records: Sequence[Record], slug: str, title: str) -> str:
     created = min(r.started_at for r in records)
     updated = max(r.ended_at or r.updated_at for r in records)
-    # The theme prints the title unescaped (<title>, blog index, navigation): escape it here.
-    meta = {"title": html.escape(title, quote=False), "slug": slug, "categories": [experiment]}
+    # The theme prints the title and categories unescaped (<title>, blog index, navigation,
+    # category pages): they are HTML-escaped here, and YAML-quoted by the dumper.
+    meta = {"title": front_matter_text(title), "slug": slug,
+            "categories": [front_matter_text(experiment)]}
     rest = yaml.safe_dump(meta, allow_unicode=True, sort_keys=False, width=10_000)
     # Material wants an unquoted UTC timestamp with seconds, so the date is written by hand.
     return f"---\ndate:\n  created: {_utc(created)}\n  updated: {_utc(updated)}\n{rest}---\n"
@@ -78,14 +80,14 @@ def _summary(
     variant_word = t("variant") if len(variants) == 1 else t("variants")
     seeds = "/".join(map(str, sorted({len(v) for v in variants.values()})))
     datasets = {r.dataset.name: r.dataset for r in records if r.dataset}
-    data_text = "; ".join(
-        f"{escape(d.name)} ({' · '.join(f'{k} {v}' for k, v in d.sizes.items())})"
+    data_text = Markdown("; ").join(
+        md("{name} ({sizes})", name=d.name, sizes=" · ".join(f"{k} {v}" for k, v in d.sizes.items()))
         for d in datasets.values()
     )
     statuses = ", ".join(t(s) for s in sorted({an.display_status(r) for r in records}))
     line = t("{n} runs of {m} {variants} ({seeds} per variant)", n=len(records), m=len(variants),
              variants=variant_word, seeds=seeds)
-    parts = [line + (t(" on {data}", data=data_text) if data_text else "")
+    parts = [line + (md(t(" on {data}"), data=data_text) if data_text else "")
              + t("; status: {statuses}.", statuses=statuses) + "\n"]
     key_cols = sec.summary_columns(an.ordered_keys(r.metrics for r in records))
     if key_cols:
@@ -96,9 +98,9 @@ def _summary(
         metric = ctx.declaration.key_metric if ctx.declaration.key_metric in key_cols else key_cols[0]
         differences = sec.differences_table(variants, metric, ctx.baseline)
         if differences:
-            against = (t("the baseline, {name}", name=escape(ctx.baseline[0])) if ctx.baseline
+            against = (md(t("the baseline, {name}"), name=ctx.baseline[0]) if ctx.baseline
                        else t("the one before it"))
-            parts.append(t("Each variant against {against}:", against=against) + f"\n\n{differences}\n")
+            parts.append(md(t("Each variant against {against}:"), against=against) + f"\n\n{differences}\n")
     return parts
 
 
@@ -113,13 +115,13 @@ def _what_changed(
     if previous is None:
         return ""
     changes = an.config_changes(an.variant_config(previous[1]), an.variant_config(recs))
-    name = t("the baseline, {name}", name=escape(previous[0])) if ctx.baseline else escape(previous[0])
+    name = md(t("the baseline, {name}"), name=previous[0]) if ctx.baseline else escape(previous[0])
     if not changes:
-        return t("Same hyperparameters as {name}.", name=name) + "\n"
-    listed = ", ".join(
-        f"{sec.code(k)} {sec.code(config_value(old) if old is not None else '—')} → "
-        f"{sec.code(config_value(new) if new is not None else '—')}" for k, old, new in changes)
-    return t("Changed from {name}: {listed}.", name=name, listed=listed) + "\n"
+        return md(t("Same hyperparameters as {name}."), name=name) + "\n"
+    listed = Markdown(", ").join(
+        Markdown(f"{sec.code(k)} {sec.code(config_value(old) if old is not None else '—')} → "
+                 f"{sec.code(config_value(new) if new is not None else '—')}") for k, old, new in changes)
+    return md(t("Changed from {name}: {listed}."), name=name, listed=listed) + "\n"
 
 
 def _variant_section(
@@ -128,10 +130,10 @@ def _variant_section(
     columns = an.ordered_keys(r.metrics for r in recs)
     key_cols = sec.summary_columns(columns)
     checkpoints = {r.checkpoint for r in recs}
-    at = (t("checkpoint {name}", name=sec.code(checkpoints.pop())) if len(checkpoints) == 1
+    at = (md(t("checkpoint {name}"), name=sec.code(checkpoints.pop())) if len(checkpoints) == 1
           else t("each run's checkpoint"))
     parts = [f"## {escape(name)}\n",
-             t("Test metrics at {at}, one row per seed:", at=at)
+             md(t("Test metrics at {at}, one row per seed:"), at=at)
              + f"\n\n{sec.results_table(recs, columns)}\n"]
     day = an.day_of(recs[0])
     on_variant = [n for n in ctx.notes if n.matches_variant(recs[0].experiment, name, day)]
@@ -160,11 +162,13 @@ def _variant_section(
 
 
 def render_post(
-    experiment: str, day: date, records: Sequence[Record], slug: str, ctx: Context | None = None
+    experiment: str, day: date, records: Sequence[Record], slug: str, ctx: Context | None = None,
+    *, name: str | None = None,
 ) -> Post:
-    """The post of ``experiment`` on ``day`` from its ``records``."""
+    """The post of ``experiment`` on ``day`` from its ``records``; ``name`` is the experiment's
+    slug in file names (default: :func:`~journal.render.sections.slugify` of it)."""
     ctx = ctx or Context()
-    stem = f"{day.isoformat()}-{sec.slugify(experiment)}"
+    stem = f"{day.isoformat()}-{name or sec.slugify(experiment)}"
     variants = an.by_variant(records)
     title = f"{experiment}: " + " · ".join(variants)
     parts = [_front_matter(experiment, records, slug, title), f"# {escape(title)}\n"]
@@ -176,8 +180,8 @@ def render_post(
     hyper, differ = sec.hyperparameters(variants)
     parts.append(f"## {t('Hyperparameters')}\n")
     if differ:
-        keys = ", ".join(sec.code(k) for k in differ)
-        parts.append(t("What differs between the variants: {keys}.", keys=keys) + "\n")
+        keys = Markdown(", ").join(sec.code(k) for k in differ)
+        parts.append(md(t("What differs between the variants: {keys}."), keys=keys) + "\n")
     parts.append(hyper + "\n")
     assets: dict[str, bytes] = {}
     used: set[str] = set()
@@ -195,6 +199,16 @@ def render_post(
     return Post(experiment, day, slug, f"{stem}.md", "\n".join(parts), assets, [r.id for r in records])
 
 
+Problem = Callable[[str, Sequence[Record], BaseException | None], None]
+"""Where a post or page that cannot be rendered is reported: ``(what, its runs, the error)``."""
+
+
+def raise_problem(what: str, records: Sequence[Record], exc: BaseException | None) -> None:
+    if exc is not None:
+        raise exc
+    raise RuntimeError(f"{what} could not be rendered")
+
+
 def build_posts(
     records: Iterable[Record],
     *,
@@ -202,48 +216,79 @@ def build_posts(
     declarations: Mapping[str, Declaration] | None = None,
     workers: int | None = None,
     cache_dir: Path | None = None,
+    on_problem: Problem | None = None,
+    salt: str = "",
 ) -> list[Post]:
-    """Every post, oldest first, with unique slugs; charts missing from the cache are drawn on
-    ``workers`` processes (default: one per core). With ``cache_dir``, a post whose inputs
-    (records, declarations, notes, language, rendering code) are unchanged is not rendered
-    again but read back from there."""
+    """Every post, oldest first, with unique slugs and file names; charts missing from the cache
+    are drawn on ``workers`` processes (default: one per core). With ``cache_dir``, a post whose
+    inputs (records, declarations, notes, language, the library code, ``salt``) are unchanged is
+    not rendered again but read back from there.
+
+    A post that fails to render (or a chart of it that cannot be drawn) is passed to
+    ``on_problem`` and left out (its chart drawn blank); without ``on_problem`` the error is
+    raised."""
     records = list(records)
+    report = on_problem or raise_problem
     posts: list[Post] = []
-    slugs: set[str] = set()
+    groups = an.group_by_post(records)
+    names = sec.unique_slugs(experiment for experiment, _ in groups)
     with charts.deferred() as pending:
-        for (experiment, day), recs in an.group_by_post(records).items():
-            slug = f"{sec.slugify(experiment)}-{day.isoformat()}"
-            while slug in slugs:
-                slug += "-x"
-            slugs.add(slug)
+        for (experiment, day), recs in groups.items():
+            slug = f"{names[experiment]}-{day.isoformat()}"
             declaration = (declarations or {}).get(experiment) or Declaration()
             ctx = Context(declaration, baseline_runs(records, experiment, declaration), notes)
-            key = _post_key(experiment, day, recs, slug, ctx) if cache_dir is not None else ""
+            key = _post_key(experiment, day, recs, slug, ctx, salt) if cache_dir is not None else ""
             post = _cached(cache_dir, key)
             if post is None:
-                with charts.track() as used:
-                    post = render_post(experiment, day, recs, slug, ctx)
+                try:
+                    with charts.track() as used:
+                        post = render_post(experiment, day, recs, slug, ctx, name=names[experiment])
+                except Exception as exc:  # one bad record costs its post, never the site
+                    report(f"post of {experiment} on {day.isoformat()}", recs, exc)
+                    continue
                 post.cache_key, post.chart_keys = key, sorted(used)
             posts.append(post)
     drawn = charts.resolve(pending, workers)
+    by_id = {r.id: r for r in records}
     for post in posts:
         fresh = any(svg.startswith(charts.PLACEHOLDER) for svg in post.assets.values())
         post.assets = {rel: charts.fill(svg, drawn) for rel, svg in post.assets.items()}
-        if cache_dir is not None and (fresh or not _cache_file(cache_dir, post).is_file()):
+        broken = [rel for rel, svg in post.assets.items() if charts.failed(svg)]
+        if broken:
+            report(f"chart {broken[0]} of the post of {post.experiment} on {post.day.isoformat()}",
+                   [by_id[i] for i in post.run_ids if i in by_id], None)
+        elif cache_dir is not None and (fresh or not _cache_file(cache_dir, post).is_file()):
             _store(cache_dir, post)
     return posts
 
 
-_CODE = hashlib.sha256(b"".join(
-    (Path(__file__).parent / name).read_bytes()
-    for name in ("posts.py", "sections.py", "tables.py", "charts.py", "i18n.py")
-) + (Path(__file__).parents[1] / "analysis.py").read_bytes()).hexdigest()[:16]
+def _library_code() -> str:
+    """A hash of every module of the library that computes or renders (all of ``journal``
+    except the training side: experiments, launchers, the command line), so that a change to
+    statistics, notes or declarations code invalidates cached posts as surely as one to
+    ``render/``."""
+    root = Path(__file__).parents[1]
+    skip = {"experiments", "cli"}
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*.py")):
+        rel = path.relative_to(root)
+        if rel.parts[0] in skip:
+            continue
+        digest.update(str(rel).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
-def _post_key(experiment: str, day: date, records: Sequence[Record], slug: str, ctx: Context) -> str:
+_CODE = _library_code()
+
+
+def _post_key(
+    experiment: str, day: date, records: Sequence[Record], slug: str, ctx: Context, salt: str = ""
+) -> str:
     """A hash of everything a post is rendered from: its records, the experiment's declarations,
-    the baseline's runs, the notes, the language and the rendering code."""
-    parts = [_CODE, i18n.current(), experiment, day.isoformat(), slug,
+    the baseline's runs, the notes, the language, the library code and the caller's ``salt``
+    (its options)."""
+    parts = [_CODE, salt, i18n.current(), experiment, day.isoformat(), slug,
              ctx.declaration.model_dump_json(),
              *(r.to_json() for r in records),
              *(r.to_json() for r in (ctx.baseline[1] if ctx.baseline else [])),

@@ -6,12 +6,14 @@ Every function returns Markdown (and ``variant_charts`` SVG bytes); numbers come
 
 from __future__ import annotations
 
+import hashlib
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import pandas as pd
 
 from .. import analysis as an
+from ..escape import Markdown, md, note_block
 from ..notes import Note
 from ..records import Record
 from ..statistics import interval
@@ -31,6 +33,31 @@ def slugify(text: str) -> str:
     return slug[:80] or "x"
 
 
+RESERVED_SLUGS = frozenset({"index", "assets", "x"})
+
+
+def unique_slugs(names: Iterable[str]) -> dict[str, str]:
+    """A distinct file-name slug per name, the same whatever order or company the names come in.
+
+    A name keeps its plain :func:`slugify` only when no other name shares it (``a b`` and
+    ``a-b``; any two Chinese names, which have no ASCII letters) and it is not reserved
+    (``index`` is the overview index); otherwise a short hash of the name itself is appended.
+    """
+    names = sorted(set(names))
+    plain = {name: slugify(name) for name in names}
+    counts: dict[str, int] = {}
+    for slug in plain.values():
+        counts[slug] = counts.get(slug, 0) + 1
+    out = {}
+    for name in names:
+        slug = plain[name]
+        if counts[slug] > 1 or slug in RESERVED_SLUGS:
+            digest = hashlib.sha256(name.encode("utf-8")).hexdigest()[:8]
+            slug = f"{slug}-{digest}"
+        out[name] = slug
+    return out
+
+
 def summary_columns(columns: Sequence[str]) -> list[str]:
     preferred = [c for c in SUMMARY_PREFERENCE if c in columns]
     return (preferred or list(columns))[:4]
@@ -45,15 +72,15 @@ def _stats_row(label: str, stats: pd.DataFrame, columns: Sequence[str]) -> list[
 def results_table(records: Sequence[Record], columns: Sequence[str]) -> str:
     frame = an.metrics_frame(records, columns)
     stats = an.seed_stats(frame)
-    rows = [
-        [escape(run), escape(t(row["status"]))] + [number(row[c]) for c in columns]
-        for run, row in frame.iterrows()
+    rows: list[Sequence[str]] = [
+        [escape(run), escape(t(status))] + [number(row[c]) for c in columns]
+        for (run, status), row in frame.iterrows()
     ]
     n = stats.attrs["n"]
     rows.append(_stats_row(t("mean ± std (n={n})", n=n), stats, columns))
     if n > 1:
         cis = [interval(an.finished_values(records, c)) for c in columns]
-        rows.append([t("95% CI"), ""] + [f"[{number(ci.low)}, {number(ci.high)}]" for ci in cis])
+        rows.append([t("95% CI"), ""] + [Markdown(f"[{number(ci.low)}, {number(ci.high)}]") for ci in cis])
     headers = [t("run"), t("status"), *[metric_label(c) for c in columns]]
     return table(headers, rows, "ll" + "r" * len(columns))
 
@@ -124,13 +151,12 @@ def confusion_tables(rec: Record) -> str:
     counts, percent = [], []
     for i, (row, pct) in enumerate(zip(conf.matrix, an.row_normalised(conf.matrix), strict=True)):
         counts.append([bold(labels[i])] + [bold(str(v)) if i == j else str(v) for j, v in enumerate(row)])
-        cells = ["nan" if p != p else f"{p:.1f}%" for p in pct]
+        cells = [Markdown("nan" if p != p else f"{p:.1f}%") for p in pct]
         percent.append([bold(labels[i])] + [bold(c) if i == j else c for j, c in enumerate(cells)])
     head = [t("true \\ predicted"), *conf.labels]
-    where = t("{split} split, checkpoint {checkpoint}", split=escape(conf.split),
-              checkpoint=escape(conf.checkpoint))
+    where = md(t("{split} split, checkpoint {checkpoint}"), split=conf.split, checkpoint=conf.checkpoint)
     return (
-        t("Counts ({where}; rows are the true class):", where=where) + f"\n\n{table(head, counts)}\n\n"
+        md(t("Counts ({where}; rows are the true class):"), where=where) + f"\n\n{table(head, counts)}\n\n"
         + t("Row-normalised (% of each true class):") + f"\n\n{table(head, percent)}"
     )
 
@@ -141,7 +167,7 @@ def tabs(items: Sequence[tuple[str, str]]) -> str:
     out = []
     for title, body in items:
         indented = "\n".join(("    " + line) if line else "" for line in body.splitlines())
-        out.append(f'=== "{title}"\n\n{indented}')
+        out.append(f'=== "{escape(title)}"\n\n{indented}')
     return "\n\n".join(out)
 
 
@@ -172,17 +198,26 @@ def variant_charts(records: Sequence[Record], variant: str, stem: str, key: str)
     for name in an.ordered_keys(r.curves for r in records):
         first = next(r.curves[name] for r in records if name in r.curves)
         title = f"{variant}: {name}"
-        files[f"{stem}/{key}-{slugify(name)}.svg"] = (title, charts.line_chart(
+        files[_free(files, f"{stem}/{key}-{slugify(name)}")] = (title, charts.line_chart(
             an.curve_series(records, name), title=title, ylabel=first.y_label, xlabel=first.x_label,
             integer_x=False))
     for name, sel in _first_selection(records):
         series = an.history_series(records, sel)
         if series:
             title = t("{variant}: {metric} per epoch", variant=variant, metric=sel)
-            files[f"{stem}/{key}-{slugify(name)}.svg"] = (title, charts.line_chart(
+            files[_free(files, f"{stem}/{key}-{slugify(name)}")] = (title, charts.line_chart(
                 series, marks=an.selection_marks(records, name), title=title, ylabel=sel,
                 mark_label=t("{name} (chosen epoch)", name=name)))
     return files
+
+
+def _free(files: Mapping[str, object], base: str) -> str:
+    """``base.svg``, or ``base-2.svg``, … when two names slugify alike: never an overwrite."""
+    name, n = f"{base}.svg", 1
+    while name in files:
+        n += 1
+        name = f"{base}-{n}.svg"
+    return name
 
 
 def _first_selection(records: Sequence[Record]) -> list[tuple[str, str]]:
@@ -208,16 +243,6 @@ def _fenced(lines: Sequence[str], indent: str = "    ") -> str:
     return "\n".join(indent + line for line in [f"{fence}text", *lines, fence])
 
 
-_CODE = re.compile(r"(```.*?```|`[^`\n]*`)", re.DOTALL)
-
-
-def note_markdown(text: str) -> str:
-    """A note's Markdown with raw HTML neutralised outside code: ``<`` becomes ``&lt;``, so
-    ``**bold**`` renders but ``<script>`` is shown, never run."""
-    parts = _CODE.split(text)
-    return "".join(p if i % 2 else p.replace("<", "&lt;") for i, p in enumerate(parts))
-
-
 def runs_table(records: Sequence[Record]) -> str:
     rows = []
     for r in records:
@@ -237,10 +262,10 @@ def runs_table(records: Sequence[Record]) -> str:
 def notes(records: Sequence[Record], extra: Sequence[Note] = ()) -> str:
     """Each run's note (its own and those added later) as an admonition, its log excerpt
     folded, and the error of a failed run."""
-    out = []
+    out: list[str] = []
     for r in records:
         if r.note:
-            out.append(admonition("note", an.seed_label(r), r.note))
+            out.append(note_block(an.seed_label(r), r.note))
         later = [n for n in extra if n.matches_run(r)]
         if later:
             out.append(note_blocks(later, an.seed_label(r)))
@@ -261,7 +286,7 @@ def hyperparameters(variants: dict[str, list[Record]]) -> tuple[str, list[str]]:
     differ = an.differing_config_keys(configs)
     partial = an.partial_config_keys(configs)
     same = [k for k in an.ordered_keys(configs.values()) if k not in differ and k not in partial]
-    parts = []
+    parts: list[str] = []
     if differ or partial:
         rows = [[bold(escape(k)) if k in differ else escape(k)]
                 + [escape(config_value(c[k])) if k in c else "—" for c in configs.values()]
@@ -308,14 +333,14 @@ def references_table(
     shared = [c for c in columns if any(c in values for values in refs.values())]
     stats = an.seed_stats(an.metrics_frame(records, shared))
     ours = {c: stats.at["mean", c] for c in shared}
-    rows = [[bold(t("ours (mean)"))] + [number(ours[c]) for c in shared]]
+    rows: list[Sequence[str]] = [[bold(t("ours (mean)")), *[number(ours[c]) for c in shared]]]
     for name, values in refs.items():
-        rows.append([escape(name)] + [number(values.get(c)) for c in shared])
+        rows.append([escape(name), *[number(values.get(c)) for c in shared]])
         diffs = []
         for c in shared:
             ref = values.get(c)
-            diffs.append("—" if ref is None else f"{ours[c] - ref:+.4f}")
-        rows.append([t("ours − {name}", name=escape(name))] + diffs)
+            diffs.append("—" if ref is None else Markdown(f"{ours[c] - ref:+.4f}"))
+        rows.append([md(t("ours − {name}"), name=name), *diffs])
     return table(["", *[metric_label(c) for c in shared]], rows)
 
 
@@ -332,8 +357,8 @@ def differences_table(
     rows = []
     for before, after, d in pairs:
         verdict = bold(t(d.verdict)) if d.within_noise is False else t(d.verdict)
-        ci = "—" if d.low != d.low else f"[{d.low:+.4f}, {d.high:+.4f}]"
-        rows.append([escape(after), escape(before), f"{d.diff:+.4f}", ci, verdict])
+        ci = "—" if d.low != d.low else Markdown(f"[{d.low:+.4f}, {d.high:+.4f}]")
+        rows.append([escape(after), escape(before), Markdown(f"{d.diff:+.4f}"), ci, verdict])
     if not rows:
         return ""
     label = metric_label(metric)
@@ -341,18 +366,11 @@ def differences_table(
     return table(headers, rows, "llrrl")
 
 
-def admonition(kind: str, title: str, markdown: str) -> str:
-    """A Material admonition (``!!! kind "title"``) around ``markdown`` (raw HTML neutralised)."""
-    body = "\n".join(("    " + line) if line else "" for line in note_markdown(markdown).splitlines())
-    return f'!!! {kind} "{escape(title)}"\n\n{body}'
-
-
 def note_blocks(notes: Sequence[Note], what: str | None = None) -> str:
-    """Notes as admonitions titled with ``what`` they are about and the time they were written."""
+    """Notes as admonitions titled with ``what`` they are about and the time they were written;
+    each is sanitised HTML (:func:`journal.escape.note_block`), so it must stay at top level."""
     about = t("Note on {what}", what=what) if what else t("Note")
-    return "\n\n".join(
-        admonition("note", f"{about}, {n.created:%Y-%m-%d %H:%M} UTC", n.text) for n in notes
-    )
+    return "\n\n".join(note_block(f"{about}, {n.created:%Y-%m-%d %H:%M} UTC", n.text) for n in notes)
 
 
 def sweep_tables(records: Sequence[Record], columns: Sequence[str]) -> str:
@@ -372,8 +390,9 @@ def sweep_tables(records: Sequence[Record], columns: Sequence[str]) -> str:
                         + [str(stats.attrs["n"])]
                         + [mean_std(stats.at["mean", c], stats.at["std", c]) for c in columns])
         seeds = sorted({r.seed for r in recs if r.seed is not None})
-        head = t("Sweep {id} over {keys}, seeds {seeds}:", id=code(sweep),
-                 keys=", ".join(code(k) for k in grid) or t("nothing"), seeds=", ".join(map(str, seeds)))
+        keys = Markdown(", ").join(code(k) for k in grid) or t("nothing")
+        head = md(t("Sweep {id} over {keys}, seeds {seeds}:"), id=code(sweep), keys=keys,
+                  seeds=", ".join(map(str, seeds)))
         body = table([t("variant"), *grid, "n", *[metric_label(c) for c in columns]], rows,
                      "l" * (len(grid) + 1) + "r" * (len(columns) + 1))
         out.append(f"{head}\n\n{body}")

@@ -1,29 +1,29 @@
 """Markdown tables and number formatting.
 
-Every cell is escaped: text from records (variant names, config values, class labels) can hold
-``|``, ``*``, ``<script>`` or ``{{ }}`` and must reach the page as text.
+Every header and cell goes through :mod:`journal.escape`: text from records (variant names,
+config values, class labels) can hold ``|``, ``*``, ``<script>`` or ``{: onclick=…}`` and must
+reach the page as text. Cells that are already Markdown (numbers, bold, code, links we build) are
+:class:`~journal.escape.Markdown` and pass through unchanged.
 """
 
 from __future__ import annotations
 
-import html
 import math
-import re
 from collections.abc import Sequence
 from typing import Any
 
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]|#~])")
+from ..escape import Markdown, md_bold, md_code, md_text
+
+escape = md_text
+"""Text safe inside a Markdown table cell, heading or paragraph (see :func:`journal.escape.md_text`)."""
 
 
-def escape(text: Any) -> str:
-    """Text safe inside a Markdown table cell or paragraph: HTML-escaped, Markdown-escaped."""
-    s = html.escape(str(text), quote=False).replace("\n", " ").replace("\r", " ")
-    s = _MD_SPECIAL.sub(r"\\\1", s)
-    return s.replace("{", "&#123;").replace("}", "&#125;")
-
-
-def number(value: Any, digits: int = 4) -> str:
+def number(value: Any, digits: int = 4) -> Markdown:
     """A metric for a table: ``nan``, ``inf``/``-inf``, ``—`` for missing, else fixed digits."""
+    return Markdown(_number(value, digits))
+
+
+def _number(value: Any, digits: int) -> str:
     if value is None:
         return "—"
     if isinstance(value, bool):
@@ -40,11 +40,11 @@ def number(value: Any, digits: int = 4) -> str:
     return f"{x:.{digits}f}"
 
 
-def mean_std(mean: Any, std: Any, digits: int = 4) -> str:
+def mean_std(mean: Any, std: Any, digits: int = 4) -> Markdown:
     """``0.2105 ± 0.0123`` (non-breaking spaces); a lone run shows its value alone."""
     if std is None or (isinstance(std, float) and math.isnan(std)):
         return number(mean, digits)
-    return f"{number(mean, digits)}\u00a0±\u00a0{number(std, digits)}"  # no line break
+    return Markdown(f"{number(mean, digits)}\u00a0±\u00a0{number(std, digits)}")  # no line break
 
 
 def config_value(value: Any) -> str:
@@ -70,8 +70,9 @@ def metric_label(key: str) -> str:
     return METRIC_LABELS.get(key, key)
 
 
-def table(headers: Sequence[str], rows: Sequence[Sequence[str]], align: str | None = None) -> str:
-    """A pipe table. Cells must already be escaped (use :func:`escape`); headers are escaped here.
+def table(headers: Sequence[str], rows: Sequence[Sequence[str]], align: str | None = None) -> Markdown:
+    """A pipe table. Headers and cells are escaped here, except those that are already
+    :class:`~journal.escape.Markdown`.
 
     ``align`` holds one letter per column: ``l``, ``c`` or ``r`` (default: first column left,
     the rest right, as numbers read best).
@@ -82,15 +83,12 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[str]], align: str | No
         "| " + " | ".join(escape(h) for h in headers) + " |",
         "| " + " | ".join(marks[a] for a in align) + " |",
     ]
-    lines += ["| " + " | ".join(row) + " |" for row in rows]
-    return "\n".join(lines)
+    lines += ["| " + " | ".join(escape(cell) for cell in row) + " |" for row in rows]
+    return Markdown("\n".join(lines))
 
 
-def code(text: Any) -> str:
-    """Inline code: HTML-escaped, backticks and pipes replaced (escapes are literal in code)."""
-    s = html.escape(str(text), quote=False).replace("`", "'").replace("|", "&#124;")
-    return f"`{s}`"
+code = md_code
+"""Inline code (see :func:`journal.escape.md_code`)."""
 
-
-def bold(cell: str) -> str:
-    return f"**{cell}**" if cell else cell
+bold = md_bold
+"""Bold text, escaped unless already Markdown (see :func:`journal.escape.md_bold`)."""

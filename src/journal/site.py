@@ -1,0 +1,133 @@
+"""The site, built once: records, notes and declarations in; posts, overviews and charts out.
+
+:func:`build_site` is the one way the journal becomes files. The MkDocs plugin, ``journal
+render`` and any other site generator call it and differ only in where they put the files:
+
+* posts go to ``posts_dir`` (``<day>-<experiment>.md``, charts in a folder beside each post),
+  overview pages to ``overview_dir`` (``index.md`` plus a page per experiment), both relative
+  to the docs root, and every link between them is relative, so the tree builds wherever it is
+  placed;
+* posts are cached in ``cache_dir`` by a hash of every input (records, notes, declarations,
+  language, options and the library code), charts by a hash of what they draw.
+
+A file of the results folder that cannot be read, or a post or page that cannot be rendered,
+becomes one line in :attr:`Site.problems` naming the files involved; the rest of the site is
+built (``mkdocs build --strict`` and ``journal render`` then fail on the problems).
+"""
+
+from __future__ import annotations
+
+import posixpath
+import shutil
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .escape import terminal_text
+from .folder import Journal
+from .records import Record, duplicates
+from .render import charts
+from .render.i18n import language
+from .render.overview import Page, render_overviews
+from .render.posts import Post, build_posts, write_posts
+
+MAX_NAMED = 3
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where generated files go, relative to the docs root (POSIX paths)."""
+
+    posts_dir: str = "blog/posts/journal"
+    overview_dir: str = "experiments"
+
+
+@dataclass
+class Site:
+    """The generated part of a site."""
+
+    posts: list[Post]
+    pages: list[Page]
+    layout: Layout
+    problems: list[str] = field(default_factory=list)
+    """One line per bad file or unrenderable post, naming the files."""
+    chart_keys: set[str] = field(default_factory=set)
+    """The cached charts the site uses (the rest of the chart cache can go)."""
+
+    def files(self) -> dict[str, bytes]:
+        """Every generated file by its path relative to the docs root."""
+        out: dict[str, bytes] = {}
+        for folder, items in ((self.layout.posts_dir, self.posts), (self.layout.overview_dir, self.pages)):
+            for item in items:
+                out[f"{folder}/{item.filename}"] = item.markdown.encode("utf-8")
+                out.update({f"{folder}/{rel}": svg for rel, svg in item.assets.items()})
+        return out
+
+
+def _files_of(records: Sequence[Record], journal: Journal) -> str:
+    named = [str(journal.paths.get(r.id, f"record {r.id}")) for r in records[:MAX_NAMED]]
+    more = len(records) - MAX_NAMED
+    return ", ".join(named) + (f" and {more} more" if more > 0 else "")
+
+
+def build_site(
+    journal: Journal,
+    *,
+    layout: Layout | None = None,
+    lang: str = "en",
+    cache_dir: Path | None = None,
+    workers: int | None = None,
+) -> Site:
+    """Posts and overview pages of ``journal`` (see the module's docstring)."""
+    layout = layout or Layout()
+    problems = [f"bad {error.what} {terminal_text(error)}" for error in journal.errors]
+    problems += [f"run id {run_id} occurs in more than one file" for run_id in duplicates(journal.records)]
+
+    def on_problem(what: str, records: Sequence[Record], exc: BaseException | None) -> None:
+        cause = f": {type(exc).__name__}: {exc}" if exc is not None else ""
+        problems.append(terminal_text(f"{what} could not be rendered{cause} "
+                                      f"(runs from {_files_of(records, journal)})"))
+
+    records = journal.records
+    salt = f"{layout.posts_dir}\0{layout.overview_dir}"
+    with language(lang), charts.cache_in(cache_dir / "charts" if cache_dir else None):
+        posts = build_posts(records, notes=journal.notes, declarations=journal.declarations,
+                            cache_dir=cache_dir / "rendered" if cache_dir else None,
+                            workers=workers, on_problem=on_problem, salt=salt)
+        links = {(p.experiment, p.day): posixpath.relpath(f"{layout.posts_dir}/{p.filename}",
+                                                          layout.overview_dir) for p in posts}
+        with charts.track() as overview_charts:
+            pages = render_overviews(records, declarations=journal.declarations, notes=journal.notes,
+                                     post_links=links, on_problem=on_problem) if records else []
+    used = overview_charts.union(*(p.chart_keys for p in posts))
+    return Site(posts, pages, layout, problems, used)
+
+
+def write_site(site: Site, root: Path) -> list[Path]:
+    """Write the site's files below ``root`` (unchanged files are not touched) and return them."""
+    return [*write_posts(site.posts, root / site.layout.posts_dir),
+            *write_posts(site.pages, root / site.layout.overview_dir)]
+
+
+def prune_cache(site: Site, cache_dir: Path) -> None:
+    """Delete cached posts and charts that ``site`` no longer uses."""
+    keep = {f"{p.cache_key}.pickle" for p in site.posts}
+    rendered = cache_dir / "rendered"
+    if rendered.is_dir():
+        for path in rendered.glob("*.pickle"):
+            if path.name not in keep:
+                path.unlink(missing_ok=True)
+    if (cache_dir / "charts").is_dir():
+        charts.prune(cache_dir / "charts", site.chart_keys)
+
+
+def remove_stale(folder: Path, keep: set[Path]) -> None:
+    """Delete files below ``folder`` (a folder of our own) that are not in ``keep``."""
+    if not folder.is_dir():
+        return
+    keep = {p.resolve() for p in keep}
+    for path in sorted(folder.rglob("*"), reverse=True):
+        if path.is_file() and path.resolve() not in keep:
+            path.unlink()
+        elif path.is_dir() and not any(path.iterdir()):
+            shutil.rmtree(path, ignore_errors=True)
