@@ -101,6 +101,18 @@ def test_the_command_starts_without_the_heavy_libraries() -> None:
     assert "plain,run" in completion.stdout.splitlines() and "plain,init" in completion.stdout
 
 
+def test_listing_runs_loads_no_pandas(tmp_path: Path) -> None:
+    """`journal list` needs the record schema, not the tables and charts of the site."""
+    code = ("import sys\nfrom journal.cli import main\n"
+            "try:\n    main(['list', '--results', sys.argv[1]], prog_name='journal')\n"
+            "except SystemExit:\n    pass\n"
+            "print(sorted({m.partition('.')[0] for m in sys.modules} & {'pandas', 'matplotlib', 'scipy'}))")
+    result = _python(code, str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == "[]"
+    assert f"no runs in {tmp_path}" in result.stderr
+
+
 @pytest.mark.slow
 def test_startup_benchmark_reports_against_its_target() -> None:
     result = subprocess.run([sys.executable, str(REPO / "benchmarks" / "startup.py"), "--repeat", "1"],
