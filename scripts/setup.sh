@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Create .venv and install journal with its test tools. Safe to run again: it reinstalls only
-# when pyproject.toml changed.
+# Create .venv and install journal (the distribution runjournal) with its bundled experiments and
+# test tools: `pip install -e ".[experiments,test]"`. Safe to run again: it reinstalls only when
+# pyproject.toml changed.
 #
-# torch stays an open range in pyproject.toml so that a machine with a GPU keeps its CUDA build.
-# Where no NVIDIA GPU is visible, the CPU build named by $JOURNAL_TORCH (default torch==2.13.0)
+# torch, in the [experiments] extra, stays an open range so that a machine with a GPU keeps its
+# CUDA build. Where no NVIDIA GPU is visible, the CPU build named by $JOURNAL_TORCH (default torch==2.13.0)
 # is installed first, so the open range is already satisfied and pip fetches no CUDA build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,5 +29,9 @@ if ! .venv/bin/python -c 'import torch' 2>/dev/null; then
     "${pip[@]}" install -q "${JOURNAL_TORCH:-torch==2.13.0}"
   fi
 fi
-"${pip[@]}" install -q -e ".[test]"
+# This package was once installed under the distribution name "journal": drop that editable copy.
+if "${pip[@]}" show journal 2>/dev/null | grep -qx "Editable project location: $PWD"; then
+  "${pip[@]}" uninstall -q -y journal
+fi
+"${pip[@]}" install -q -e ".[experiments,test]"
 echo "$want" > "$stamp"

@@ -231,7 +231,7 @@ def test_unexpected_error_is_one_line_unless_debugging(
     def boom(*args: object, **kwargs: object) -> None:
         raise RuntimeError("boom\nsecond line")
 
-    monkeypatch.setattr("journal.cli.runs.add_run", boom)
+    monkeypatch.setattr("journal.external.add_run", boom)
     args = ["add", "fas_kd", "--counts", "1 2 3 4", "--results", str(tmp_path)]
     result = cli.invoke(main, args)
     assert (result.exit_code, result.stderr) == (

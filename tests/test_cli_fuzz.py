@@ -70,7 +70,7 @@ def _tree(folder: Path) -> dict[str, int]:
 def _no_training(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """A valid ``run`` or ``sweep`` stops where training would begin (this tests the commands,
     not the experiments)."""
-    monkeypatch.setattr("journal.cli.training.run_experiment", lambda *a, **k: [])
+    monkeypatch.setattr("journal.experiments.run_experiment", lambda *a, **k: [])
     monkeypatch.setattr(journal.launchers, "run_local", lambda *a, **k: [])
     monkeypatch.setattr(journal.launchers, "run_slurm", lambda *a, **k: [])
     yield

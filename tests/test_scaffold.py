@@ -3,24 +3,25 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
 
-from conftest import REPO
+from journal import __version__
 from journal.errors import JournalError
 from journal.scaffold import init_journal
 
-WORKFLOWS = [REPO / ".github" / "workflows" / "journal.yml"]
 
+def _config(path: Path) -> Any:
+    """mkdocs.yml as MkDocs reads it (``!ENV`` tags resolved against this environment)."""
+    from mkdocs.utils.yaml import get_yaml_loader
 
-def _actionlint(path: Path) -> subprocess.CompletedProcess[str]:
-    exe = Path(sys.executable).parent / "actionlint"
-    return subprocess.run([str(exe), "-no-color", str(path)], capture_output=True, text=True,
-                          check=False, timeout=60)
+    return yaml.load(path.read_text(encoding="utf-8"), Loader=get_yaml_loader())
 
 
 def _build(root: Path) -> subprocess.CompletedProcess[str]:
@@ -37,7 +38,7 @@ def test_init_writes_a_journal_that_builds_with_its_example(tmp_path: Path) -> N
                      "docs/blog/posts/.gitkeep", "docs/index.md", "mkdocs.yml", "requirements.txt",
                      "results/.gitkeep", "train_example.py"]
     assert len(made.example_records) == 4  # two learning rates × two seeds
-    config = yaml.safe_load((root / "mkdocs.yml").read_text())
+    config = _config(root / "mkdocs.yml")
     assert config["theme"]["language"] == "en" and config["theme"]["font"] is False
     result = _build(root)
     assert result.returncode == 0, result.stderr
@@ -65,39 +66,65 @@ def test_cli_init(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["init", str(tmp_path / "j"), "--lang", "zh", "--no-example"])
     assert result.exit_code == 0, result.output
     assert "0 example records" in result.output
-    config = yaml.safe_load((tmp_path / "j" / "mkdocs.yml").read_text())
+    config = _config(tmp_path / "j" / "mkdocs.yml")
     assert config["theme"]["language"] == "zh"
     assert {"search": {"lang": ["zh", "en"], "separator": "[\\s\\u200b\\-]"}} in config["plugins"]
     again = CliRunner().invoke(main, ["init", str(tmp_path / "j")])
     assert again.exit_code == 2 and "never overwrites" in again.output
 
 
-@pytest.mark.parametrize("which", ["repository", "scaffold"])
-def test_workflows_pass_actionlint_with_least_privilege(tmp_path: Path, which: str) -> None:
-    if which == "repository":
-        path = WORKFLOWS[0]
-    else:
-        path = init_journal(tmp_path / "lab", run_example=False).root / ".github/workflows/journal.yml"
-    lint = _actionlint(path)
-    assert lint.returncode == 0, lint.stdout + lint.stderr
-    flow = yaml.safe_load(path.read_text())
-    assert flow["permissions"] == {"contents": "read"}  # everything else is granted per job
-    deploy = flow["jobs"]["deploy"]
-    assert deploy["permissions"] == {"pages": "write", "id-token": "write"}
-    assert [s["uses"] for s in deploy["steps"]] == ["actions/deploy-pages@v4"]
-    build = flow["jobs"]["build"]
-    assert "permissions" not in build
-    uses = [s.get("uses", "") for s in build["steps"]]
-    assert "actions/configure-pages@v5" in uses and "actions/upload-pages-artifact@v3" in uses
-    python = next(s for s in build["steps"] if s.get("uses", "").startswith("actions/setup-python"))
-    assert python["with"]["cache"] == "pip"
+def test_init_makes_a_git_repository_on_branch_main(tmp_path: Path) -> None:
+    made = init_journal(tmp_path / "lab", run_example=False)
+    assert made.git_init
+    head = subprocess.run(["git", "symbolic-ref", "HEAD"], cwd=made.root, capture_output=True,
+                          text=True, check=True).stdout.strip()
+    assert head == "refs/heads/main"  # the branch the workflow publishes
+    assert (made.root / ".git").is_dir()
 
 
-def test_actionlint_catches_a_broken_workflow(tmp_path: Path) -> None:
-    bad = tmp_path / "bad.yml"
-    bad.write_text("on: push\njobs:\n  x:\n    runs-on: ubuntu-latest\n    steps:\n"
-                   "      - run: echo ${{ github.event.nope.title }}\n        uses: actions/checkout@v4\n")
-    assert _actionlint(bad).returncode != 0
+def test_init_inside_a_repository_leaves_git_alone(tmp_path: Path) -> None:
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    made = init_journal(tmp_path / "journal", run_example=False)
+    assert not made.git_init
+    assert not (made.root / ".git").exists()
+
+
+def test_init_without_git_still_writes_the_journal(tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path / "no-such-bin"))  # no git to be found
+    made = init_journal(tmp_path / "lab", run_example=False)
+    assert not made.git_init
+    assert (made.root / "mkdocs.yml").is_file() and not (made.root / ".git").exists()
+
+
+def test_requirements_name_this_distribution_at_this_version(tmp_path: Path) -> None:
+    en = init_journal(tmp_path / "en", run_example=False).root / "requirements.txt"
+    zh = init_journal(tmp_path / "zh", lang="zh", run_example=False).root / "requirements.txt"
+    lines = [ln for ln in en.read_text().splitlines() if ln and not ln.startswith("#")]
+    assert lines == [f"runjournal=={__version__}"]
+    assert zh.read_text().splitlines()[-1] == f"runjournal[zh]=={__version__}"
+
+
+def test_readme_is_in_the_journals_language_without_placeholder_links(tmp_path: Path) -> None:
+    en = (init_journal(tmp_path / "en", run_example=False).root / "README.md").read_text()
+    zh = (init_journal(tmp_path / "zh", lang="zh", run_example=False).root / "README.md").read_text()
+    assert en.startswith("# en\n") and "A research journal" in en
+    assert zh.startswith("# zh\n") and "研究日志" in zh and "A research journal" not in zh
+    for text in (en, zh):
+        assert "$" not in text  # every placeholder was filled
+        assert "JOURNAL_RECORD_HOST=0" in text
+        # Links go nowhere a newcomer would have to fix: no bare host, no example organisation.
+        assert not re.search(r"\]\(https?://[^)]*\)", text), "a Markdown link to fix"
+        assert "your-lab" not in text and "github.com/)" not in text
+
+
+def test_the_example_runs_when_the_folder_is_given_relative(tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    made = init_journal("lab")
+    assert len(made.example_records) == 4
+    assert all(p.parent == Path("lab") / "results" for p in made.example_records)
+    assert not (tmp_path / "lab" / "lab").exists()
 
 
 @pytest.mark.slow

@@ -110,7 +110,7 @@ def _submitit() -> Any:
     try:
         import submitit
     except ImportError:
-        raise JournalError("--launcher slurm needs submitit: pip install 'journal[slurm]'") from None
+        raise JournalError("--launcher slurm needs submitit: pip install 'runjournal[slurm]'") from None
     return submitit
 
 

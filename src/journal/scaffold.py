@@ -4,7 +4,9 @@ It writes ``mkdocs.yml`` (Material, blog, search, the journal plugin and the Mar
 posts use), ``docs/``, ``results/``, a GitHub Actions workflow that builds and deploys to GitHub
 Pages, a README, ``requirements.txt`` and ``train_example.py``, a tiny training script using the
 Python API, then (unless asked not to) runs the example once so the first build has a post.
-Existing files are never overwritten: if any target exists, nothing is written.
+Existing files are never overwritten: if any target exists, nothing is written. A folder that is
+not inside a git repository becomes one (``git init``, branch ``main``, which the workflow
+publishes); without git, that step is skipped. Nothing is asked interactively.
 """
 
 from __future__ import annotations
@@ -21,13 +23,15 @@ from . import __version__
 from .errors import JournalError
 from .render.i18n import normalise
 
+DISTRIBUTION = "runjournal"  # the name pip installs this package by (pyproject's [project].name)
+
 # template file → (path in the new repository, whether it has $placeholders)
 FILES = {
     "mkdocs.yml": ("mkdocs.yml", True),
     "index.md": ("docs/index.md", True),
     "blog_index.md": ("docs/blog/index.md", True),
     "workflow.yml": (".github/workflows/journal.yml", False),
-    "README.md": ("README.md", True),
+    "README.md": ("README.md", True),  # README.zh.md for --lang zh
     "requirements.txt": ("requirements.txt", True),
     "train_example.py.tmpl": ("train_example.py", True),
     "gitignore": (".gitignore", False),
@@ -64,6 +68,7 @@ class Scaffold:
     root: Path
     files: list[Path]
     example_records: list[Path]
+    git_init: bool = False  # whether it ran `git init` (the folder was in no repository)
 
 
 def init_journal(
@@ -91,6 +96,8 @@ def init_journal(
     templates = resources.files("journal").joinpath("templates", "init")
     written = []
     for name, (dest, substitute) in FILES.items():
+        if name == "README.md" and language == "zh":
+            name = "README.zh.md"
         text = templates.joinpath(name).read_text(encoding="utf-8")
         if substitute:
             text = Template(text).substitute(words)
@@ -104,24 +111,44 @@ def init_journal(
         path.parent.mkdir(parents=True, exist_ok=True)
         path.touch(exist_ok=False)
         written.append(path)
+    made_repository = _git_init(root)
     records: list[Path] = []
     if run_example:
         before = set((root / "results").glob("*.json"))
         proc = subprocess.run([sys.executable, "train_example.py"], cwd=root, capture_output=True,
-                              text=True, check=False, env=_env(root))
+                              text=True, check=False, env=_env(root), stdin=subprocess.DEVNULL)
         if proc.returncode != 0:
             tail = (proc.stderr.strip().splitlines() or ["(no output)"])[-1]
             raise JournalError(f"{root / 'train_example.py'} failed: {tail}")
         records = sorted(set((root / "results").glob("*.json")) - before)
-    return Scaffold(root, written, records)
+    return Scaffold(root, written, records, made_repository)
 
 
 def _default_requirement(language: str) -> str:
     extra = "[zh]" if language == "zh" else ""
-    return f"journal{extra}=={__version__}"
+    return f"{DISTRIBUTION}{extra}=={__version__}"
+
+
+def _git_init(root: Path) -> bool:
+    """``git init`` in ``root`` unless it lies inside a repository; False when git is missing."""
+    try:
+        inside = subprocess.run(["git", "rev-parse", "--is-inside-work-tree"], cwd=root,
+                                capture_output=True, text=True, check=False, timeout=30,
+                                stdin=subprocess.DEVNULL)
+        if inside.returncode == 0:
+            return False
+        # The branch is set by name, so the workflow's `main` is right whatever git's default.
+        for args in (["init", "-q"], ["symbolic-ref", "HEAD", "refs/heads/main"]):
+            subprocess.run(["git", *args], cwd=root, capture_output=True, check=True, timeout=30,
+                           stdin=subprocess.DEVNULL)
+    except FileNotFoundError:  # no git on this machine: the folder is written all the same
+        return False
+    except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
+        raise JournalError(f"git init in {root} failed: {exc}") from None
+    return True
 
 
 def _env(root: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k != "JOURNAL_RESULTS"}
-    env["JOURNAL_RESULTS"] = str(root / "results")
+    env["JOURNAL_RESULTS"] = str((root / "results").resolve())  # the script runs inside root
     return env

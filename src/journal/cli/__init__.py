@@ -26,7 +26,6 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import click
-import yaml
 
 from .. import __version__
 from ..config import parse_seeds as _parse_seeds
@@ -37,8 +36,16 @@ MAX_LINE = 1000
 """An error line is cut to this many characters (arguments can be long)."""
 
 EXPECTED = (JournalError, click.ClickException, OSError, ValueError, OverflowError,
-            yaml.YAMLError, RecursionError, MemoryError)
-"""Errors a command may meet on bad input or a bad folder: one line, exit code 2."""
+            RecursionError, MemoryError)
+"""Errors a command may meet on bad input or a bad folder: one line, exit code 2 (and YAML
+errors, :func:`expected`)."""
+
+
+def expected(exc: BaseException) -> bool:
+    """Whether ``exc`` is an error of bad input or a bad folder (:data:`EXPECTED`, or a YAML
+    error: PyYAML is looked up only if a command loaded it, so ``--help`` never imports it)."""
+    yaml = sys.modules.get("yaml")
+    return isinstance(exc, EXPECTED) or (yaml is not None and isinstance(exc, yaml.YAMLError))
 
 
 def echo(text: Any = "", *, err: bool = False) -> None:
@@ -87,7 +94,7 @@ class JournalGroup(click.Group):
                 raise
             if isinstance(exc, DivergedError):
                 _fail(error_line(exc), 1)  # the run itself failed; its record says so
-            if isinstance(exc, EXPECTED):
+            if expected(exc):
                 _fail(error_line(exc), 2)
             _fail(error_line(exc) + " (unexpected; JOURNAL_DEBUG=1 shows the traceback)", 1)
         sys.exit(result if isinstance(result, int) else 0)

@@ -7,17 +7,12 @@ from pathlib import Path
 from typing import IO
 
 import click
-from rich.console import Console
 
-from .. import terminal
 from ..config import SEED_LIMIT, parse_overrides
 from ..errors import JournalError
-from ..external import add_run, check_labels, parse_date, parse_matrix, parse_numbers, plain_value
-from ..notes import MAX_NOTE_CHARS, add_note, parse_day
-from ..records import find_run, load_records
-from ..render.tables import number
-from ..tracking import default_results_dir, remove_orphans
 from . import OneLineUsageError, echo, main
+
+# The library is imported inside each command, so `journal --help` and shell completion start fast.
 
 
 @main.command()
@@ -46,6 +41,9 @@ def add(experiment: str, counts: str | None, confusion: str | None, labels: str 
       journal add ser --confusion "1550 393 0; 834 1311 0; 101 305 0" --labels 正向,中性,负向
       journal add fas_kd --vector "[0.92, 0.06]" --order acc,acer --date 2025-08-01
     """
+    from ..external import add_run, check_labels, parse_date, parse_matrix, parse_numbers, plain_value
+    from ..tracking import default_results_dir
+
     config = {k: plain_value(v) for k, v in parse_overrides(overrides).items()}
     path = add_run(
         experiment, results_dir=results_dir or default_results_dir(), variant=variant, seed=seed,
@@ -80,6 +78,9 @@ def note(text: str | None, run_id: str | None, experiment: str | None, variant: 
       journal note --experiment fas_kd --variant "student + logit KD" "KD helps, within noise."
       journal note --experiment ser --day 2026-11-23 --file conclusions.md
     """
+    from ..notes import MAX_NOTE_CHARS, add_note, parse_day
+    from ..tracking import default_results_dir
+
     if (text is None) == (file is None):
         raise OneLineUsageError("give the note as TEXT or with --file, not both")
     try:
@@ -102,6 +103,10 @@ def list_runs(results_dir: Path | None, experiment: str | None) -> None:
     Bad record files are reported on stderr, naming the file and the field, and make the
     exit code 1.
     """
+    from ..records import load_records
+    from ..render.tables import number
+    from ..tracking import default_results_dir, remove_orphans
+
     folder = results_dir or default_results_dir()
     remove_orphans(folder)
     records, errors = load_records(folder)
@@ -130,6 +135,12 @@ def show(run_id: str, results_dir: Path | None) -> None:
     Example:
       journal show 20261123T061000Z-fas_kd-3f2a9c1e
     """
+    from rich.console import Console
+
+    from .. import terminal
+    from ..records import find_run, load_records
+    from ..tracking import default_results_dir
+
     folder = results_dir or default_results_dir()
     records, _ = load_records(folder)
     terminal.show(find_run(records, run_id, folder), Console())
@@ -151,6 +162,12 @@ def compare_variants(
     Example:
       journal compare student "student + logit KD" --experiment fas_kd
     """
+    from rich.console import Console
+
+    from .. import terminal
+    from ..records import load_records
+    from ..tracking import default_results_dir
+
     folder = results_dir or default_results_dir()
     records, _ = load_records(folder)
     records = [r for r in records if experiment is None or r.experiment == experiment]

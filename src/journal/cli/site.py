@@ -8,15 +8,10 @@ from pathlib import Path
 
 import click
 
-from ..analysis import group_by_post
 from ..config import describe_type, field_types
-from ..escape import terminal_text
-from ..experiments import REGISTRY
-from ..folder import load_journal
-from ..scaffold import init_journal
-from ..site import Layout, build_site, write_site
-from ..tracking import default_results_dir
 from . import echo, main
+
+# The library is imported inside each command, so `journal --help` and shell completion start fast.
 
 
 @main.command()
@@ -40,6 +35,8 @@ def init(directory: Path, lang: str, site_name: str | None, requirement: str | N
       journal init ../lab-journal --lang zh
       cd ../lab-journal && mkdocs serve
     """
+    from ..scaffold import init_journal
+
     made = init_journal(directory, lang=lang, site_name=site_name, requirement=requirement,
                         run_example=not no_example)
     for path in made.files:
@@ -51,6 +48,8 @@ def init(directory: Path, lang: str, site_name: str | None, requirement: str | N
 @main.command()
 def experiments() -> None:
     """List the experiments `journal run` knows, with their config keys and defaults."""
+    from ..experiments import REGISTRY
+
     for name, exp in sorted(REGISTRY.items()):
         echo(f"{name}: {exp.summary}")
         defaults = exp.config_cls()
@@ -72,6 +71,12 @@ def render(results_dir: Path | None, out_dir: Path, lang: str) -> None:
     Example:
       journal render --out /tmp/posts
     """
+    from ..analysis import group_by_post
+    from ..escape import terminal_text
+    from ..folder import load_journal
+    from ..site import Layout, build_site, write_site
+    from ..tracking import default_results_dir
+
     folder = results_dir or default_results_dir()
     journal = load_journal(folder)
     site = build_site(journal, layout=Layout(posts_dir=".", overview_dir="experiments"), lang=lang)

@@ -6,16 +6,12 @@ import sys
 from pathlib import Path
 
 import click
-from rich.console import Console
 
-from .. import terminal
 from ..config import apply_overrides, parse_overrides
 from ..errors import ConfigError, JournalError
-from ..experiments import get_experiment, resume_run, run_experiment
-from ..paths import within
-from ..records import load_records
-from ..tracking import default_results_dir
 from . import OneLineUsageError, _check_writable, echo, main, parse_seeds
+
+# The library is imported inside each command, so `journal --help` and shell completion start fast.
 
 
 @main.command()
@@ -41,6 +37,9 @@ def run(experiment: str, seeds: str, overrides: tuple[str, ...], results_dir: Pa
       journal run fas_kd --data-root /data/CASIA-SURF
       journal run fas_kd --resume 20261123T061000Z-fas_kd-3f2a
     """
+    from ..experiments import get_experiment, resume_run, run_experiment
+    from ..tracking import default_results_dir
+
     if resume_id is not None:
         folder = results_dir or default_results_dir()
         try:
@@ -72,6 +71,8 @@ def run(experiment: str, seeds: str, overrides: tuple[str, ...], results_dir: Pa
 
 
 def _interrupted_message(exc: KeyboardInterrupt, folder: Path) -> str:
+    from ..records import load_records
+
     jobs = [n.removeprefix("job ") for n in getattr(exc, "__notes__", []) if n.startswith("job ")]
     records, _ = load_records(folder)
     stopped = [r.id for r in records if r.launch is not None and r.launch.job in jobs
@@ -124,8 +125,14 @@ def sweep(experiment: str | None, grid_items: tuple[str, ...], seeds: str | None
       journal sweep fas_kd --grid kd=logit,feature --seeds 0,1 --jobs 2
       journal sweep --file sweeps/kd.yml --launcher slurm --partition gpu --gpus 1 --time 120
     """
+    from rich.console import Console
+
+    from .. import terminal
+    from ..experiments import get_experiment
     from ..launchers import SlurmOptions, run_local, run_slurm
+    from ..paths import within
     from ..sweeps import Sweep, counts, load_sweep_file, parse_grid, plan, summary_rows
+    from ..tracking import default_results_dir
 
     try:
         spec = load_sweep_file(sweep_file) if sweep_file else {"experiment": None, "grid": {},

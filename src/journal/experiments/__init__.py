@@ -1,8 +1,10 @@
 """The experiment registry: name → config dataclass and training entry point.
 
 Entry points are imported lazily, so listing experiments or building the site never imports
-torch. Each experiment's ``run(config, request: RunRequest)`` trains one seed and writes its
-records through :mod:`journal.tracking`, returning their paths.
+torch. Training needs the ``[experiments]`` extra (torch, pillow, tqdm); without it, starting
+an experiment raises :class:`MissingExtraError`, which says how to install it. Each
+experiment's ``run(config, request: RunRequest)`` trains one seed and writes its records
+through :mod:`journal.tracking`, returning their paths.
 """
 
 from __future__ import annotations
@@ -27,6 +29,19 @@ from .finetune.config import FinetuneConfig
 from .reid_noisy.config import ReidNoisyConfig
 from .ser.config import SerConfig
 from .vad.config import VadConfig
+
+EXTRA_MODULES = ("torch", "PIL", "tqdm")
+"""What the bundled experiments import that the core does not install."""
+
+
+class MissingExtraError(JournalError):
+    """A bundled experiment was started without the ``[experiments]`` extra installed."""
+
+    def __init__(self, experiment: str, module: str) -> None:
+        self.experiment = experiment
+        self.module = module
+        super().__init__(f"experiment '{experiment}' needs {module}; bundled experiments need the "
+                         "[experiments] extra (torch): pip install 'runjournal[experiments]'")
 
 
 def new_job_id(experiment: str, seed: int) -> str:
@@ -121,7 +136,14 @@ class Experiment:
 
     def runner(self) -> Callable[..., list[Path]]:
         module, _, func = self.entry_point.partition(":")
-        runner: Callable[..., list[Path]] = getattr(importlib.import_module(module), func)
+        try:
+            loaded = importlib.import_module(module)
+        except ModuleNotFoundError as exc:
+            missing = (exc.name or "").partition(".")[0]
+            if missing in EXTRA_MODULES:
+                raise MissingExtraError(self.name, missing) from None
+            raise
+        runner: Callable[..., list[Path]] = getattr(loaded, func)
         return runner
 
 
