@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 
-from journal.records import Confusion
+from journal.records import Confusion, EpochRow, Record
 from journal.render import charts
 from journal.series import (
     Line,
@@ -59,10 +60,11 @@ def test_groups_means_and_confusion_sums() -> None:
     assert shares[0] == [0.625, 0.375] and shares[1] == [0.1, 0.9] and math.isnan(shares[2][0])
 
 
-def test_mean_line_over_seeds(make_record) -> None:  # type: ignore[no-untyped-def]
-    from journal.records import EpochRow
+def test_mean_line_over_seeds(make_record: Callable[..., Record]) -> None:
+    def rows(v: float, w: float) -> list[EpochRow]:
+        return [EpochRow.model_validate({"epoch": e, "val_acc": y}) for e, y in ((1, v), (2, w))]
 
-    runs = [make_record(seed=s, history=[EpochRow(epoch=1, val_acc=v), EpochRow(epoch=2, val_acc=w)])
+    runs = [make_record(seed=s, history=rows(v, w))
             for s, (v, w) in enumerate([(0.5, 0.7), (0.7, float("nan"))])]
     line = mean_line(runs, "val_acc", "student")
     assert line is not None and line.x == [1.0, 2.0] and line.y == [0.6, 0.7]

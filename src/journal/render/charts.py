@@ -106,10 +106,9 @@ def _svg(fig: Figure) -> bytes:
 
 def _figure(height: float) -> Figure:
     from matplotlib.figure import Figure
+    from matplotlib.layout_engine import ConstrainedLayoutEngine
 
-    fig = Figure(figsize=(WIDTH_IN, height), layout="constrained")
-    fig.get_layout_engine().set(w_pad=0.04, h_pad=0.04)
-    return fig
+    return Figure(figsize=(WIDTH_IN, height), layout=ConstrainedLayoutEngine(w_pad=0.04, h_pad=0.04))
 
 
 def _bar_chart(
@@ -203,14 +202,14 @@ def _panel_chart(
     from matplotlib.transforms import blended_transform_factory
 
     lines = [Line(**{**asdict(x), "label": chart_text(x.label), "key": chart_text(x.key)})
-             for x in lines]  # type: ignore[arg-type]
+             for x in lines]
     marks = [Mark(chart_text(m.label), chart_text(m.key), m.x, m.y) for m in marks]
     title, ylabel, xlabel = chart_text(title), chart_text(ylabel), chart_text(xlabel)
     mark_label, nan_label = chart_text(mark_label), chart_text(nan_label)
     labels = list(dict.fromkeys(x.label for x in lines))
     keys = list(dict.fromkeys(x.key for x in lines))
     colour = {label: f"C{i % 10}" for i, label in enumerate(labels)}
-    style = {key: STYLES[i % len(STYLES)] for i, key in enumerate(keys)}
+    style: dict[str, Any] = {key: STYLES[i % len(STYLES)] for i, key in enumerate(keys)}
     handles = [Line2D([], [], color=colour[x], linewidth=2, label=x) for x in labels]
     if len(keys) > 1:
         handles += [Line2D([], [], color=INK, linestyle=style[k], label=k) for k in keys]
@@ -219,7 +218,7 @@ def _panel_chart(
                               linestyle="none", label=mark_label))
     if any(x.nan or x.neg for x in lines):
         handles.append(Line2D([], [], marker="x", color=INK, linestyle="none", label=nan_label))
-    columns = 2 if max((len(h.get_label()) for h in handles), default=0) <= 22 else 1
+    columns = 2 if max((len(str(h.get_label())) for h in handles), default=0) <= 22 else 1
     rows = -(-len(handles) // columns)
     with matplotlib.rc_context(STYLE):
         fig = _figure(2.7 + 0.23 * rows + 0.2 * wrap(title).count("\n"))
