@@ -18,7 +18,7 @@ from ..notes import Note
 from ..records import Record
 from ..series import first_selection
 from ..statistics import interval
-from . import plots
+from . import confusion, plots
 from .i18n import t
 from .tables import bold, code, config_value, escape, mean_std, metric_label, number, table
 
@@ -145,21 +145,8 @@ def evaluations_table(records: Sequence[Record], columns: Sequence[str]) -> str:
 
 
 def confusion_tables(rec: Record) -> str:
-    conf = rec.confusion
-    if conf is None:
-        return ""
-    labels = [escape(lab) for lab in conf.labels]
-    counts, percent = [], []
-    for i, (row, pct) in enumerate(zip(conf.matrix, an.row_normalised(conf.matrix), strict=True)):
-        counts.append([bold(labels[i])] + [bold(str(v)) if i == j else str(v) for j, v in enumerate(row)])
-        cells = [Markdown("nan" if p != p else f"{p:.1f}%") for p in pct]
-        percent.append([bold(labels[i])] + [bold(c) if i == j else c for j, c in enumerate(cells)])
-    head = [t("true \\ predicted"), *conf.labels]
-    where = md(t("{split} split, checkpoint {checkpoint}"), split=conf.split, checkpoint=conf.checkpoint)
-    return (
-        md(t("Counts ({where}; rows are the true class):"), where=where) + f"\n\n{table(head, counts)}\n\n"
-        + t("Row-normalised (% of each true class):") + f"\n\n{table(head, percent)}"
-    )
+    """One run's confusion matrix (see :func:`journal.render.confusion.record_matrix`)."""
+    return confusion.record_matrix(rec)
 
 
 def tabs(items: Sequence[tuple[str, str]]) -> str:
