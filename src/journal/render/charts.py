@@ -25,6 +25,7 @@ import io
 import json
 import multiprocessing as mp
 import os
+import textwrap
 import threading
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -39,6 +40,8 @@ from typing import TYPE_CHECKING, Any
 from ..analysis import Series
 from ..escape import chart_text
 from ..records import write_atomic
+from ..series import Line, Mark
+from ..series import log_scale as series_log_scale
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -51,7 +54,12 @@ def _matplotlib() -> Any:
     matplotlib.use("Agg")
     return matplotlib
 
+
 INK = "#8a8a8a"
+WIDTH_IN = 4.8
+"""Figure width in inches (345.6 SVG units): the column scales it, down to ~350 px on a phone."""
+FONT = 11.0
+"""Every text's size in SVG units: ≥ 11 px as rendered when the chart is 350 px wide or more."""
 STYLE: dict[str, Any] = {
     "svg.fonttype": "none",
     # Names from records are text, never mathtext: "$\\frac$" would make matplotlib raise.
@@ -62,7 +70,10 @@ STYLE: dict[str, Any] = {
         "Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Microsoft YaHei",
         "WenQuanYi Micro Hei", "DejaVu Sans", "Arial", "sans-serif",
     ],
-    "font.size": 9,
+    "font.size": FONT,
+    **{k: FONT for k in ("axes.titlesize", "axes.labelsize", "xtick.labelsize",
+                         "ytick.labelsize", "legend.fontsize", "legend.title_fontsize",
+                         "figure.titlesize")},
     "text.color": INK,
     "axes.labelcolor": INK,
     "axes.edgecolor": INK,
@@ -72,7 +83,16 @@ STYLE: dict[str, Any] = {
     "grid.color": INK,
     "grid.alpha": 0.25,
     "legend.frameon": False,
+    "legend.handlelength": 1.6,
+    "legend.columnspacing": 1.0,
 }
+STYLES = ("-", "--", ":", "-.")
+NAN_LABEL = "NaN/inf"
+
+
+def wrap(text: str) -> str:
+    """A title in lines that fit the figure's width (CJK characters count double)."""
+    return "\n".join(textwrap.wrap(text, 44 if text.isascii() else 24)) or text
 
 
 def _svg(fig: Figure) -> bytes:
@@ -82,6 +102,13 @@ def _svg(fig: Figure) -> bytes:
         warnings.filterwarnings("ignore", message="Glyph .* missing from font")
         fig.savefig(buf, format="svg", transparent=True, metadata={"Date": None})
     return buf.getvalue()
+
+
+def _figure(height: float) -> Figure:
+    from matplotlib.figure import Figure
+    from matplotlib.layout_engine import ConstrainedLayoutEngine
+
+    return Figure(figsize=(WIDTH_IN, height), layout=ConstrainedLayoutEngine(w_pad=0.04, h_pad=0.04))
 
 
 def _bar_chart(
@@ -100,12 +127,10 @@ def _bar_chart(
     ``horizontal``: one row per label, for long names such as variants.
     """
     matplotlib = _matplotlib()
-    from matplotlib.figure import Figure
-
     labels, title, ylabel = [chart_text(x) for x in labels], chart_text(title), chart_text(ylabel)
     with matplotlib.rc_context(STYLE):
-        height = max(2.4, 0.45 * len(labels) + 1.0) if horizontal else 3.0
-        fig = Figure(figsize=(6.4, height))
+        height = max(2.6, 0.4 * len(labels) + 1.4) if horizontal else 3.2
+        fig = _figure(height)
         ax = fig.add_subplot()
         positions = list(range(len(labels)))
         errors = [0.0 if s != s else s for s in stds]  # a lone run has no spread
@@ -116,22 +141,22 @@ def _bar_chart(
         alphas = [0.95 if highlight is None or i == highlight else 0.45 for i in positions]
         top = max(1.0, max((m + e for m, e in zip(values, errors, strict=True)), default=1.0))
         bottom = min(0.0, min((m - e for m, e in zip(values, errors, strict=True)), default=0.0))
+        short = [x if len(x) <= 24 else x[:23] + "…" for x in labels]  # the table names them in full
         if horizontal:
             bars = ax.barh(positions, values, xerr=errors, color=colours, capsize=4, ecolor=INK)
-            ax.set_yticks(positions, labels)
+            ax.set_yticks(positions, short)
             ax.invert_yaxis()  # first variant on top, as in the table
             ax.set_xlabel(ylabel)
             ax.set_xlim(bottom, top)
-            fig.subplots_adjust(left=0.3, right=0.97, top=0.85, bottom=0.8 / height)
         else:
             bars = ax.bar(positions, values, yerr=errors, color=colours, capsize=4, ecolor=INK)
-            ax.set_xticks(positions, labels)
+            ax.set_xticks(positions, short, rotation=30 if len(labels) > 4 else 0,
+                          ha="right" if len(labels) > 4 else "center")
             ax.set_ylabel(ylabel)
             ax.set_ylim(bottom, top)
-            fig.subplots_adjust(left=0.1, right=0.98, top=0.88, bottom=0.15)
         for bar, alpha in zip(bars, alphas, strict=True):
             bar.set_alpha(alpha)
-        ax.set_title(title, color=INK)
+        ax.set_title(wrap(title), color=INK)
         return _svg(fig)
 
 
@@ -148,39 +173,87 @@ def _line_chart(
 ) -> bytes:
     """Lines per run (``series`` solid, ``dashed`` dashed in the same colour, e.g. train vs
     val), with optional marks ``(run label, epoch, value)`` drawn as rings."""
-    matplotlib = _matplotlib()
-    from matplotlib.figure import Figure
-    from matplotlib.ticker import MaxNLocator
+    solid_key, dashed_key = ylabel, f"{ylabel} (dashed)"
+    lines = [Line(s.label, solid_key, list(s.x), list(s.y)) for s in series]
+    lines += [Line(s.label, dashed_key, list(s.x), list(s.y)) for s in dashed]
+    return _panel_chart(lines, title=title, ylabel=ylabel, xlabel=xlabel, integer_x=integer_x,
+                        marks=[Mark(label, solid_key, x, y) for label, x, y in marks],
+                        mark_label=mark_label)
 
+
+def _panel_chart(
+    lines: Sequence[Line],
+    *,
+    title: str,
+    ylabel: str,
+    marks: Sequence[Mark] = (),
+    mark_label: str = "chosen epoch",
+    xlabel: str = "epoch",
+    integer_x: bool = True,
+    nan_label: str = NAN_LABEL,
+) -> bytes:
+    """One panel: a colour per ``label`` (seed or variant), a line style per ``key`` (the logged
+    series), a shaded band where a line has one, rings at ``marks`` and an ``x`` on the top (or
+    bottom, for -inf) edge where a value was not finite. A log axis where positive values span
+    decades. The legend sits below the plot and names each label and each key once."""
+    matplotlib = _matplotlib()
+    from matplotlib.lines import Line2D
+    from matplotlib.ticker import FuncFormatter, MaxNLocator, NullFormatter
+    from matplotlib.transforms import blended_transform_factory
+
+    lines = [Line(**{**asdict(x), "label": chart_text(x.label), "key": chart_text(x.key)})
+             for x in lines]
+    marks = [Mark(chart_text(m.label), chart_text(m.key), m.x, m.y) for m in marks]
     title, ylabel, xlabel = chart_text(title), chart_text(ylabel), chart_text(xlabel)
-    mark_label = chart_text(mark_label)
+    mark_label, nan_label = chart_text(mark_label), chart_text(nan_label)
+    labels = list(dict.fromkeys(x.label for x in lines))
+    keys = list(dict.fromkeys(x.key for x in lines))
+    colour = {label: f"C{i % 10}" for i, label in enumerate(labels)}
+    style: dict[str, Any] = {key: STYLES[i % len(STYLES)] for i, key in enumerate(keys)}
+    handles = [Line2D([], [], color=colour[x], linewidth=2, label=x) for x in labels]
+    if len(keys) > 1:
+        handles += [Line2D([], [], color=INK, linestyle=style[k], label=k) for k in keys]
+    if marks:
+        handles.append(Line2D([], [], marker="o", markerfacecolor="none", color=INK,
+                              linestyle="none", label=mark_label))
+    if any(x.nan or x.neg for x in lines):
+        handles.append(Line2D([], [], marker="x", color=INK, linestyle="none", label=nan_label))
+    columns = 2 if max((len(str(h.get_label())) for h in handles), default=0) <= 22 else 1
+    rows = -(-len(handles) // columns)
     with matplotlib.rc_context(STYLE):
-        fig = Figure(figsize=(6.4, 3.2))
+        fig = _figure(2.7 + 0.23 * rows + 0.2 * wrap(title).count("\n"))
         ax = fig.add_subplot()
-        colours = {}
-        for i, s in enumerate(series):
-            (line,) = ax.plot(s.x, s.y, color=f"C{i % 10}", linewidth=1.4, label=chart_text(s.label))
-            colours[s.label] = line.get_color()
-        for s in dashed:
-            colour = colours.get(s.label, INK)
-            ax.plot(s.x, s.y, color=colour, linewidth=1.1, linestyle="--", alpha=0.8)
-        for j, (label, x, y) in enumerate(marks):
-            ax.plot([x], [y], marker="o", markersize=9, markerfacecolor="none",
-                    markeredgewidth=1.6, color=colours.get(label, INK),
-                    label=mark_label if j == 0 else None, linestyle="none")
-        ax.set_title(title, color=INK)
+        edge = blended_transform_factory(ax.transData, ax.transAxes)
+        for x in lines:
+            c = colour[x.label]
+            ax.plot(x.x, x.y, color=c, linestyle=style[x.key], linewidth=1.5,
+                    marker="." if len(x.x) == 1 else None)
+            if x.low:
+                ax.fill_between(x.x, x.low, x.high, color=c, alpha=0.18, linewidth=0)
+            for where, at in ((x.nan, 1.0), (x.neg, 0.0)):
+                if where:
+                    ax.plot(where, [at] * len(where), transform=edge, marker="x", markersize=8,
+                            markeredgewidth=1.8, color=c, linestyle="none", clip_on=False)
+        for m in marks:
+            ax.plot([m.x], [m.y], marker="o", markersize=10, markerfacecolor="none",
+                    markeredgewidth=1.6, color=colour.get(m.label, INK), linestyle="none")
+        if series_log_scale(lines):
+            ax.set_yscale("log")
+            ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+            ax.yaxis.set_minor_formatter(NullFormatter())
+        ax.set_title(wrap(title), color=INK)
         ax.set_xlabel(xlabel)
         ax.set_ylabel(ylabel)
         if integer_x:
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        if series or marks:
-            ax.legend(fontsize=8, loc="best")
-        fig.subplots_adjust(left=0.1, right=0.98, top=0.88, bottom=0.15)
+        if handles:
+            fig.legend(handles=handles, loc="outside lower center", ncols=columns)
         return _svg(fig)
 
 
 # -- cache, deferral, parallel rendering -------------------------------------------------------
-_RENDERERS: dict[str, Callable[..., bytes]] = {"line": _line_chart, "bar": _bar_chart}
+_RENDERERS: dict[str, Callable[..., bytes]] = {
+    "line": _line_chart, "bar": _bar_chart, "panel": _panel_chart}
 _SOURCE = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]
 _MATPLOTLIB = version("matplotlib")
 PLACEHOLDER = b"\0journal-chart:"
@@ -274,6 +347,11 @@ def _chart(kind: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> bytes:
 def line_chart(*args: Any, **kwargs: Any) -> bytes:
     """Lines per run, as SVG bytes (see :func:`_line_chart` for the arguments); cached."""
     return _chart("line", args, kwargs)
+
+
+def panel_chart(*args: Any, **kwargs: Any) -> bytes:
+    """One metric's lines, bands and marks, as SVG bytes (see :func:`_panel_chart`); cached."""
+    return _chart("panel", args, kwargs)
 
 
 def bar_chart(*args: Any, **kwargs: Any) -> bytes:

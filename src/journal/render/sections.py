@@ -16,8 +16,9 @@ from .. import analysis as an
 from ..escape import Markdown, md, note_block
 from ..notes import Note
 from ..records import Record
+from ..series import first_selection
 from ..statistics import interval
-from . import charts
+from . import confusion, plots
 from .i18n import t
 from .tables import bold, code, config_value, escape, mean_std, metric_label, number, table
 
@@ -144,21 +145,8 @@ def evaluations_table(records: Sequence[Record], columns: Sequence[str]) -> str:
 
 
 def confusion_tables(rec: Record) -> str:
-    conf = rec.confusion
-    if conf is None:
-        return ""
-    labels = [escape(lab) for lab in conf.labels]
-    counts, percent = [], []
-    for i, (row, pct) in enumerate(zip(conf.matrix, an.row_normalised(conf.matrix), strict=True)):
-        counts.append([bold(labels[i])] + [bold(str(v)) if i == j else str(v) for j, v in enumerate(row)])
-        cells = [Markdown("nan" if p != p else f"{p:.1f}%") for p in pct]
-        percent.append([bold(labels[i])] + [bold(c) if i == j else c for j, c in enumerate(cells)])
-    head = [t("true \\ predicted"), *conf.labels]
-    where = md(t("{split} split, checkpoint {checkpoint}"), split=conf.split, checkpoint=conf.checkpoint)
-    return (
-        md(t("Counts ({where}; rows are the true class):"), where=where) + f"\n\n{table(head, counts)}\n\n"
-        + t("Row-normalised (% of each true class):") + f"\n\n{table(head, percent)}"
-    )
+    """One run's confusion matrix (see :func:`journal.render.confusion.record_matrix`)."""
+    return confusion.record_matrix(rec)
 
 
 def tabs(items: Sequence[tuple[str, str]]) -> str:
@@ -176,56 +164,17 @@ Chart = tuple[str, bytes]
 
 
 def variant_charts(records: Sequence[Record], variant: str, stem: str, key: str) -> dict[str, Chart]:
-    """The charts of one variant by file name: losses, per-class F1, curves, the selection metric."""
-    files: dict[str, Chart] = {}
-    losses = [k for k in an.history_keys(records) if "loss" in k]
-    train = [k for k in losses if not k.startswith(("val", "test"))]
-    val = [k for k in losses if k.startswith("val")]
-    if train or val:
-        solid_key = (train or val)[0]
-        dashed_key = val[0] if train and val else (train[1] if len(train) > 1 else None)
-        title = f"{variant}: {solid_key}" + (f" (solid), {dashed_key} (dashed)" if dashed_key else "")
-        dashed = an.history_series(records, dashed_key) if dashed_key else []
-        files[f"{stem}/{key}-loss.svg"] = (title, charts.line_chart(
-            an.history_series(records, solid_key), dashed=dashed, title=title, ylabel="loss"))
-    stats = an.per_class_stats(records)
-    if not stats.empty and "f1 mean" in stats:
-        classes = stats[~stats["class"].astype(str).str.endswith(" avg")]
-        title = t("{variant}: F1 per class (mean ± std over seeds)", variant=variant)
-        files[f"{stem}/{key}-per-class-f1.svg"] = (title, charts.bar_chart(
-            [str(c) for c in classes["class"]], list(classes["f1 mean"]), list(classes["f1 std"]),
-            title=title, ylabel="F1"))
-    for name in an.ordered_keys(r.curves for r in records):
-        first = next(r.curves[name] for r in records if name in r.curves)
-        title = f"{variant}: {name}"
-        files[_free(files, f"{stem}/{key}-{slugify(name)}")] = (title, charts.line_chart(
-            an.curve_series(records, name), title=title, ylabel=first.y_label, xlabel=first.x_label,
-            integer_x=False))
-    for name, sel in _first_selection(records):
-        series = an.history_series(records, sel)
-        if series:
-            title = t("{variant}: {metric} per epoch", variant=variant, metric=sel)
-            files[_free(files, f"{stem}/{key}-{slugify(name)}")] = (title, charts.line_chart(
-                series, marks=an.selection_marks(records, name), title=title, ylabel=sel,
-                mark_label=t("{name} (chosen epoch)", name=name)))
-    return files
+    """The charts of one variant by file name (see :func:`journal.render.plots.variant_charts`)."""
+    return plots.variant_charts(records, variant, stem, key)
 
 
 def _free(files: Mapping[str, object], base: str) -> str:
-    """``base.svg``, or ``base-2.svg``, … when two names slugify alike: never an overwrite."""
-    name, n = f"{base}.svg", 1
-    while name in files:
-        n += 1
-        name = f"{base}-{n}.svg"
-    return name
+    return plots.free(files, base)
 
 
 def _first_selection(records: Sequence[Record]) -> list[tuple[str, str]]:
-    for rec in records:
-        for name, sel in rec.selections.items():
-            if sel.mode != "last":
-                return [(name, sel.metric)]
-    return []
+    chosen = first_selection(records)
+    return [chosen] if chosen else []
 
 
 def _status(record: Record) -> str:

@@ -1,0 +1,92 @@
+"""Confusion matrices as raw HTML tables: counts with each cell shaded by its share of the row
+(the true class) in a semi-transparent accent that reads on light and dark pages, the share also
+written as text (for screen readers and print), the diagonal bold, the checkpoint and epoch
+named, wide matrices scrolling inside their own container and long labels abbreviated (the full
+label in a ``title``). Every text from a record goes through :func:`journal.escape.html_text` or
+:func:`journal.escape.html_attr`.
+
+A raw HTML block must start at the beginning of a line outside any indented block, so
+:func:`section` writes its tabs (the sum over seeds first, then each seed) as Material's tab
+markup itself instead of indenting HTML into ``===`` tabs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections.abc import Sequence
+
+from ..escape import Markdown, html_attr, html_text
+from ..records import Record
+from ..series import chosen_epoch, row_shares, seed_label, summed_matrix
+from .i18n import t
+
+ACCENT = "68,138,255"
+LABEL_CHARS = 12
+
+
+def _label(text: str, tag: str, scope: str) -> str:
+    short = text if len(text) <= LABEL_CHARS else text[:LABEL_CHARS - 1] + "…"
+    title = f' title="{html_attr(text)}"' if short != text else ""
+    return f'<{tag} scope="{scope}"{title}>{html_text(short)}</{tag}>'
+
+
+def matrix_html(labels: Sequence[str], matrix: Sequence[Sequence[int]], caption: str) -> str:
+    """One matrix as a ``<table>`` (rows = true class) in a scrolling ``div``, on one line."""
+    shares = row_shares(matrix)
+    head = "".join(_label(x, "th", "col") for x in labels)
+    rows = []
+    for i, (label, row, share) in enumerate(zip(labels, matrix, shares, strict=True)):
+        cells = []
+        for j, (count, s) in enumerate(zip(row, share, strict=True)):
+            text = "—" if math.isnan(s) else f"{100 * s:.1f}\u00a0%"
+            style = "" if math.isnan(s) or s == 0 else f' style="background:rgba({ACCENT},{0.6 * s:.3f})"'
+            value = f"<strong>{count}</strong>" if i == j else str(count)
+            cells.append(f"<td{style}>{value}<br><small>{text}</small></td>")
+        rows.append(f"<tr>{_label(label, 'th', 'row')}{''.join(cells)}<td>{sum(row)}</td></tr>")
+    corner = html_text(t("true \\ predicted"))
+    return (f'<div class="journal-scroll" style="overflow-x:auto"><table class="journal-confusion">'
+            f"<caption>{html_text(caption)}</caption><thead><tr><th>{corner}</th>{head}"
+            f"<th>n</th></tr></thead><tbody>{''.join(rows)}</tbody></table></div>")
+
+
+def _where(records: Sequence[Record]) -> str:
+    conf = next(r.confusion for r in records if r.confusion is not None)
+    epochs = [chosen_epoch(r, conf.checkpoint) for r in records]
+    known = sorted({e for e in epochs if e is not None})
+    epoch = "" if not known else t(", epoch {epochs}", epochs=", ".join(map(str, known)))
+    return t("{split} split, checkpoint {checkpoint}{epoch}; rows are the true class",
+             split=conf.split, checkpoint=conf.checkpoint, epoch=epoch)
+
+
+def record_matrix(record: Record) -> str:
+    """One run's matrix with its split, checkpoint and epoch ("" without a matrix)."""
+    conf = record.confusion
+    if conf is None:
+        return ""
+    return matrix_html(conf.labels, conf.matrix, _where([record]))
+
+
+def section(records: Sequence[Record], key: str = "") -> Markdown:
+    """The matrix summed over the runs that have one (when they share labels), then each run's,
+    as tabs; ``key`` (the variant's slug) keeps the tabs of two variants apart on one page."""
+    runs = [r for r in records if r.confusion is not None]
+    if not runs:
+        return Markdown("")
+    tabs = [(seed_label(r), record_matrix(r)) for r in runs]
+    confusions = [r.confusion for r in runs if r.confusion is not None]
+    total = summed_matrix(confusions)
+    if total is not None and len(runs) > 1:
+        caption = t("Sum over {n} runs", n=len(runs)) + "; " + _where(runs)
+        tabs.insert(0, (t("sum over seeds"), matrix_html(confusions[0].labels, total, caption)))
+    if len(tabs) == 1:
+        return Markdown(tabs[0][1])
+    group = "__journal_cm_" + hashlib.sha256(f"{key}\0{runs[0].id}".encode()).hexdigest()[:8]
+    inputs = "".join(f'<input{" checked" if i == 0 else ""} id="{group}_{i}" name="{group}" type="radio">'
+                     for i in range(len(tabs)))
+    labels = "".join(f'<label for="{group}_{i}">{html_text(title)}</label>'
+                     for i, (title, _) in enumerate(tabs))
+    blocks = "".join(f'<div class="tabbed-block">{body}</div>' for _, body in tabs)
+    return Markdown(f'<div class="tabbed-set tabbed-alternate" data-tabs="1:{len(tabs)}">{inputs}'
+                    f'<div class="tabbed-labels">{labels}</div><div class="tabbed-content">{blocks}'
+                    "</div></div>")

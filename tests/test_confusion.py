@@ -1,0 +1,44 @@
+"""Confusion matrices: counts and row shares by hand arithmetic, the sum over seeds, shading,
+escaping, the checkpoint and epoch named, and HTML that Markdown keeps as one block."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import markdown
+
+from journal.records import Confusion, Record
+from journal.render import confusion
+
+Factory = Callable[..., Record]
+
+
+def test_a_matrix_with_counts_shares_and_shading() -> None:
+    html = confusion.matrix_html(["neg", "<b>pos</b>", "a very long class name"],
+                                 [[3, 1, 0], [1, 2, 1], [0, 0, 0]], "test")
+    assert "<td><strong>3</strong><br><small>75.0\u00a0%</small></td>" not in html  # shaded
+    shade = '<td style="background:rgba(68,138,255,{})">'
+    assert shade.format("0.450") + "<strong>3</strong><br><small>75.0\u00a0%</small></td>" in html
+    assert shade.format("0.150") + "1<br><small>25.0\u00a0%</small></td>" in html
+    assert "<td>0<br><small>0.0\u00a0%</small></td>" in html  # 0 of 4: no shade
+    assert shade.format("0.300") + "<strong>2</strong><br><small>50.0\u00a0%</small>" in html
+    assert "<small>—</small>" in html and "<td>4</td>" in html  # empty row; row total n
+    assert "<b>" not in html and "&lt;b&gt;pos&lt;/b&gt;" in html
+    assert 'title="a very long class name">a very long…</th>' in html
+    assert html.startswith('<div class="journal-scroll"')
+
+
+def test_section_sums_over_seeds_and_names_the_epoch(make_record: Factory) -> None:
+    runs = [make_record(seed=0, confusion=Confusion(labels=["attack", "bona fide"], matrix=[[3, 1], [1, 3]],
+                                                    checkpoint="acer_best")),
+            make_record(seed=1, confusion=Confusion(labels=["attack", "bona fide"], matrix=[[2, 2], [0, 4]],
+                                                    checkpoint="acer_best"))]
+    out = confusion.section(runs, "student")
+    # sum: [[5, 3], [1, 7]]: 5/8 = 62.5 %, 3/8 = 37.5 %, 1/8 = 12.5 %, 7/8 = 87.5 %
+    for cell in ("<strong>5</strong><br><small>62.5\u00a0%", "3<br><small>37.5\u00a0%",
+                 "1<br><small>12.5\u00a0%", "<strong>7</strong><br><small>87.5\u00a0%"):
+        assert cell in out, cell
+    assert "Sum over 2 runs; test split, checkpoint acer_best, epoch 3" in out
+    assert out.index("sum over seeds") < out.index("seed 0") < out.index("seed 1")
+    html = markdown.markdown(f"before\n\n{out}\n\nafter", extensions=["tables", "md_in_html"])
+    assert "<p><div" not in html and html.count("<table") == 3  # kept as one raw block
