@@ -324,14 +324,14 @@ def format_table(df: pd.DataFrame, fmt: str = "table") -> str:
     raise JournalError(f"format '{fmt}': choose from {', '.join(FORMATS)}")
 
 
-def summary(results_dir: str | Path, *, columns: Sequence[str] | None = None,
-            experiment: str | None = None) -> str:
-    """A Markdown summary for a CI job: per experiment, a table of variants with their run
-    count, finished runs, and the mean ± std of each final metric (or ``columns``) over the
-    finished runs."""
+def summary_frames(results_dir: str | Path, *, columns: Sequence[str] | None = None,
+                   experiment: str | None = None) -> tuple[dict[str, pd.DataFrame], int]:
+    """Per experiment, a table of its variants: run count, finished runs, and the mean ± std
+    (text) of each final metric (or of ``columns``) over the finished runs; and the number of
+    record files that could not be read."""
     records, errors = load_records(results_dir)
     records = select(records, experiment=experiment)
-    parts: list[str] = []
+    tables: dict[str, pd.DataFrame] = {}
     for name in dict.fromkeys(r.experiment for r in records):
         recs = [r for r in records if r.experiment == name]
         metric_cols = list(columns) if columns else ordered_keys(r.metrics for r in recs)
@@ -343,10 +343,18 @@ def summary(results_dir: str | Path, *, columns: Sequence[str] | None = None,
             for col in metric_cols:
                 row[col] = _mean_std([cell(r, col) for r in done])
             rows.append(row)
-        table = pd.DataFrame(rows, columns=["variant", "runs", "finished", *metric_cols])
-        parts.append(f"### {gfm_cell(name)}\n\n{markdown(table)}")
-    if errors:
-        parts.append(f"{len(errors)} record file(s) could not be read.\n")
+        tables[name] = pd.DataFrame(rows, columns=["variant", "runs", "finished", *metric_cols])
+    return tables, len(errors)
+
+
+def summary(results_dir: str | Path, *, columns: Sequence[str] | None = None,
+            experiment: str | None = None) -> str:
+    """The Markdown summary for a CI job (``$GITHUB_STEP_SUMMARY``): a heading and a table of
+    variants per experiment (see :func:`summary_frames`)."""
+    tables, bad = summary_frames(results_dir, columns=columns, experiment=experiment)
+    parts = [f"### {gfm_cell(name)}\n\n{markdown(table)}" for name, table in tables.items()]
+    if bad:
+        parts.append(f"{bad} record file(s) could not be read.\n")
     return "\n".join(parts) if parts else "No runs.\n"
 
 
