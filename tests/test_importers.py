@@ -128,6 +128,38 @@ def test_tensorboard_folder_without_events_is_named(tmp_path: Path) -> None:
     assert err.value.path == (tmp_path / "empty").resolve()
 
 
+def test_tensorboard_epoch_scalar_gives_the_epochs(tmp_path: Path) -> None:
+    """Lightning logs an ``epoch`` scalar with every call: rows follow it, not the steps."""
+    pytest.importorskip("tensorboard")
+    from torch.utils.tensorboard import SummaryWriter
+
+    from journal.importers.tensorboard import import_tensorboard
+
+    writer = SummaryWriter(str(tmp_path / "tb" / "version_0"))
+    for step in range(6):  # three steps per epoch
+        writer.add_scalar("train_loss", loss_at(step, 0), step)
+        writer.add_scalar("epoch", step // 3, step)
+    writer.close()
+    results = tmp_path / "results"
+    import_tensorboard(tmp_path / "tb", ImportOptions(results_dir=results, epoch_offset=1))
+    (rec,) = load_records(results)[0]
+    assert [(row.epoch, row.values()) for row in rec.history] == [
+        (1, {"train_loss": as_float32(loss_at(2, 0))}), (2, {"train_loss": as_float32(loss_at(5, 0))})]
+    assert rec.metrics == {"train_loss": as_float32(loss_at(5, 0))}
+
+
+def test_tensorboard_unreadable_event_file_is_named(tmp_path: Path) -> None:
+    pytest.importorskip("tensorboard")
+    from journal.importers.tensorboard import import_tensorboard
+
+    run = tmp_path / "tb" / "r"
+    run.mkdir(parents=True)
+    (run / "events.out.tfevents.1.host").write_bytes(bytes(range(256)))
+    with pytest.raises(SourceError, match="no scalars in its event files") as err:
+        import_tensorboard(tmp_path / "tb", ImportOptions(results_dir=tmp_path / "results"))
+    assert err.value.path == run.resolve()
+
+
 def test_bad_epoch_mapping_is_refused(tmp_path: Path) -> None:
     from journal.errors import JournalError
 

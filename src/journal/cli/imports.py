@@ -54,7 +54,8 @@ def _report(run: Callable[[], ImportResult]) -> None:
     for path in result.written:
         click.echo(str(path))
     for name, run_id in result.skipped:
-        click.echo(f"skipped {escape.terminal_text(name)}: already imported as {run_id}", err=True)
+        click.echo(f"skipped {escape.terminal_text(name)}: already imported as "
+                   f"{escape.terminal_text(run_id)}", err=True)
     click.echo(f"{len(result.written)} imported, {len(result.skipped)} already there", err=True)
 
 

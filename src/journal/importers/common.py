@@ -199,11 +199,10 @@ def to_record(run: SourceRun, options: ImportOptions) -> Record:
     """The record of an imported run."""
     epoch_from = options.epoch_from or run.epoch_from
     history = history_rows(run, epoch_from, options.epoch_offset)
-    metrics = run.metrics
-    if metrics is None:
-        metrics = {name: points[-1][1] for name, points in run.series.items() if points}
-        if epoch_from.startswith("tag:"):
-            metrics.pop(epoch_from[4:], None)
+    metrics = dict(run.metrics) if run.metrics is not None else {
+        name: points[-1][1] for name, points in run.series.items() if points}
+    if epoch_from.startswith("tag:"):  # the epoch counter is bookkeeping, not a result
+        metrics.pop(epoch_from[4:], None)
     experiment = options.experiment or run.experiment
     ended = run.ended_at
     return Record.model_validate(dict(

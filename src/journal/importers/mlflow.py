@@ -82,6 +82,16 @@ def _series(client: Any, run_id: str, key: str) -> list[tuple[int, float]]:
     return [(step, value) for step, (_, value) in sorted(by_step.items())]
 
 
+def _experiments(client: Any) -> Iterator[Any]:
+    token = None
+    while True:
+        page = client.search_experiments(max_results=_PAGE, page_token=token)
+        yield from page
+        token = page.token
+        if not token:
+            return
+
+
 def _runs(client: Any, experiment_ids: list[str]) -> Iterator[Any]:
     token = None
     while True:
@@ -106,7 +116,7 @@ def read_runs(path_or_uri: str | Path, experiments: Sequence[str] | None = None)
     with _file_store_allowed():
         try:
             client = MlflowClient(tracking_uri=uri)
-            found = {e.experiment_id: e.name for e in client.search_experiments()}
+            found = {e.experiment_id: e.name for e in _experiments(client)}
             if experiments:
                 missing = [n for n in experiments if n not in found.values()]
                 if missing:

@@ -7,7 +7,9 @@ that is the precision a record gets. The config comes from the HParams plugin da
 (``SummaryWriter.add_hparams``, Lightning's ``TensorBoardLogger``) and from an ``hparams.yaml``
 beside the event files (Lightning), the file winning. ``add_hparams`` writes its hparams and
 metrics to a sub-folder of the run; such a folder is merged into the run above it, its metrics
-becoming final metrics. Lightning's placeholder ``hp_metric`` (always -1) is dropped.
+becoming final metrics. Lightning's placeholder ``hp_metric`` (always -1) is dropped. When an
+``epoch`` scalar was logged at every step (Lightning logs one with each call), epochs are read
+from it unless the import options say otherwise.
 
 Needs the ``tensorboard`` package (``pip install 'journal[tensorboard]'``).
 """
@@ -26,6 +28,7 @@ from .csv import read_hparams_yaml
 EVENT_GLOB = "events.out.tfevents.*"
 _HPARAMS_PLUGIN = "hparams"
 _SESSION_START = "_hparams_/session_start_info"
+EPOCH_TAG = "epoch"
 
 
 def _accumulator(folder: Path) -> Any:
@@ -119,6 +122,14 @@ def _is_hparams_child(folder: Path, acc: Any, runs: set[Path]) -> bool:
         return False
 
 
+def _default_epoch_from(series: dict[str, list[tuple[int, float]]]) -> str:
+    """``tag:epoch`` when an ``epoch`` scalar was logged at every step the others were (as
+    Lightning's ``TensorBoardLogger`` does), else ``step``."""
+    epochs = {step for step, _ in series.get(EPOCH_TAG, [])}
+    steps = {step for tag, points in series.items() if tag != EPOCH_TAG for step, _ in points}
+    return f"tag:{EPOCH_TAG}" if epochs and steps <= epochs else "step"
+
+
 def read_runs(root: str | Path) -> Iterator[SourceRun]:
     """The runs below ``root``, one per folder of event files."""
     base = Path(root).resolve()
@@ -151,6 +162,7 @@ def read_runs(root: str | Path) -> Iterator[SourceRun]:
         metrics: dict[str, float | None] = {tag: pts[-1][1] for tag, pts in series.items() if pts}
         metrics.update(final)
         yield SourceRun(
+            epoch_from=_default_epoch_from(series),
             kind="tensorboard",
             identity=str(folder),
             name=base.name if name == "." else name,
