@@ -46,7 +46,7 @@ def read_hparams_yaml(path: Path) -> dict[str, Any]:
     Loader.add_multi_constructor("tag:yaml.org,2002:python/", as_text)
     Loader.add_multi_constructor("!", as_text)
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=Loader)  # noqa: S506 - SafeLoader
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=Loader)  # a SafeLoader
     except OSError as exc:
         raise SourceError(path, None, f"cannot read: {exc.strerror or exc}") from None
     except (UnicodeDecodeError, yaml.YAMLError) as exc:

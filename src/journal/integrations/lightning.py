@@ -114,7 +114,10 @@ class JournalLogger(Logger):
         self._config.update({str(k): _json(v) for k, v in values.items()})
         run = self.experiment
         run.record.config = {**run.record.config, **self._config}
-        self._write().save()
+        if self._written:
+            run.save()
+        else:
+            self._write()
 
     @rank_zero_only
     def log_metrics(self, metrics: Mapping[str, Any], step: int | None = None) -> None:
