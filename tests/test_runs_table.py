@@ -15,7 +15,7 @@ from pandas.testing import assert_frame_equal
 
 from journal.errors import JournalError
 from journal.records import Record, Selection, write_record
-from journal.runs_table import format_table, from_json, gfm_cell, runs, summary
+from journal.runs_table import format_table, from_json, gfm_cell, runs
 
 GOLDEN = Path(__file__).parent / "fixtures" / "runs_table.md"
 COLUMNS = ["variant", "seed", "status", "acer", "val_acer@best", "acer@last", "config.lr"]
@@ -85,6 +85,8 @@ def test_filters_combine(results: Path) -> None:
     assert runs(results, since="2026-11-24", until="2026-11-25")["seed"].tolist() == [1, 0]
     assert runs(results, since=datetime(2026, 11, 26, tzinfo=UTC))["experiment"].tolist() == [
         "fas_kd", "ser"]
+    # an 'until' time is inclusive: the run that started at that very second is in
+    assert runs(results, until=datetime(2026, 11, 24, 6, 10, tzinfo=UTC))["seed"].tolist() == [0, 1]
     with pytest.raises(JournalError, match="since: expected a date"):
         runs(results, since="last week")
 
@@ -163,16 +165,3 @@ def test_csv_and_text_formats(results: Path) -> None:
                                  "student     1  0.3000"]
     with pytest.raises(JournalError, match="format 'xml'"):
         format_table(df, "xml")
-
-
-def test_summary_tables_per_experiment(results: Path) -> None:
-    text = summary(results, columns=["acer"])
-    assert text.splitlines()[:5] == [
-        "### fas\\_kd",
-        "",
-        "| variant | runs | finished | acer |",
-        "| :--- | ---: | ---: | :--- |",
-        "| student | 3 | 2 | 0.2750 ± 0.0354 |",
-    ]
-    assert "| KD \\| &lt;b&gt;\\*x\\*&lt;/b&gt; \\[a\\](b) \\$y\\$ | 1 | 1 | 0.1000 |" in text
-    assert "### ser" in text

@@ -1,8 +1,8 @@
 """The run table as a library: a pandas DataFrame of runs, filtered, with chosen columns.
 
 :func:`runs` returns one row per run; :func:`format_table` writes it as an aligned text table,
-CSV, JSON or a GitHub-flavoured Markdown table; :func:`summary` is the per-variant Markdown
-summary a CI job appends to its job summary.
+CSV, JSON or a GitHub-flavoured Markdown table (:mod:`journal.summary` builds the per-variant
+summary a CI job appends to its job summary from it).
 
 Column specs (``columns=[...]``):
 
@@ -100,7 +100,9 @@ def _as_datetime(value: date | datetime | str, end: bool, name: str) -> datetime
         # a day counts whole: 'until' a day includes all of it
         moment = datetime.combine(value, time(), tzinfo=UTC)
         return moment + timedelta(days=1) if end else moment
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+    value = value if value.tzinfo else value.replace(tzinfo=UTC)
+    # the end bound is exclusive: one microsecond past an 'until' time includes that time
+    return value + timedelta(microseconds=1) if end else value
 
 
 def _matches(actual: Any, wanted: Any) -> bool:
@@ -229,7 +231,7 @@ def _json_value(value: Any) -> Any:
     if value is None or value is pd.NA or value is pd.NaT:
         return None
     if isinstance(value, pd.Timestamp | datetime):
-        return _text(value)
+        return text_value(value)
     if isinstance(value, float) and not math.isfinite(value):
         return None
     if hasattr(value, "item") and not isinstance(value, str):
@@ -237,7 +239,7 @@ def _json_value(value: Any) -> Any:
     return value
 
 
-def _text(value: Any) -> str:
+def text_value(value: Any) -> str:
     """A cell as text: numbers with 4 decimals, NaN as ``nan``, missing as ``—``."""
     if value is None or value is pd.NA or value is pd.NaT:
         return "—"
@@ -268,7 +270,7 @@ def _cell_text(value: Any, column: str) -> str:
         return "—"
     if column.startswith("config.") and value is not None and not isinstance(value, bool):
         return str(value)
-    return _text(value)
+    return text_value(value)
 
 
 def gfm_cell(value: Any) -> str:
@@ -313,7 +315,7 @@ def format_table(df: pd.DataFrame, fmt: str = "table") -> str:
         out = df.copy()
         for c in out.columns:
             if c in DATE_COLUMNS:
-                out[c] = out[c].map(lambda v: _text(v) if not pd.isna(v) else "")
+                out[c] = out[c].map(lambda v: text_value(v) if not pd.isna(v) else "")
         return str(out.to_csv(index=False))
     if fmt == "json":
         return json.dumps([{str(k): _json_value(v) for k, v in row.items()}
@@ -322,48 +324,3 @@ def format_table(df: pd.DataFrame, fmt: str = "table") -> str:
     if fmt == "md":
         return markdown(df)
     raise JournalError(f"format '{fmt}': choose from {', '.join(FORMATS)}")
-
-
-def summary_frames(results_dir: str | Path, *, columns: Sequence[str] | None = None,
-                   experiment: str | None = None) -> tuple[dict[str, pd.DataFrame], int]:
-    """Per experiment, a table of its variants: run count, finished runs, and the mean ± std
-    (text) of each final metric (or of ``columns``) over the finished runs; and the number of
-    record files that could not be read."""
-    records, errors = load_records(results_dir)
-    records = select(records, experiment=experiment)
-    tables: dict[str, pd.DataFrame] = {}
-    for name in dict.fromkeys(r.experiment for r in records):
-        recs = [r for r in records if r.experiment == name]
-        metric_cols = list(columns) if columns else ordered_keys(r.metrics for r in recs)
-        rows = []
-        for variant in dict.fromkeys(r.variant for r in recs):
-            group = [r for r in recs if r.variant == variant]
-            done = [r for r in group if r.status == "finished"]
-            row: dict[str, Any] = {"variant": variant, "runs": len(group), "finished": len(done)}
-            for col in metric_cols:
-                row[col] = _mean_std([cell(r, col) for r in done])
-            rows.append(row)
-        tables[name] = pd.DataFrame(rows, columns=["variant", "runs", "finished", *metric_cols])
-    return tables, len(errors)
-
-
-def summary(results_dir: str | Path, *, columns: Sequence[str] | None = None,
-            experiment: str | None = None) -> str:
-    """The Markdown summary for a CI job (``$GITHUB_STEP_SUMMARY``): a heading and a table of
-    variants per experiment (see :func:`summary_frames`)."""
-    tables, bad = summary_frames(results_dir, columns=columns, experiment=experiment)
-    parts = [f"### {gfm_cell(name)}\n\n{markdown(table)}" for name, table in tables.items()]
-    if bad:
-        parts.append(f"{bad} record file(s) could not be read.\n")
-    return "\n".join(parts) if parts else "No runs.\n"
-
-
-def _mean_std(values: list[Any]) -> str:
-    numbers = [float(v) for v in values if isinstance(v, int | float) and not isinstance(v, bool)]
-    if not numbers:
-        return "—"
-    mean = sum(numbers) / len(numbers)
-    if len(numbers) == 1:
-        return _text(mean)
-    var = sum((x - mean) ** 2 for x in numbers) / (len(numbers) - 1)
-    return f"{_text(mean)} ± {_text(math.sqrt(var))}"

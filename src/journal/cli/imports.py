@@ -12,8 +12,9 @@ import click
 from .. import escape
 from ..errors import JournalError
 from ..importers import ImportOptions, ImportResult
-from ..runs_table import summary as summary_markdown
-from ..runs_table import summary_frames, text_table
+from ..runs_table import text_table
+from ..summary import summary as summary_markdown
+from ..summary import summary_frames
 from ..tracking import default_results_dir
 from . import OneLineUsageError, main
 
