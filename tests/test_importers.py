@@ -244,6 +244,18 @@ def test_mlflow_missing_store_is_named(tmp_path: Path) -> None:
         import_mlflow(tmp_path / "absent", ImportOptions(results_dir=tmp_path / "r"))
 
 
+def test_mlflow_database_store_without_sqlalchemy_says_what_to_install(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    from journal.importers.mlflow import import_mlflow
+
+    pytest.importorskip("mlflow")
+    monkeypatch.setitem(sys.modules, "sqlalchemy", None)  # as with mlflow-skinny alone
+    with pytest.raises(SourceError, match="needs the full 'mlflow' package"):
+        import_mlflow(f"sqlite:///{tmp_path}/mlflow.db", ImportOptions(results_dir=tmp_path / "r"))
+
+
 # -- CSV -----------------------------------------------------------------------------------
 
 def test_plain_csv_with_epoch_column(tmp_path: Path) -> None:

@@ -43,6 +43,7 @@ _STATUS: dict[str, Status] = {
     "SCHEDULED": "running",
 }
 _PAGE = 1000
+_DATABASES = ("sqlite", "postgresql", "mysql", "mssql")
 
 
 def tracking_uri(path_or_uri: str | Path) -> str:
@@ -113,6 +114,13 @@ def read_runs(path_or_uri: str | Path, experiments: Sequence[str] | None = None)
                           "pip install 'journal[mlflow]'") from None
     uri = tracking_uri(path_or_uri)
     where = Path(str(path_or_uri))
+    if uri.split(":", 1)[0].split("+", 1)[0] in _DATABASES:
+        try:
+            import sqlalchemy  # noqa: F401
+        except ImportError:
+            raise SourceError(where, None, f"the database store '{uri}' needs the full 'mlflow' "
+                              "package (mlflow-skinny reads file stores and tracking servers)"
+                              ) from None
     with _file_store_allowed():
         try:
             client = MlflowClient(tracking_uri=uri)
@@ -146,7 +154,7 @@ def read_runs(path_or_uri: str | Path, experiments: Sequence[str] | None = None)
                     metrics={k: float(v) for k, v in data.metrics.items()},
                 )
         except MlflowException as exc:
-            raise SourceError(where, None, f"MLflow: {exc.message}") from None
+            raise SourceError(where, None, f"MLflow ({uri}): {exc.message}") from None
 
 
 def import_mlflow(path_or_uri: str | Path, options: ImportOptions,
