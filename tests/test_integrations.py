@@ -91,6 +91,27 @@ def _trainer(tmp_path: Path, logger: Any, epochs: int = 4, **kwargs: Any) -> Any
                       default_root_dir=str(tmp_path), **kwargs)
 
 
+def test_lightning_logger_calls_without_a_trainer(tmp_path: Path) -> None:
+    """The logger API as Lightning calls it: hyperparameters (an infinite one kept as text),
+    metrics of two epochs (step values merged, the last kept), test metrics, the end."""
+    pytest.importorskip("lightning.pytorch")
+    from journal.integrations.lightning import JournalLogger
+
+    logger = JournalLogger("api", config={"clip": float("inf")}, results_dir=tmp_path)
+    logger.log_hyperparams({"lr": 0.1, "layers": (2, 3), "act": object})
+    logger.log_metrics({"loss": 0.9, "epoch": 0}, step=1)
+    logger.log_metrics({"loss": 0.8, "epoch": 0}, step=2)
+    logger.log_metrics({"loss": 0.5, "val_acc": 0.7, "epoch": 1}, step=3)
+    logger.log_metrics({"test_acc": 0.65, "epoch": 2}, step=4)
+    logger.finalize("success")
+    rec = only_record(tmp_path)
+    assert rec.config == {"clip": "inf", "lr": 0.1, "layers": [2, 3], "act": "<class 'object'>"}
+    assert [(r.epoch, r.values()) for r in rec.history] == [
+        (1, {"loss": 0.8}), (2, {"loss": 0.5, "val_acc": 0.7})]
+    assert rec.metrics == {"loss": 0.5, "val_acc": 0.7, "test_acc": 0.65}
+    assert rec.status == "finished" and rec.selections == {}
+
+
 @pytest.mark.slow
 def test_lightning_logger_records_what_the_trainer_logged(tmp_path: Path) -> None:
     """The same logging calls reach our logger and Lightning's CSVLogger: the record's epochs

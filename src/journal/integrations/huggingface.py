@@ -84,6 +84,9 @@ class JournalCallback(TrainerCallback):
         arguments = args.to_sanitized_dict()
         if self.args_keys is not None:
             arguments = {k: arguments[k] for k in self.args_keys if k in arguments}
+        # records keep finite config numbers only: an inf argument is kept as its text
+        arguments = {k: str(v) if isinstance(v, float) and not math.isfinite(v) else v
+                     for k, v in arguments.items()}
         seed = self.seed if self.seed is not None else getattr(args, "seed", None)
         self.run = start_run(self.experiment, config={**arguments, **self.config},
                              variant=self.variant, seed=seed, results_dir=self.results_dir)

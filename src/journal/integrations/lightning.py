@@ -32,6 +32,7 @@ The logger's ``experiment`` is the :class:`journal.Run`, for anything else
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 from argparse import Namespace
@@ -68,7 +69,7 @@ class JournalLogger(Logger):
         self._experiment_name = experiment
         self._variant = variant
         self._seed = seed
-        self._config: dict[str, Any] = dict(config or {})
+        self._config: dict[str, Any] = _json(dict(config or {}))
         self._results_dir = results_dir
         self._epoch_offset = epoch_offset
         self._run: Run | None = None
@@ -171,6 +172,8 @@ class JournalLogger(Logger):
 
 def _json(value: Any) -> Any:
     """A hyperparameter as JSON: plain values kept, containers walked, anything else as text."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)  # records keep finite config numbers only
     if value is None or isinstance(value, bool | int | float | str):
         return value
     if isinstance(value, Mapping):
