@@ -46,6 +46,9 @@ OPTIONS = {
     "render": ["--lang", "--out"],
     "experiments": [],
     "init": ["--lang", "--name", "--requirement"],
+    "import": ["csv", "tensorboard", "mlflow", "--experiment", "--variant", "--variant-key",
+               "--seed", "--epoch-from", "--epoch-offset"],
+    "summary": ["--md", "--columns", "--experiment"],
 }
 
 text = st.one_of(st.sampled_from(NASTY), st.text(max_size=24),

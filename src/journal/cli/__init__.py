@@ -2,7 +2,7 @@
 
 The group and what its commands share live here; the commands, by what they act on:
 :mod:`.training` (run, sweep), :mod:`.runs` (add, note, list, show, compare) and
-:mod:`.site` (render, init, experiments).
+:mod:`.site` (render, init, experiments) and :mod:`.imports` (import, summary).
 
 Every command fails in one line. :class:`JournalGroup` runs the command and maps each expected
 error (a :class:`~journal.errors.JournalError`, a click usage error, an ``OSError`` such as an
@@ -139,4 +139,4 @@ def main() -> None:
 
 
 # The commands register themselves on ``main`` when their modules are imported.
-from . import runs, site, training  # noqa: E402,F401
+from . import imports, runs, site, training  # noqa: E402,F401
