@@ -10,11 +10,11 @@ import torch
 
 from journal.config import apply_overrides, parse_overrides
 from journal.errors import ConfigError, JournalError
-from journal.experiments import variant_suffix
 from journal.experiments.finetune.config import FinetuneConfig
 from journal.experiments.finetune.data import load_split, make_tiny_data
 from journal.experiments.finetune.model import info_nce
 from journal.metrics import regression_metrics
+from journal.naming import variant_suffix
 from journal.records import load_records
 from journal.render import build_posts
 
@@ -41,7 +41,8 @@ def test_reference_overrides_fill_a_dict_and_do_not_tag_the_variant() -> None:
     pairs = parse_overrides(["reference.mae=2.35", "reference.rmse=3.08", "mode=linear"])
     config = apply_overrides(FinetuneConfig(), pairs)
     assert config.reference == {"mae": 2.35, "rmse": 3.08} and config.mode == "linear"
-    assert variant_suffix(pairs) == " · mode=linear"
+    recorded = {"mode": "linear", "reference": config.reference}
+    assert variant_suffix(pairs, recorded, experiment="finetune") == " · mode=linear"
     with pytest.raises(ConfigError, match="reference.mae"):
         apply_overrides(FinetuneConfig(), parse_overrides(["reference.mae=low"]))
 
@@ -52,7 +53,8 @@ def test_records_and_post(finetune_results: Path) -> None:
     assert errors == []
     variants = sorted({r.variant for r in records})
     tag = " · epochs=4 · mode=linear · pretrain_epochs=3"
-    assert variants == [f"ecg_rhythm{tag}", f"ppg_hr{tag}", f"pretrain{tag}"]
+    # a tag only for a setting the run has: pre-training has no fine-tuning epochs or mode
+    assert variants == [f"ecg_rhythm{tag}", f"ppg_hr{tag}", "pretrain · pretrain_epochs=3"]
     pretrain = [r for r in records if r.variant.startswith("pretrain")]
     assert len(pretrain) == 2 and all(0 <= r.metrics["val_top1"] <= 1 for r in pretrain)
     hr = [r for r in records if r.variant.startswith("ppg_hr")]

@@ -31,6 +31,7 @@ _LAZY = {
     "load_records": "journal.records",
     "read_record": "journal.records",
     "Run": "journal.tracking",
+    "runs": "journal.runs_table",
     "start_run": "journal.tracking",
 }
 
@@ -61,5 +62,6 @@ __all__ = [
     "load_records",
     "metrics",
     "read_record",
+    "runs",
     "start_run",
 ]

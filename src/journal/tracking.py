@@ -23,7 +23,6 @@ import math
 import os
 import platform
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -36,6 +35,7 @@ from typing import Any, Literal
 
 from . import __version__, metrics
 from .errors import DivergedError, JournalError, RecordExistsError
+from .host import recorded_hostname
 from .notes import NOTES_DIR
 from .paths import PathError, clean_stale_tmp, folder_inside, inside, try_lock, within
 from .records import (
@@ -134,7 +134,7 @@ def collect_environment(device: str | None = None, cwd: str | Path | None = None
         torch=torch_version,
         device=device,
         platform=platform.platform(terse=True),
-        hostname=socket.gethostname(),
+        hostname=recorded_hostname(),
         git_commit=commit,
         git_dirty=dirty,
         journal=__version__,

@@ -21,6 +21,7 @@ from typing import IO, Any
 
 from ..config import apply_overrides
 from ..errors import JournalError, UnknownExperimentError
+from ..naming import generated_variant
 from ..paths import check_name, folder_inside, inside
 from ..records import Dataset, Launch, Record, find_run, load_records
 from ..tracking import STATE_DIR, Run, reopen_run, start_run
@@ -78,8 +79,9 @@ class RunRequest:
         config and seed (a teacher that does not depend on the swept keys) is reused, not
         trained again; the run comes back ``done``.
         """
-        tags = {k: v for k, v in self.overrides.items() if k not in untagged}
-        full_variant = f"{variant}{variant_suffix(tags)}"
+        tags = {k: v for k, v in self.overrides.items() if not k.startswith(UNTAGGED)}
+        full_variant = generated_variant(variant, tags, config, experiment=experiment,
+                                         ignore=untagged)
         job = self.job or new_job_id(experiment, self.seed)
         if self.resume:
             for record in launched_records(self.results_dir, job=self.job):
@@ -196,13 +198,6 @@ def get_experiment(name: str) -> Experiment:
 
 UNTAGGED = ("reference.",)
 """Override prefixes that do not change training (a paper's numbers), so do not tag variants."""
-
-
-def variant_suffix(overrides: dict[str, str]) -> str:
-    """A readable tag of command-line overrides, so differently-configured runs never mix."""
-    return "".join(
-        f" · {k}={v}" for k, v in sorted(overrides.items()) if not k.startswith(UNTAGGED)
-    )
 
 
 def run_experiment(

@@ -55,6 +55,10 @@ MISSING = {
 }
 KD_ONLY = ("kd", "temperature", "kd_weight", "feature_weight", "baseline")
 """Config keys the teacher does not depend on: a sweep over them trains each teacher once."""
+UNUSED_BY = {"none": ("temperature", "kd_weight", "feature_weight"), "logit": ("feature_weight",),
+             "feature": ("temperature", "kd_weight")}
+"""Per distillation mode of a student, the settings its loss does not read: left out of its
+record, so they neither show as its hyperparameters nor tag its variant."""
 REPORTED = ("acc", "far", "frr", "hter", "apcer", "bpcer", "acer", "tpr@fpr=1e-2", "tpr@fpr=1e-3")
 
 
@@ -123,15 +127,15 @@ def _train_model(
     seed, progress = request.seed, request.progress
     modalities = "rgb+depth+ir" if role == "teacher" else "rgb"
     record_config = {**as_dict(config), "model": role, "modalities": modalities, "kd": kd}
-    if role == "teacher":
-        record_config = {k: v for k, v in record_config.items() if k not in KD_ONLY[1:]}
+    unused = KD_ONLY[1:] if role == "teacher" else UNUSED_BY[kd]
+    record_config = {k: v for k, v in record_config.items() if k not in unused}
     with request.open_run(
         EXPERIMENT,
         variant,
         config=record_config,
         dataset=dataset,
         device=describe_device(device),
-        untagged=KD_ONLY if role == "teacher" else (),
+        untagged=KD_ONLY if role == "teacher" else unused,
         shared=role == "teacher",
     ) as run:
         generator = seed_everything(seed)
