@@ -46,28 +46,48 @@ def test_goal_of_metrics() -> None:
     assert Declaration(key_metric="acc", goal="min").goal_for("ua") == "max"
 
 
+def _rows(markdown: str) -> dict[str, str]:
+    """Ranking-table rows by their variant cell (the second column; the first is the rank)."""
+    return {line.split(" | ")[1]: line for line in markdown.splitlines()
+            if line.startswith("| ") and (line.split(" | ")[0].strip("| ").isdigit()
+                                          or line.startswith("| — |"))}
+
+
 def test_overview_ranks_variants_over_all_days(records: list[Record]) -> None:
     day2 = (T0 + timedelta(days=1)).date()
     links = {("fas_kd", T0.date()): "../p/day1.md", ("fas_kd", day2): "../p/day2.md"}
     page = render_overview("fas_kd", records, post_links=links)
     md = page.markdown
-    rows = {line.split(" | ")[0].strip("| "): line for line in md.splitlines() if line.startswith("| ")}
+    rows = _rows(md)
     kd = statistics.mean(ACER["student + KD"]), statistics.stdev(ACER["student + KD"])
     assert f"{kd[0]:.4f}\u00a0±\u00a0{kd[1]:.4f}" == "0.2100\u00a0±\u00a00.0100"
     assert "0.2100\u00a0±\u00a00.0100" in rows["student + KD"]
     assert "| 3 |" in rows["student + KD"]  # three seeds over two days
     assert "[2026-11-23](../p/day1.md), [2026-11-24](../p/day2.md)" in rows["student + KD"]
-    assert "**★ teacher**" in rows  # lowest mean ACER, 0.09
-    assert "ranked by test ACER (lower is better); ★ marks the best, teacher." in md
+    # sorted by the key metric, best first; the teacher leads beyond seed noise, n=2: starred
+    assert list(rows) == ["**★ teacher**", "student + KD", "student"]
+    assert rows["**★ teacher**"].startswith("| 1 |")
+    assert "Ranked by test ACER (lower is better). ★ teacher is best:" in md
     assert '<div class="journal-overview" hidden></div>' in md
     (chart,) = page.assets
     svg = page.assets[chart].decode()
     assert chart == "fas-kd/acer-by-variant.svg" and all(v in svg for v in ("student + KD", "teacher"))
 
 
-def test_a_declared_goal_and_key_metric_change_the_best(records: list[Record]) -> None:
+def test_an_upper_bound_is_shown_but_never_starred(records: list[Record]) -> None:
+    declaration = Declaration(roles={"teacher": "upper bound"})
+    md = render_overview("fas_kd", records, declaration=declaration).markdown
+    rows = _rows(md)
+    assert rows["teacher"].startswith("| — | teacher | upper bound |")  # listed, never ranked
+    assert not any("★" in name for name in rows)  # KD vs student: within seed noise
+    assert "No clear winner" in md and "within seed noise" in md
+
+
+def test_a_declared_goal_and_key_metric_change_the_ranking(records: list[Record]) -> None:
     page = render_overview("fas_kd", records, declaration=Declaration(key_metric="acer", goal="max"))
-    assert "**★ student**" in page.markdown and "(higher is better)" in page.markdown
+    assert "(higher is better)" in page.markdown
+    assert list(_rows(page.markdown)) == ["student", "student + KD", "teacher"]
+    assert "No clear winner: student − student + KD = +0.0700" in page.markdown  # within noise
 
 
 def test_baseline_differences_and_references(records: list[Record]) -> None:
@@ -75,13 +95,15 @@ def test_baseline_differences_and_references(records: list[Record]) -> None:
     md = render_overview("fas_kd", records, declaration=declaration).markdown
     rows = {line.split(" | ")[0].strip("| "): line for line in md.splitlines() if line.startswith("| ")}
     diff = statistics.mean(ACER["student + KD"]) - statistics.mean(ACER["student"])  # -0.07
-    assert f"| {diff:+.4f} [" in rows["student + KD"] and "within seed noise" in rows["student + KD"]
     from scipy import stats
 
     welch = stats.ttest_ind(ACER["student + KD"], ACER["student"], equal_var=False)
     low, high = welch.confidence_interval(0.95)
-    assert f"| {diff:+.4f} [{low:+.4f}, {high:+.4f}] |" in rows["student + KD"]
-    assert rows["student (baseline)"].endswith("| — | — |")
+    row = rows["student + KD"]
+    assert (f"| student (baseline) | <code>kd</code> <code>none</code> → <code>logit</code> | "
+            f"{diff:+.4f} | [{low:+.4f}, {high:+.4f}] | within seed noise |") in row
+    assert rows["teacher"].startswith("| teacher | student (baseline) |")
+    assert "student" not in rows  # the baseline is compared with nothing
     ours = statistics.mean(ACER["teacher"])
     assert f"| ours − Paper | {ours - 0.05:+.4f} | {(1 - ours) - 0.96:+.4f} |" in md
 
@@ -90,20 +112,28 @@ def test_posts_compare_with_the_declared_baseline(records: list[Record]) -> None
     declaration = Declaration(baseline="student")
     posts = build_posts(records, declarations={"fas_kd": declaration})
     day2 = posts[1].markdown  # the baseline did not run that day: its runs come from day 1
-    assert "Each variant against the baseline, student:" in day2
-    assert "| teacher | student |" in day2
+    assert ("| student + KD | student (baseline) | <code>kd</code> <code>none</code> → "
+            "<code>logit</code> |") in day2
+    assert "| teacher | student (baseline) | nothing |" in day2
     assert ("Changed from the baseline, student: <code>kd</code> <code>none</code> → "
             "<code>logit</code>.") in day2
-    assert "Same hyperparameters as the baseline, student." in day2
+    assert "Role: upper bound (shown, not ranked). Same hyperparameters as the baseline, student." in day2
     assert "The baseline of this experiment." in posts[0].markdown
+    # the verdict is the overview's: KD against the baseline is within seed noise
+    assert "No clear winner: student + KD − student = -0.0700" in day2
 
 
 def test_index_lists_each_experiment_with_its_best(records: list[Record], make_record: Factory) -> None:
     other = make_record(id="ser-0", experiment="ser", metrics={"ua": 0.6})
-    page = render_index([*records, other])
-    best = "teacher: ACER 0.0900\u00a0±\u00a00.0141"
+    page = render_index([*records, other],
+                        declarations={"fas_kd": Declaration(roles={"teacher": "candidate"})})
+    best = "★ teacher: ACER 0.0900\u00a0±\u00a00.0141"
     assert f"| [fas&#95;kd](fas-kd.md) | 7 | 3 | 2 | 2026-11-24 | {best} |" in page.markdown
-    assert "| [ser](ser.md) | 1 | 1 | 1 | 2026-11-23 | student: UA 0.6000 |" in page.markdown
+    # one seed is no winner
+    assert "| [ser](ser.md) | 1 | 1 | 1 | 2026-11-23 | no clear winner |" in page.markdown
+    # the bundled declaration of fas_kd makes the teacher an upper bound: not starred
+    bundled = render_index([*records, other]).markdown
+    assert "| [fas&#95;kd](fas-kd.md) | 7 | 3 | 2 | 2026-11-24 | no clear winner |" in bundled
 
 
 def test_declarations_file_errors_name_file_and_field(tmp_path: Path, records: list[Record]) -> None:

@@ -44,11 +44,12 @@ def test_post_content(make_record: Factory) -> None:
     assert "| **kd** | none | logit |" in md  # what differs stands out
     assert "| **mean ± std (n=2)** |  | **0.7500\u00a0±\u00a00.0000** |" in md
     assert "0.3000\u00a0±\u00a00.0707" in md  # acer of 0.25 and 0.35, sample std
-    assert "| **attack** | **3** | 1 |" in md and "| **attack** | **75.0%** | 25.0% |" in md
+    assert ('<th scope="row">attack</th><td style="background:rgba(68,138,255,0.450)"><strong>3'
+            '</strong><br><small>75.0\u00a0%</small></td>') in md  # counts and the row share, shaded
     assert '??? failure "seed 2 failed"' in md and "CUDA out of memory" in md
     assert set(post.assets) == {
-        "2026-11-23-fas-kd/student-loss.svg", "2026-11-23-fas-kd/student-acer-best.svg",
-        "2026-11-23-fas-kd/student-logit-kd-loss.svg", "2026-11-23-fas-kd/student-logit-kd-acer-best.svg",
+        "2026-11-23-fas-kd/student-loss.svg", "2026-11-23-fas-kd/student-acer.svg",
+        "2026-11-23-fas-kd/student-logit-kd-loss.svg", "2026-11-23-fas-kd/student-logit-kd-acer.svg",
     }
     assert post.run_ids == [
         "20261123T061000Z-fas_kd-000000", "kd-0", "20261123T061001Z-fas_kd-000001", "kd-1", "kd-2"
@@ -116,8 +117,10 @@ def test_differences_are_marked_within_or_beyond_seed_noise(make_record: Factory
     clear = _variant(make_record, "clear", [0.05, 0.06, 0.05, 0.04], 8)  # far below noisy
     (post,) = build_posts([*base, *noisy, *clear])
     md = post.markdown
-    assert "| noisy | base | -0.0025 |" in md and "| within seed noise |" in md
-    assert "| clear | noisy | -0.1525 |" in md and "| **beyond seed noise** |" in md
+    # identical configs: each is compared with the earliest other variant (the nearest, tie → first run)
+    assert "| noisy | base (nearest) | nothing | -0.0025 | [-0.0523, +0.0473] | within seed noise |" in md
+    assert "| clear | base (nearest) | nothing | -0.1550 |" in md and "| **beyond seed noise** |" in md
+    assert "★ clear is best: -0.1525 [-0.2035, -0.1015] against noisy, beyond seed noise." in md
     assert "| **mean ± std (n=4)** |" in md and "| 95% CI |  |" in md
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from .declarations import DECLARATIONS_FILE, Declaration, DeclarationError, load_declarations
 from .errors import FileError
+from .identity import Resolution, Retirement, load_retirements, resolve
 from .notes import Note, load_notes, unmatched
 from .records import Record, load_records
 
@@ -26,6 +27,13 @@ class Journal:
     errors: list[FileError] = field(default_factory=list)
     paths: dict[str, Path] = field(default_factory=dict)
     """The file each record was read from, by run id."""
+    retirements: dict[str, Retirement] = field(default_factory=dict)
+    """Runs marked as excluded (``journal retire``), by run id."""
+
+    def resolution(self) -> Resolution:
+        """Which runs count (:func:`journal.identity.resolve`: re-runs of a seed superseded,
+        retired runs excluded)."""
+        return resolve(self.records, self.retirements)
 
     def declaration(self, experiment: str) -> Declaration:
         return self.declarations.get(experiment) or Declaration()
@@ -43,7 +51,9 @@ def load_journal(results_dir: str | Path) -> Journal:
         declarations = {}
         errors.append(exc)
     errors += _check(declarations, records, Path(results_dir) / DECLARATIONS_FILE)
-    return Journal(records, notes, declarations, errors, paths)
+    retirements, retirement_errors = load_retirements(results_dir)
+    errors += retirement_errors
+    return Journal(records, notes, declarations, errors, paths, retirements)
 
 
 def _check(

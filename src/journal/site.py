@@ -91,16 +91,18 @@ def build_site(
                                       f"(runs from {_files_of(records, journal)})"))
 
     records = journal.records
+    resolution = journal.resolution()
     salt = f"{layout.posts_dir}\0{layout.overview_dir}"
     with language(lang), charts.cache_in(cache_dir / "charts" if cache_dir else None):
         posts = build_posts(records, notes=journal.notes, declarations=journal.declarations,
                             cache_dir=cache_dir / "rendered" if cache_dir else None,
-                            workers=workers, on_problem=on_problem, salt=salt)
+                            workers=workers, on_problem=on_problem, salt=salt, resolution=resolution)
         links = {(p.experiment, p.day): posixpath.relpath(f"{layout.posts_dir}/{p.filename}",
                                                           layout.overview_dir) for p in posts}
         with charts.track() as overview_charts:
-            pages = render_overviews(records, declarations=journal.declarations, notes=journal.notes,
-                                     post_links=links, on_problem=on_problem) if records else []
+            pages = render_overviews(resolution.counted, declarations=journal.declarations,
+                                     notes=journal.notes, post_links=links, on_problem=on_problem,
+                                     excluded=resolution.excluded) if records else []
     used = overview_charts.union(*(p.chart_keys for p in posts))
     return Site(posts, pages, layout, problems, used)
 

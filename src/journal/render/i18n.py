@@ -122,6 +122,48 @@ ZH: dict[str, str] = {
     "last run": "最近运行",
     "best variant (test)": "最佳变体（测试）",
     "*No runs yet.*": "*尚无运行。*",
+    ", epoch {epochs}": "，第 {epochs} 轮",
+    "Sum over {n} runs": "{n} 次运行之和",
+    "sum over seeds": "各种子之和",
+    "{split} split, checkpoint {checkpoint}{epoch}; rows are the true class":
+        "{split} 集，检查点 {checkpoint}{epoch}；行为真实类别",
+    "Only candidates are ranked; a ★ needs 2 seeds or more and a lead beyond seed noise.":
+        "只对候选变体排名；★ 需要至少 2 个种子且领先超出种子噪声。",
+    "Ranked by test {metric} ({direction} is better).": "按测试 {metric} 排名（{direction}越好）。",
+    "no clear winner": "无明确最优",
+    "role": "角色",
+    "candidate": "候选",
+    "reference": "参考",
+    "upper bound": "上界",
+    "lower bound": "下界",
+    "{k} more runs are not counted (superseded or retired; see the posts).":
+        "另有 {k} 次运行未计入（被取代或已退役；见各日志）。",
+    "{metric} (test) [95% CI]": "{metric}（测试）[95% 置信区间]",
+    "{keys}: mean ± std over seeds": "{keys}：各种子的均值 ± 标准差",
+    "Each variant against the declared baseline, or else the variant that differs from it in the "
+    "fewest settings (same task and data set):":
+        "每个变体与声明的基线比较，若无基线则与设置差异最少的变体比较（同一任务和数据集）：",
+    "Not counted ({k}): {listed}.": "未计入（{k}）：{listed}。",
+    "Role: {role} (shown, not ranked).": "角色：{role}（展示，不参与排名）。",
+    "retired: {reason}": "已退役：{reason}",
+    "superseded by {id}": "被 {id} 取代",
+    "the nearest variant, {name}": "最接近的变体 {name}",
+    "{who} of {variant}: {why}": "{variant} 的{who}：{why}",
+    "baseline": "基线",
+    "nearest": "最接近",
+    "not counted: retired ({reason})": "未计入：已退役（{reason}）",
+    "not counted: superseded by {id}": "未计入：被 {id} 取代",
+    "what differs": "差异",
+    "★ {best} is best: {diff} against {against}, beyond seed noise.":
+        "★ {best} 最佳：相对 {against} 为 {diff}，超出种子噪声。",
+    "No clear winner: no candidate measured {metric}.": "无明确最优：没有候选变体测量了 {metric}。",
+    "No clear winner: the best, {best}, has n={n} (a ★ needs 2 seeds or more).":
+        "无明确最优：最佳变体 {best} 只有 n={n}（★ 需要至少 2 个种子）。",
+    "No clear winner: {best} is the only candidate.": "无明确最优：{best} 是唯一的候选变体。",
+    "No clear winner: {against} has fewer than 2 seeds, so the lead of {best} cannot be tested.":
+        "无明确最优：{against} 的种子少于 2 个，无法检验 {best} 的领先。",
+    "No clear winner: {best} − {against} = {diff}, within seed noise.":
+        "无明确最优：{best} − {against} = {diff}，在种子噪声内。",
 }
 
 _current: ContextVar[str] = ContextVar("journal_language", default="en")

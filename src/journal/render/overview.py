@@ -20,15 +20,17 @@ from datetime import date
 import yaml
 
 from .. import analysis as an
-from ..declarations import Declaration
+from .. import comparisons
+from ..comparisons import Ranking
+from ..declarations import Declaration, declaration_for
 from ..escape import Markdown, front_matter_text, md
 from ..notes import Note
 from ..records import Record
 from . import charts
 from . import sections as sec
 from .i18n import t
-from .posts import Problem, baseline_runs, raise_problem
-from .tables import bold, escape, mean_std, metric_label, table
+from .posts import Problem, raise_problem
+from .tables import bold, escape, mean_std, metric_label, number, table
 
 MARKER = '<div class="journal-overview" hidden></div>'
 MAX_DAY_LINKS = 6
@@ -66,6 +68,50 @@ def key_metric(records: Sequence[Record], declaration: Declaration) -> tuple[lis
     return columns, key
 
 
+def _group_title(ranking: Ranking) -> str:
+    parts = [x for x in (ranking.group.task, ranking.group.dataset) if x]
+    return " · ".join(parts)
+
+
+def _ranking_table(
+    experiment: str, ranking: Ranking, records: Sequence[Record], columns: Sequence[str],
+    links: PostLinks,
+) -> str:
+    """The variants of one group sorted by the key metric: rank, ★, role, n, the key metric with
+    its interval, the other summary metrics, and the days each variant ran (linked)."""
+    variants = an.by_variant([r for r in records if comparisons.group_of(r) == ranking.group])
+    key = ranking.metric
+    others = [c for c in columns if c != key]
+    rows = []
+    for row in ranking.rows:
+        recs = variants.get(row.variant, [])
+        name = bold(f"★ {row.variant}") if row.variant == ranking.verdict.winner else escape(row.variant)
+        role = "" if row.role == "candidate" else t(row.role)
+        summary = an.seed_summary(recs, key)
+        cells = [str(row.rank) if row.rank is not None else "—", name, role, str(row.n),
+                 _summary_cell(summary)]
+        cells += [_summary_cell(an.seed_summary(recs, c)) for c in others]
+        cells.append(_days_cell(experiment, sorted({an.day_of(r) for r in recs}), links))
+        rows.append(cells)
+    headers = ["#", t("variant"), t("role"), "n",
+               t("{metric} (test) [95% CI]", metric=metric_label(key)),
+               *[metric_label(c) for c in others], t("days")]
+    return table(headers, rows, "rll" + "r" * (len(others) + 2) + "l")
+
+
+def _summary_cell(summary: an.SeedSummary) -> Markdown:
+    """``mean ± std [low, high]``; ``—`` when not measured; ``n/a`` when unresolvable."""
+    if not summary.measured:
+        return Markdown("—")
+    if summary.unresolved is not None:
+        return Markdown("n/a")
+    cell = mean_std(summary.mean, summary.std)
+    ci = summary.interval
+    if summary.n > 1 and ci.low == ci.low:
+        cell = Markdown(f"{cell} [{number(ci.low)}, {number(ci.high)}]")
+    return cell
+
+
 def render_overview(
     experiment: str,
     records: Sequence[Record],
@@ -74,77 +120,68 @@ def render_overview(
     notes: Sequence[Note] = (),
     post_links: PostLinks | None = None,
     stem: str | None = None,
+    rankings: Sequence[Ranking] | None = None,
+    excluded: Sequence[tuple[Record, str]] = (),
 ) -> Page:
-    """The overview page of one experiment from all of its records (``stem.md``)."""
+    """The overview page of one experiment from its counted records (``stem.md``): a ranking per
+    task and data set (:func:`journal.comparisons.plan`), its verdict, each variant's
+    comparison, references, a chart of the key metric and the notes on each variant."""
     declaration = declaration or Declaration()
     links = post_links or {}
     stem = stem or sec.slugify(experiment)
-    columns, key = key_metric(records, declaration)
-    goal = declaration.goal_for(key) if key else "max"
-    frame = an.variant_overview(records, columns)
-    best = an.best_variant(frame, key, goal) if key else None
+    if rankings is None:
+        rankings = comparisons.plan(records, declaration)
+    columns, _ = key_metric(records, declaration)
     variants = an.by_variant(records)
-    baseline = baseline_runs(records, experiment, declaration)
     days = sorted({an.day_of(r) for r in records})
 
     # MkDocs would take the title from the heading, unescaped: the front matter names it escaped
     title = yaml.safe_dump({"title": front_matter_text(experiment)}, allow_unicode=True, width=10_000)
     parts = [f"---\n{title}---\n\n# {escape(experiment)}\n", MARKER + "\n"]
-    span = days[0].isoformat() + (f" to {days[-1].isoformat()}" if len(days) > 1 else "")
+    span = days[0].isoformat() + (f" to {days[-1].isoformat()}" if len(days) > 1 else "") if days else ""
     intro = t("{n} runs of {m} variants on {d} {days} ({span}).", n=len(records), m=len(variants),
               d=len(days), days=t("day") if len(days) == 1 else t("days"), span=span)
-    if key:
-        word = t("lower") if goal == "min" else t("higher")
-        intro += md(t(" Variants are ranked by test {metric} ({direction} is better)"),
-                    metric=metric_label(key), direction=word)
-        intro += md(t("; ★ marks the best, {name}."), name=best) if best else "."
-    if baseline:
-        intro += md(t(" The baseline is {name}."), name=baseline[0])
-    parts.append(intro + t(" Click a column header to sort.") + "\n")
+    if excluded:
+        intro += " " + t("{k} more runs are not counted (superseded or retired; see the posts).",
+                         k=len(excluded))
+    parts.append(intro + " " + t("Only candidates are ranked; a ★ needs 2 seeds or more and a lead "
+                                 "beyond seed noise.") + "\n")
 
-    differences = {}
-    if baseline and key:
-        differences = {after: d for _, after, d in
-                       an.baseline_differences(variants, baseline[0], baseline[1], key)}
-    rows = []
-    for _, row in frame.iterrows():
-        name = str(row["variant"])
-        label = bold(f"★ {name}") if name == best else escape(name)
-        if baseline and name == baseline[0]:
-            label = Markdown(f"{label} {escape(t('(baseline)'))}")
-        cells = [label, str(int(row["n"])), _days_cell(experiment, row["days"], links)]
-        cells += [mean_std(row[f"{c} mean"], row[f"{c} std"]) for c in columns]
-        if baseline and key:
-            d = differences.get(name)
-            if d is None:
-                cells += ["—", "—"]
-            else:
-                ci = "" if d.low != d.low else f" [{d.low:+.4f}, {d.high:+.4f}]"
-                cells += [Markdown(f"{d.diff:+.4f}{ci}"), t(d.verdict)]
-        rows.append(cells)
-    headers = [t("variant"), "n", t("days"), *[metric_label(c) for c in columns]]
-    if baseline and key:
-        headers += [t("Δ {metric} vs baseline [95% CI]", metric=metric_label(key)), t("verdict (Welch)")]
-    parts.append(table(headers, rows, "lrl" + "r" * (len(headers) - 3)) + "\n")
+    assets: dict[str, bytes] = {}
+    for ranking in rankings:
+        title = _group_title(ranking) if len(rankings) > 1 else ""
+        if title:
+            parts.append(f"## {escape(title)}\n")
+        word = t("lower") if ranking.goal == "min" else t("higher")
+        parts.append(md(t("Ranked by test {metric} ({direction} is better)."),
+                        metric=metric_label(ranking.metric), direction=word)
+                     + " " + sec.verdict_text(ranking) + "\n")
+        parts.append(_ranking_table(experiment, ranking, records, columns, links) + "\n")
+        if ranking.comparisons:
+            parts.append(sec.comparisons_table(ranking.comparisons) + "\n")
+        plotted = [row for row in ranking.rows if row.mean == row.mean]
+        if plotted:
+            names = [row.variant for row in plotted]
+            recs = {n: variants.get(n, []) for n in names}
+            stats = [an.seed_summary(recs[n], ranking.metric) for n in names]
+            chart_title = t("{experiment}: test {metric} per variant (mean ± std over seeds)",
+                            experiment=" · ".join([experiment, title]) if title else experiment,
+                            metric=metric_label(ranking.metric))
+            group = sec.slugify(title) + "-" if title else ""
+            chart = f"{stem}/{group}{sec.slugify(ranking.metric)}-by-variant.svg"
+            winner = ranking.verdict.winner
+            assets[chart] = charts.bar_chart(
+                names, [s.mean for s in stats], [s.std for s in stats], title=chart_title,
+                ylabel=metric_label(ranking.metric),
+                highlight=names.index(winner) if winner in names else None, horizontal=True)
+            parts.append(f"![{escape(chart_title)}]({chart})\n")
 
-    if declaration.references and best:
+    best = next((r.verdict.winner or r.verdict.best for r in rankings if r.verdict.best), None)
+    if declaration.references and best in variants:
         parts.append(f"## {t('References')}\n")
         parts.append(md(t("The best variant, {name}, beside the declared references:"), name=best)
                      + "\n\n"
                      + sec.references_table(variants[best], columns, declaration.references) + "\n")
-
-    assets: dict[str, bytes] = {}
-    plotted = frame[frame[f"{key} mean"].notna()] if key else frame.iloc[0:0]
-    if len(plotted):
-        names = [str(v) for v in plotted["variant"]]
-        title = t("{experiment}: test {metric} per variant (mean ± std over seeds)",
-                  experiment=experiment, metric=metric_label(key))
-        chart = f"{stem}/{sec.slugify(key)}-by-variant.svg"
-        assets[chart] = charts.bar_chart(
-            names, list(plotted[f"{key} mean"]), list(plotted[f"{key} std"]), title=title,
-            ylabel=metric_label(key), highlight=names.index(best) if best in names else None,
-            horizontal=True)
-        parts.append(f"![{escape(title)}]({chart})\n")
 
     noted = [(name, [n for n in notes if n.matches_variant(experiment, name, None)])
              for name in variants]
@@ -172,18 +209,21 @@ def render_index(
     rows = []
     for experiment in sorted(groups):
         recs = groups[experiment]
-        declaration = declarations.get(experiment) or Declaration()
-        columns, key = key_metric(recs, declaration)
-        frame = an.variant_overview(recs, columns)
-        best = an.best_variant(frame, key, declaration.goal_for(key)) if key else None
-        best_cell = "—"
-        if best:
-            row = frame.set_index("variant").loc[best]
-            best_cell = md("{name}: {metric} {value}", name=best, metric=metric_label(key),
-                           value=mean_std(row[f"{key} mean"], row[f"{key} std"]))
+        declaration = declaration_for(experiment, declarations)
+        rankings = comparisons.plan(recs, declaration)
+        best_cell: str = "—"
+        if rankings:
+            first = rankings[0]
+            winner = first.verdict.winner
+            if winner is not None:
+                summary = an.seed_summary([r for r in recs if r.variant == winner], first.metric)
+                best_cell = md("★ {name}: {metric} {value}", name=winner, metric=metric_label(first.metric),
+                               value=mean_std(summary.mean, summary.std))
+            else:
+                best_cell = t("no clear winner")
         last = max(r.started_at for r in recs)
         rows.append([Markdown(f"[{escape(experiment)}]({stems[experiment]}.md)"), str(len(recs)),
-                     str(len(frame)), str(len({an.day_of(r) for r in recs})),
+                     str(len({r.variant for r in recs})), str(len({an.day_of(r) for r in recs})),
                      f"{last:%Y-%m-%d}", best_cell])
     headers = [t("experiment"), t("runs"), t("variants"), t("days"), t("last run"),
                t("best variant (test)")]
@@ -200,9 +240,12 @@ def render_overviews(
     notes: Sequence[Note] = (),
     post_links: PostLinks | None = None,
     on_problem: Problem | None = None,
+    excluded: Sequence[tuple[Record, str]] = (),
 ) -> list[Page]:
-    """The index page and one overview per experiment. An overview that fails to render is
-    passed to ``on_problem`` (see :func:`~journal.render.posts.build_posts`) and left out."""
+    """The index page and one overview per experiment, from the counted ``records`` (those not
+    superseded or retired; ``excluded`` holds the others with the reason). An overview that
+    fails to render is passed to ``on_problem`` (see :func:`~journal.render.posts.build_posts`)
+    and left out."""
     declarations = declarations or {}
     report = on_problem or raise_problem
     pages = []
@@ -214,8 +257,10 @@ def render_overviews(
         for experiment, stem in experiment_stems(sorted({r.experiment for r in records})).items():
             mine = [r for r in records if r.experiment == experiment]
             try:
-                pages.append(render_overview(experiment, mine, declaration=declarations.get(experiment),
-                                             notes=notes, post_links=post_links, stem=stem))
+                pages.append(render_overview(
+                    experiment, mine, declaration=declaration_for(experiment, declarations),
+                    notes=notes, post_links=post_links, stem=stem,
+                    excluded=[(r, why) for r, why in excluded if r.experiment == experiment]))
             except Exception as exc:  # one bad record costs its overview, never the site
                 report(f"overview of {experiment}", mine, exc)
     drawn = charts.resolve(pending)
@@ -226,4 +271,3 @@ def render_overviews(
             report(f"chart {broken[0]} of the overview {page.filename}",
                    [r for r in records if r.experiment == page.title], None)
     return pages
-

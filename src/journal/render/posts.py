@@ -24,7 +24,9 @@ from typing import Protocol
 import yaml
 
 from .. import analysis as an
-from ..declarations import Declaration
+from .. import comparisons, identity
+from ..comparisons import Comparison, Ranking
+from ..declarations import Declaration, declaration_for
 from ..escape import Markdown, clean, front_matter_text, md
 from ..notes import Note
 from ..records import Record, write_atomic
@@ -74,6 +76,13 @@ class Context:
     declaration: Declaration = field(default_factory=Declaration)
     baseline: tuple[str, list[Record]] | None = None
     notes: Sequence[Note] = ()
+    rankings: Sequence[Ranking] = ()
+    """The experiment's comparison plan over every counted run (:func:`journal.comparisons.plan`)."""
+    excluded: Sequence[tuple[Record, str]] = ()
+    """This post's runs that are not counted, with the reason (superseded, retired)."""
+
+    def comparison(self, variant: str) -> Comparison | None:
+        return next((c for r in self.rankings for c in r.comparisons if c.variant == variant), None)
 
 
 def _summary(
@@ -97,33 +106,51 @@ def _summary(
         sweeps = sec.sweep_tables(records, key_cols)
         if sweeps:
             parts.append(sweeps + "\n")
-        metric = ctx.declaration.key_metric if ctx.declaration.key_metric in key_cols else key_cols[0]
-        differences = sec.differences_table(variants, metric, ctx.baseline)
-        if differences:
-            against = (md(t("the baseline, {name}"), name=ctx.baseline[0]) if ctx.baseline
-                       else t("the one before it"))
-            parts.append(md(t("Each variant against {against}:"), against=against) + f"\n\n{differences}\n")
+    here = [c for r in ctx.rankings for c in r.comparisons if c.variant in variants]
+    if here:
+        parts.append(t("Each variant against the declared baseline, or else the variant that "
+                       "differs from it in the fewest settings (same task and data set):")
+                     + f"\n\n{sec.comparisons_table(here)}\n")
+    for ranking in ctx.rankings:
+        if any(row.variant in variants for row in ranking.rows):
+            parts.append(sec.verdict_text(ranking) + "\n")
+    if ctx.excluded:
+        listed = Markdown("; ").join(md(t("{who} of {variant}: {why}"), who=an.seed_label(r),
+                                        variant=r.variant, why=_why(why))
+                                     for r, why in ctx.excluded)
+        parts.append(md(t("Not counted ({k}): {listed}."), k=len(ctx.excluded), listed=listed) + "\n")
     return parts
 
 
-def _what_changed(
-    previous: tuple[str, list[Record]] | None, recs: list[Record], ctx: Context
-) -> str:
-    """The config keys that changed from the variant before (or from the declared baseline)."""
-    if ctx.baseline is not None:
-        if recs[0].variant == ctx.baseline[0]:
-            return t("The baseline of this experiment.") + "\n"
-        previous = ctx.baseline
-    if previous is None:
-        return ""
-    changes = an.config_changes(an.variant_config(previous[1]), an.variant_config(recs))
-    name = md(t("the baseline, {name}"), name=previous[0]) if ctx.baseline else escape(previous[0])
+def _why(reason: str) -> str:
+    """An exclusion reason in the page's language."""
+    if reason.startswith("superseded by "):
+        return t("superseded by {id}", id=reason.removeprefix("superseded by "))
+    if reason.startswith("retired: "):
+        return t("retired: {reason}", reason=reason.removeprefix("retired: "))
+    return reason
+
+
+def _what_changed(recs: list[Record], ctx: Context) -> str:
+    """What this variant changes against its comparison partner (the declared baseline, or the
+    variant that differs from it in the fewest settings)."""
+    variant = recs[0].variant
+    if ctx.declaration.is_baseline(variant):
+        return t("The baseline of this experiment.") + "\n"
+    role = ctx.declaration.role_of(variant)
+    found = ctx.comparison(variant)
+    prefix = md(t("Role: {role} (shown, not ranked)."), role=t(role)) + " " if role != "candidate" else ""
+    if found is None:
+        return prefix + "\n" if prefix else ""
+    changes = found.changes
+    basis = t("the baseline, {name}") if found.basis == "baseline" else t("the nearest variant, {name}")
+    name = md(basis, name=found.partner)
     if not changes:
-        return md(t("Same hyperparameters as {name}."), name=name) + "\n"
+        return prefix + md(t("Same hyperparameters as {name}."), name=name) + "\n"
     listed = Markdown(", ").join(
         Markdown(f"{sec.code(k)} {sec.code(config_value(old) if old is not None else '—')} → "
                  f"{sec.code(config_value(new) if new is not None else '—')}") for k, old, new in changes)
-    return md(t("Changed from {name}: {listed}."), name=name, listed=listed) + "\n"
+    return prefix + md(t("Changed from {name}: {listed}."), name=name, listed=listed) + "\n"
 
 
 def _variant_section(
@@ -156,7 +183,8 @@ def _variant_section(
     if chart_files:
         parts.append(f"### {t('Charts')}\n")
         parts += [f"![{escape(title)}]({rel})\n" for rel, (title, _) in chart_files.items()]
-    parts.append(f"### {t('Runs')}\n\n{sec.runs_table(recs)}\n")
+    excluded = [(r, why) for r, why in ctx.excluded if r.variant == name]
+    parts.append(f"### {t('Runs')}\n\n{sec.runs_table(recs, excluded)}\n")
     notes = sec.notes(recs, ctx.notes)
     if notes:
         parts.append(notes + "\n")
@@ -165,15 +193,21 @@ def _variant_section(
 
 def render_post(
     experiment: str, day: date, records: Sequence[Record], slug: str, ctx: Context | None = None,
-    *, name: str | None = None,
+    *, file_stem: str | None = None,
 ) -> Post:
-    """The post of ``experiment`` on ``day`` from its ``records``; ``name`` is the experiment's
-    slug in file names (default: :func:`~journal.render.sections.slugify` of it)."""
+    """The post of ``experiment`` on ``day`` from its counted ``records`` (``ctx.excluded``
+    holds the others); ``file_stem`` is the experiment's slug in file names (default:
+    :func:`~journal.render.sections.slugify` of it)."""
     ctx = ctx or Context()
-    stem = f"{day.isoformat()}-{name or sec.slugify(experiment)}"
+    stem = f"{day.isoformat()}-{file_stem or sec.slugify(experiment)}"
     variants = an.by_variant(records)
-    title = f"{experiment}: " + " · ".join(variants)
-    parts = [_front_matter(experiment, records, slug, title), f"# {escape(title)}\n"]
+    every = [*records, *(r for r, _ in ctx.excluded)]
+    title = f"{experiment}: " + " · ".join(variants or an.by_variant(every))
+    parts = [_front_matter(experiment, every, slug, title), f"# {escape(title)}\n"]
+    if not records:  # every run of the day was superseded or retired
+        parts += [*_summary(records, variants, ctx), "<!-- more -->\n",
+                  f"## {t('Runs')}\n\n{sec.runs_table([], ctx.excluded)}\n"]
+        return Post(experiment, day, slug, f"{stem}.md", "\n".join(parts), {}, [r.id for r in every])
     parts += _summary(records, variants, ctx)
     on_day = [n for n in ctx.notes if n.matches_day(experiment, day)]
     if on_day:
@@ -187,16 +221,14 @@ def render_post(
     parts.append(hyper + "\n")
     assets: dict[str, bytes] = {}
     used: set[str] = set()
-    previous: tuple[str, list[Record]] | None = None
     for name, recs in variants.items():
         key = sec.slugify(name)
         while key in used:
             key += "-x"
         used.add(key)
         section, chart_files = _variant_section(name, recs, stem, key, ctx)
-        changed = _what_changed(previous, recs, ctx)
+        changed = _what_changed(recs, ctx)
         parts += [section[0], *([changed] if changed else []), *section[1:]]
-        previous = (name, recs)
         assets.update(chart_files)
     return Post(experiment, day, slug, f"{stem}.md", "\n".join(parts), assets, [r.id for r in records])
 
@@ -220,6 +252,7 @@ def build_posts(
     cache_dir: Path | None = None,
     on_problem: Problem | None = None,
     salt: str = "",
+    resolution: identity.Resolution | None = None,
 ) -> list[Post]:
     """Every post, oldest first, with unique slugs and file names; charts missing from the cache
     are drawn on ``workers`` processes (default: one per core). With ``cache_dir``, a post whose
@@ -228,23 +261,41 @@ def build_posts(
 
     A post that fails to render (or a chart of it that cannot be drawn) is passed to
     ``on_problem`` and left out (its chart drawn blank); without ``on_problem`` the error is
-    raised."""
+    raised.
+
+    Runs that ``resolution`` (default: :func:`journal.identity.resolve` of ``records``) excludes
+    (a seed run again, a retired run) are listed in their post with the reason, never counted.
+    """
     records = list(records)
     report = on_problem or raise_problem
+    resolution = resolution or identity.resolve(records)
+    why = {r.id: reason for r, reason in resolution.excluded}
+    counted = [r for r in records if r.id not in why]
     posts: list[Post] = []
     groups = an.group_by_post(records)
     names = sec.unique_slugs(experiment for experiment, _ in groups)
+    plans: dict[str, list[Ranking]] = {}
     with charts.deferred() as pending:
-        for (experiment, day), recs in groups.items():
+        for (experiment, day), all_recs in groups.items():
             slug = f"{names[experiment]}-{day.isoformat()}"
-            declaration = (declarations or {}).get(experiment) or Declaration()
-            ctx = Context(declaration, baseline_runs(records, experiment, declaration), notes)
+            declaration = declaration_for(experiment, declarations)
+            if experiment not in plans:
+                try:
+                    plans[experiment] = comparisons.plan(
+                        [r for r in counted if r.experiment == experiment], declaration)
+                except Exception as exc:
+                    report(f"comparisons of {experiment}", all_recs, exc)
+                    plans[experiment] = []
+            recs = [r for r in all_recs if r.id not in why]
+            excluded = [(r, why[r.id]) for r in all_recs if r.id in why]
+            ctx = Context(declaration, baseline_runs(counted, experiment, declaration), notes,
+                          plans[experiment], excluded)
             key = _post_key(experiment, day, recs, slug, ctx, salt) if cache_dir is not None else ""
             post = _cached(cache_dir, key)
             if post is None:
                 try:
                     with charts.track() as used:
-                        post = render_post(experiment, day, recs, slug, ctx, name=names[experiment])
+                        post = render_post(experiment, day, recs, slug, ctx, file_stem=names[experiment])
                 except Exception as exc:  # one bad record costs its post, never the site
                     report(f"post of {experiment} on {day.isoformat()}", recs, exc)
                     continue
@@ -288,12 +339,16 @@ def _post_key(
     experiment: str, day: date, records: Sequence[Record], slug: str, ctx: Context, salt: str = ""
 ) -> str:
     """A hash of everything a post is rendered from: its records, the experiment's declarations,
-    the baseline's runs, the notes, the language, the library code and the caller's ``salt``
-    (its options)."""
+    the baseline's runs, its comparisons and the runs it does not count, the notes, the
+    language, the library code and the caller's ``salt`` (its options)."""
     parts = [_CODE, salt, i18n.current(), experiment, day.isoformat(), slug,
              ctx.declaration.model_dump_json(),
              *(r.to_json() for r in records),
              *(r.to_json() for r in (ctx.baseline[1] if ctx.baseline else [])),
+             # computed from every day's runs: a change elsewhere (or to how it is computed)
+             # that changes this post's comparisons renders it again
+             repr(list(ctx.rankings)),
+             *(f"{r.to_json()}{why}" for r, why in ctx.excluded),
              *(f"{n.target.model_dump_json()}{n.created.isoformat()}{n.text}" for n in ctx.notes
                if n.target.experiment == experiment)]
     digest = hashlib.sha256()

@@ -13,11 +13,11 @@ from collections.abc import Iterable, Mapping, Sequence
 import pandas as pd
 
 from .. import analysis as an
+from ..comparisons import Comparison, Ranking
 from ..escape import Markdown, md, note_block
 from ..notes import Note
 from ..records import Record
 from ..series import first_selection
-from ..statistics import interval
 from . import confusion, plots
 from .i18n import t
 from .tables import bold, code, config_value, escape, mean_std, metric_label, number, table
@@ -80,7 +80,7 @@ def results_table(records: Sequence[Record], columns: Sequence[str]) -> str:
     n = stats.attrs["n"]
     rows.append(_stats_row(t("mean ± std (n={n})", n=n), stats, columns))
     if n > 1:
-        cis = [interval(an.finished_values(records, c)) for c in columns]
+        cis = [an.seed_summary(records, c).interval for c in columns]
         rows.append([t("95% CI"), ""] + [Markdown(f"[{number(ci.low)}, {number(ci.high)}]") for ci in cis])
     headers = [t("run"), t("status"), *[metric_label(c) for c in columns]]
     return table(headers, rows, "ll" + "r" * len(columns))
@@ -192,20 +192,33 @@ def _fenced(lines: Sequence[str], indent: str = "    ") -> str:
     return "\n".join(indent + line for line in [f"{fence}text", *lines, fence])
 
 
-def runs_table(records: Sequence[Record]) -> str:
+def runs_table(records: Sequence[Record], excluded: Sequence[tuple[Record, str]] = ()) -> str:
+    """Every run: id, seed, status, wall time, device and commit; runs that are not counted
+    (superseded, retired) follow, their status saying why."""
     rows = []
-    for r in records:
+    for r, why in [*((r, None) for r in records), *excluded]:
         env = r.environment
         commit = (env.git_commit or "")[:8] if env else ""
         if env and env.git_dirty:
             commit += " (dirty)"
+        status = _status(r) if why is None else _excluded(why)
+        seconds = an.duration_seconds(r)
         rows.append([
-            code(r.id), escape(r.seed if r.seed is not None else "—"), escape(_status(r)),
-            f"{an.duration_seconds(r):.0f} s", escape(env.device if env and env.device else "—"),
+            code(r.id), escape(r.seed if r.seed is not None else "—"), escape(status),
+            f"{seconds:.0f} s" if seconds > 0 else "—", escape(env.device if env and env.device else "—"),
             escape(commit or "—"),
         ])
     headers = [t("run id"), t("seed"), t("status"), t("wall time"), t("device"), t("commit")]
     return table(headers, rows, "llllll")
+
+
+def _excluded(reason: str) -> str:
+    """Why a run is not counted, in the page's language."""
+    if reason.startswith("superseded by "):
+        return t("not counted: superseded by {id}", id=reason.removeprefix("superseded by "))
+    if reason.startswith("retired: "):
+        return t("not counted: retired ({reason})", reason=reason.removeprefix("retired: "))
+    return reason
 
 
 def notes(records: Sequence[Record], extra: Sequence[Note] = ()) -> str:
@@ -346,3 +359,47 @@ def sweep_tables(records: Sequence[Record], columns: Sequence[str]) -> str:
                      "l" * (len(grid) + 1) + "r" * (len(columns) + 1))
         out.append(f"{head}\n\n{body}")
     return "\n\n".join(out)
+
+
+def comparisons_table(found: Sequence[Comparison]) -> Markdown:
+    """Each variant against its comparison partner (the declared baseline, else the variant
+    that differs from it in the fewest settings): what differs, the difference of means with
+    its 95% Welch interval, and whether it is within seed noise."""
+    rows = []
+    for c in found:
+        d = c.difference
+        basis = t("baseline") if c.basis == "baseline" else t("nearest")
+        changed = Markdown(", ").join(
+            Markdown(f"{code(k)} {code(config_value(old) if old is not None else '—')} → "
+                     f"{code(config_value(new) if new is not None else '—')}")
+            for k, old, new in c.changes) or t("nothing")
+        ci = "—" if d.low != d.low else Markdown(f"[{d.low:+.4f}, {d.high:+.4f}]")
+        verdict = bold(t(d.verdict)) if d.within_noise is False else t(d.verdict)
+        rows.append([escape(c.variant), md("{name} ({basis})", name=c.partner, basis=basis), changed,
+                     Markdown(f"{d.diff:+.4f}"), ci, verdict])
+    if not rows:
+        return Markdown("")
+    label = metric_label(found[0].metric)
+    headers = [t("variant"), t("compared with"), t("what differs"), f"Δ {label}", "95% CI (Welch)",
+               t("verdict")]
+    return table(headers, rows, "lllrrl")
+
+
+def verdict_text(ranking: Ranking) -> str:
+    """The verdict of one ranking in the page's language."""
+    v = ranking.verdict
+    d = v.difference
+    diff = ""
+    if d is not None:
+        diff = f"{d.diff:+.4f}" + ("" if d.low != d.low else f" [{d.low:+.4f}, {d.high:+.4f}]")
+    templates = {
+        "winner": "★ {best} is best: {diff} against {against}, beyond seed noise.",
+        "no_measurement": "No clear winner: no candidate measured {metric}.",
+        "single_seed": "No clear winner: the best, {best}, has n={n} (a ★ needs 2 seeds or more).",
+        "single_candidate": "No clear winner: {best} is the only candidate.",
+        "partner_single_seed": "No clear winner: {against} has fewer than 2 seeds, so the lead of "
+                               "{best} cannot be tested.",
+        "within_noise": "No clear winner: {best} − {against} = {diff}, within seed noise.",
+    }
+    return md(t(templates[v.code]), best=v.best or "", against=v.against or "", diff=Markdown(diff),
+              n=v.n, metric=metric_label(ranking.metric))
