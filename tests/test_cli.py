@@ -267,7 +267,7 @@ def test_show_and_compare_print_rich_markup_literally(
     compared = cli.invoke(main, ["compare", name, "other", "--results", str(tmp_path)], env=wide)
     assert compared.exit_code == 0, compared.output
     assert f"other against {name}" in compared.stdout
-    assert f"{name} (n=1)" in compared.stdout
+    assert compared.stdout.count(name) >= 2  # the title and the column header, as text
 
 
 def test_list_removes_orphaned_temporary_files(cli: CliRunner, tmp_path: Path) -> None:

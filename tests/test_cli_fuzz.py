@@ -49,6 +49,8 @@ OPTIONS = {
     "import": ["csv", "tensorboard", "mlflow", "--experiment", "--variant", "--variant-key",
                "--seed", "--epoch-from", "--epoch-offset"],
     "summary": ["--md", "--columns", "--experiment"],
+    "retire": ["--reason"],
+    "unretire": [],
 }
 
 text = st.one_of(st.sampled_from(NASTY), st.text(max_size=24),

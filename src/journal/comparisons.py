@@ -33,9 +33,11 @@ from typing import Literal, NamedTuple
 
 from . import analysis as an
 from .declarations import Declaration, Role
+from .errors import JournalError
 from .identity import non_result_keys
 from .records import Record
 from .statistics import Difference, Interval, Unresolved, welch
+from .summary import SeedSummary, seed_summary
 
 TASK_KEY = "task"
 
@@ -288,3 +290,54 @@ def plan(records: Sequence[Record], declaration: Declaration | None = None) -> l
         out.append(Ranking(group, metric, goal, rows, verdict,
                            comparisons(group_arms, metric, declaration)))
     return out
+
+
+@dataclass(frozen=True)
+class PairMetric:
+    """One metric of two variants in one group: each side's :class:`SeedSummary` and ``b − a``
+    with Welch's interval (the numbers a post's comparison table shows)."""
+
+    metric: str
+    a: SeedSummary
+    b: SeedSummary
+    difference: Difference
+
+
+def compare_pair(a: Sequence[Record], b: Sequence[Record]) -> dict[Group, list[PairMetric]]:
+    """Two variants metric by metric, within each group (task and data set) both ran in; pass
+    counted records. Every metric both measured, in record order.
+
+    Raises:
+        JournalError: the two never ran in the same group (comparing across tasks or data sets
+            is refused, as everywhere else).
+    """
+    by_group_a = _by_group(a)
+    by_group_b = _by_group(b)
+    shared = [g for g in by_group_a if g in by_group_b]
+    if not shared:
+        where = lambda groups: "; ".join(describe_group(g) for g in groups) or "nowhere"  # noqa: E731
+        raise JournalError(f"the two variants never ran on the same task and data set "
+                           f"(first: {where(by_group_a)}; second: {where(by_group_b)})")
+    out: dict[Group, list[PairMetric]] = {}
+    for group in shared:
+        ra, rb = by_group_a[group], by_group_b[group]
+        metrics = [m for m in an.ordered_keys(r.metrics for r in [*ra, *rb])
+                   if an.measured(ra, m) and an.measured(rb, m)]
+        out[group] = [PairMetric(m, seed_summary(ra, m), seed_summary(rb, m),
+                                 welch(an.finished_values(ra, m), an.finished_values(rb, m)))
+                      for m in metrics]
+    return out
+
+
+def _by_group(records: Sequence[Record]) -> dict[Group, list[Record]]:
+    out: dict[Group, list[Record]] = {}
+    for rec in sorted(records, key=lambda r: (r.started_at, r.id)):
+        out.setdefault(group_of(rec), []).append(rec)
+    return out
+
+
+def describe_group(group: Group) -> str:
+    """``task T, data set D``: where a group of runs ran, for messages."""
+    parts = [f"task {group.task}"] if group.task else []
+    parts.append(f"data set {group.dataset}" if group.dataset else "no data set")
+    return ", ".join(parts)

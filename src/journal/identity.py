@@ -34,7 +34,7 @@ from typing import Any, NamedTuple
 import yaml
 
 from .errors import FileError, JournalError
-from .records import _ID_RE, Record, iter_record_files, write_atomic
+from .records import _ID_RE, Record, iter_record_files, load_records, write_atomic
 
 RETIRED_DIR = "retired"
 
@@ -269,3 +269,12 @@ def _read_retirement(path: Path) -> Retirement:
     if not isinstance(at, datetime) or at.tzinfo is None:
         raise RetirementError(path, "at", "must be a UTC timestamp such as 2026-11-30T12:00:00Z")
     return Retirement(run, reason.strip(), at.astimezone(UTC))
+
+
+def load_counted(results_dir: str | Path) -> tuple[list[Record], Resolution]:
+    """Every readable record of ``results_dir`` and which of them count (:func:`resolve` with
+    the folder's retirements). Unreadable record and retirement files are left out here;
+    ``journal list`` and the site build name them."""
+    records, _ = load_records(results_dir)
+    retirements, _ = load_retirements(results_dir)
+    return records, resolve(records, retirements)

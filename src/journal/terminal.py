@@ -15,10 +15,11 @@ from rich.console import Console
 from rich.table import Table
 
 from . import analysis as an
+from .comparisons import compare_pair, describe_group
 from .escape import rich_text
 from .records import Record
 from .render.tables import config_value, mean_std, metric_label, number
-from .statistics import welch
+from .summary import SeedSummary
 
 MAX_CELL = 200
 """Characters of one cell shown at most (a record may hold a long value)."""
@@ -47,8 +48,9 @@ def _plain(text: str) -> str:
     return text.replace("\u00a0", " ")
 
 
-def show(record: Record, console: Console) -> None:
-    """One run: what it is, its config, final metrics, selections and confusion matrix."""
+def show(record: Record, console: Console, *, excluded: str | None = None) -> None:
+    """One run: what it is, its config, final metrics, selections and confusion matrix;
+    ``excluded`` says why seed statistics leave it out (superseded or retired)."""
     env = record.environment
     seed = record.seed if record.seed is not None else "—"
     console.print(f"[bold]{_t(record.id)}[/bold]  {_t(record.experiment)} · {_t(record.variant)} · "
@@ -56,6 +58,8 @@ def show(record: Record, console: Console) -> None:
     console.print(f"started {record.started_at:%Y-%m-%d %H:%M:%S} UTC, "
                   f"{an.duration_seconds(record):.0f} s, checkpoint {_t(record.checkpoint)}"
                   + (f", on {_t(env.device)}" if env and env.device else ""), highlight=False)
+    if excluded:
+        console.print(f"not counted in seed statistics: {_t(excluded)}", highlight=False)
     if record.error and record.error.strip():
         console.print(f"error: {_t(record.error.strip().splitlines()[-1])}", highlight=False)
     config = _table("config", ["key", "value"])
@@ -63,13 +67,14 @@ def show(record: Record, console: Console) -> None:
         config.add_row(_t(key), _t(value, config_value))
     metrics = _table("metrics", ["metric", "value"])
     for key, value in record.metrics.items():
-        metrics.add_row(_t(key, metric_label), _t(value, number))
+        metrics.add_row(_t(key, metric_label), "—" if value is None else _t(value, number))
     console.print(config, metrics)
     if record.selections:
         cols = an.ordered_keys(s.test for s in record.selections.values())
         sel = _table("checkpoint selections", ["checkpoint", "chosen on", "epoch", *map(metric_label, cols)])
         for name, s in record.selections.items():
-            sel.add_row(_t(name), _t(s.metric), str(s.epoch), *[_t(s.test.get(c), number) for c in cols])
+            chosen = "last epoch" if s.mode == "last" else s.metric  # `last` is chosen on nothing
+            sel.add_row(_t(name), _t(chosen), str(s.epoch), *[_t(s.test.get(c), number) for c in cols])
         console.print(sel)
     if record.confusion:
         cm = _table("confusion (rows = true class)", ["", *record.confusion.labels])
@@ -78,21 +83,40 @@ def show(record: Record, console: Console) -> None:
         console.print(cm)
 
 
+def _summary(stats: SeedSummary) -> str:
+    """``mean ± std [low, high]`` as posts print it; ``—`` not measured, ``n/a`` unresolvable."""
+    if not stats.measured:
+        return "—"
+    if stats.unresolved is not None:
+        return "n/a"
+    text = _plain(mean_std(stats.mean, stats.std))
+    ci = stats.interval
+    if stats.n > 1 and ci.low == ci.low:
+        text += f" [{number(ci.low)}, {number(ci.high)}]"
+    return text
+
+
 def compare(a: Sequence[Record], b: Sequence[Record], names: tuple[str, str], console: Console) -> None:
-    """Two variants metric by metric: mean ± std over finished seeds, b − a with Welch's 95%
-    interval, and whether the difference is within seed noise."""
-    columns = [c for c in an.ordered_keys(r.metrics for r in [*a, *b])
-               if any(c in r.metrics for r in a) and any(c in r.metrics for r in b)]
-    stats_a, stats_b = (an.seed_stats(an.metrics_frame(list(x), columns)) for x in (a, b))
-    table = _table(f"{names[1]} against {names[0]}",
-                   ["metric", f"{names[0]} (n={stats_a.attrs['n']})", f"{names[1]} (n={stats_b.attrs['n']})",
-                    "difference", "95% CI (Welch)", "verdict"])
-    for c in columns:
-        d = welch(an.finished_values(a, c), an.finished_values(b, c))
-        ci = "—" if d.low != d.low else f"[{d.low:+.4f}, {d.high:+.4f}]"
-        spread = [_plain(mean_std(s.at["mean", c], s.at["std", c])) for s in (stats_a, stats_b)]
-        table.add_row(_t(c, metric_label), *map(_t, spread), f"{d.diff:+.4f}", _t(ci), _t(d.verdict))
-    console.print(table)
+    """Two variants metric by metric, within each task and data set both ran in (pass counted
+    records): n, mean ± std with the metric's 95% interval, b − a with Welch's 95% interval,
+    and whether the difference is within seed noise: the numbers posts and overviews show.
+
+    Raises:
+        JournalError: the two never ran on the same task and data set.
+    """
+    groups = compare_pair(a, b)
+    for group, rows in groups.items():
+        where = f" ({describe_group(group)})" if len(groups) > 1 else ""
+        table = _table(f"{names[1]} against {names[0]}{where}",
+                       ["metric", f"{names[0]}", "n", f"{names[1]}", "n", "difference",
+                        "95% CI (Welch)", "verdict"])
+        for row in rows:
+            d = row.difference
+            ci = "—" if d.low != d.low else f"[{d.low:+.4f}, {d.high:+.4f}]"
+            table.add_row(_t(row.metric, metric_label), _t(_summary(row.a)), str(row.a.n),
+                          _t(_summary(row.b)), str(row.b.n), _t(d.diff, lambda x: f"{x:+.4f}"),
+                          _t(ci), _t(d.verdict))
+        console.print(table)
 
 
 def sweep_summary(

@@ -139,4 +139,4 @@ def main() -> None:
 
 
 # The commands register themselves on ``main`` when their modules are imported.
-from . import imports, runs, site, training  # noqa: E402,F401
+from . import imports, retire, runs, site, training  # noqa: E402,F401

@@ -138,12 +138,14 @@ def show(run_id: str, results_dir: Path | None) -> None:
     from rich.console import Console
 
     from .. import terminal
-    from ..records import find_run, load_records
+    from ..identity import load_counted
+    from ..records import find_run
     from ..tracking import default_results_dir
 
     folder = results_dir or default_results_dir()
-    records, _ = load_records(folder)
-    terminal.show(find_run(records, run_id, folder), Console())
+    records, resolution = load_counted(folder)
+    record = find_run(records, run_id, folder)
+    terminal.show(record, Console(), excluded=resolution.reason(record.id))
 
 
 @main.command("compare")
@@ -155,8 +157,9 @@ def show(run_id: str, results_dir: Path | None) -> None:
 def compare_variants(
     variant_a: str, variant_b: str, experiment: str | None, results_dir: Path | None
 ) -> None:
-    """Compare two variants over all their runs: mean ± std, the difference with Welch's 95%
-    interval, and whether it is within seed noise.
+    """Compare two variants over their counted runs (each seed once, retired runs left out), on
+    each task and data set both ran: n, mean ± std with the 95% interval, the difference with
+    Welch's 95% interval, and whether it is within seed noise.
 
     \b
     Example:
@@ -165,12 +168,12 @@ def compare_variants(
     from rich.console import Console
 
     from .. import terminal
-    from ..records import load_records
+    from ..identity import load_counted
     from ..tracking import default_results_dir
 
     folder = results_dir or default_results_dir()
-    records, _ = load_records(folder)
-    records = [r for r in records if experiment is None or r.experiment == experiment]
+    _, resolution = load_counted(folder)  # a re-run seed counts once, a retired run not at all
+    records = [r for r in resolution.counted if experiment is None or r.experiment == experiment]
     groups = [[r for r in records if r.variant == name] for name in (variant_a, variant_b)]
     for name, group in zip((variant_a, variant_b), groups, strict=True):
         if not group:
