@@ -89,10 +89,11 @@ def test_every_view_gives_the_same_numbers(results: Path, tmp_path: Path) -> Non
     nbsp = "\u00a0±\u00a0"
     assert f"| **mean ± std (n=3)** |  | **{mean_a:.4f}{nbsp}{sd_a:.4f}** |" in post
     assert f"| [{interval_a}] |" in post  # the student's 95% CI row
-    # the bundled declaration of fas_kd names the student as the baseline
-    assert (f"| student + KD | student (baseline) | <code>kd</code> <code>none</code> → "
-            f"<code>logit</code> | {diff} | {ci} | **beyond seed noise** |") in post
-    assert f"★ student + KD is best: {diff} {ci} against student, beyond seed noise." in post
+    # the headline prints percentages and differences in points: the same numbers
+    points = f"+{100 * (mean_b - mean_a):.2f} [+{100 * low:.2f}, +{100 * high:.2f}]"
+    assert f"| student (baseline) | {points} | **beyond seed noise** |" in post
+    assert f"★ student + KD is best: {points.replace(' [', ' points [')} against student" in post
+    assert f"**Acc {100 * mean_a:.2f}{nbsp}{100 * sd_a:.2f}\u00a0% (n=3)**" in post
     assert "superseded by 20261123T060000Z-fas&#95;kd-00aaaaaa" in post
     assert "seed 3 of student + KD: retired&#58; test images leaked" in post
     overview = (out_dir / "experiments" / "fas-kd.md").read_text(encoding="utf-8")

@@ -54,7 +54,10 @@ def test_add_note_checks_the_target_exists(results: Path) -> None:
     with pytest.raises(JournalError, match=f"no runs of variant 'nope' in fas_kd; {variants}"):
         add_note("x", results_dir=results, experiment="fas_kd", variant="nope")
     with pytest.raises(JournalError, match="no runs of fas_kd on 2026-11-24; days: 2026-11-23"):
-        add_note("x", results_dir=results, experiment="fas_kd", day=date(2026, 11, 24))
+        add_note("x", results_dir=results, experiment="fas_kd", variant="student", day=date(2026, 11, 24))
+    # a day without runs takes a note: it is a diary entry with a post of its own
+    diary = add_note("To do: rerun seed 3", results_dir=results, experiment="fas_kd", day=date(2026, 11, 24))
+    assert read_note(diary).target.kind == "day" and read_note(diary).target.day == date(2026, 11, 24)
     with pytest.raises(JournalError, match="2 runs in .* with an id starting 'kd-'"):
         add_note("x", results_dir=results, run="kd-")
     with pytest.raises(JournalError, match="needs --variant or --day"):
@@ -129,3 +132,20 @@ def test_cli_note_writes_a_file_and_rejects_bad_input(results: Path, tmp_path: P
     assert bad.output == "journal: error: --day: expected YYYY-MM-DD, got '23/11/2026'\n"
     both = cli.invoke(main, ["note", "--results", str(results), "--run", "kd-0"])
     assert both.exit_code == 2 and "give the note as TEXT or with --file" in both.output
+
+
+def test_a_day_note_without_runs_is_a_diary_post(results: Path) -> None:
+    from journal.folder import load_journal
+    from journal.render import build_posts
+
+    add_note("# Conclusions\n\nTo do: rerun seed 3 <script>x</script>", results_dir=results,
+             experiment="fas_kd", day=date(2026, 11, 25))
+    journal = load_journal(results)
+    assert journal.errors == []  # not an unmatched note
+    posts = build_posts(journal.records, notes=journal.notes)
+    diary = posts[-1]
+    assert (diary.experiment, diary.day) == ("fas_kd", date(2026, 11, 25))
+    assert diary.filename == "2026-11-25-fas-kd.md"
+    assert "title: Conclusions" in diary.markdown and "No runs on this day." in diary.markdown
+    assert "To do: rerun seed 3" in diary.markdown and "<script>" not in diary.markdown
+    assert [p.day for p in posts] == sorted(p.day for p in posts)

@@ -87,7 +87,7 @@ def test_a_declared_goal_and_key_metric_change_the_ranking(records: list[Record]
     page = render_overview("fas_kd", records, declaration=Declaration(key_metric="acer", goal="max"))
     assert "(higher is better)" in page.markdown
     assert list(_rows(page.markdown)) == ["student", "student + KD", "teacher"]
-    assert "No clear winner: student − student + KD = +0.0700" in page.markdown  # within noise
+    assert "No clear winner: student − student + KD = +7.00 points" in page.markdown  # within noise
 
 
 def test_baseline_differences_and_references(records: list[Record]) -> None:
@@ -112,15 +112,17 @@ def test_posts_compare_with_the_declared_baseline(records: list[Record]) -> None
     declaration = Declaration(baseline="student")
     posts = build_posts(records, declarations={"fas_kd": declaration})
     day2 = posts[1].markdown  # the baseline did not run that day: its runs come from day 1
-    assert ("| student + KD | student (baseline) | <code>kd</code> <code>none</code> → "
-            "<code>logit</code> |") in day2
-    assert "| teacher | student (baseline) | nothing |" in day2
+    # the headline: n and means over every counted run, differences in percentage points
+    assert ("| student + KD | 3 | 21.00 [18.61, 23.58] | student (baseline) | −7.00 [−25.91, +11.91] "
+            "| within seed noise |") in day2
+    assert "| teacher (upper bound) | 2 | 9.00 [2.03, 31.81] | student (baseline) |" in day2
     assert ("Changed from the baseline, student: <code>kd</code> <code>none</code> → "
             "<code>logit</code>.") in day2
     assert "Role: upper bound (shown, not ranked). Same hyperparameters as the baseline, student." in day2
     assert "The baseline of this experiment." in posts[0].markdown
     # the verdict is the overview's: KD against the baseline is within seed noise
-    assert "No clear winner: student + KD − student = -0.0700" in day2
+    assert "No clear winner: student + KD − student = −7.00 points [−25.91, +11.91]" in day2
+    assert "count every counted run of a variant, on any day" in day2  # KD ran on both days
 
 
 def test_index_lists_each_experiment_with_its_best(records: list[Record], make_record: Factory) -> None:

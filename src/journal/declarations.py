@@ -14,6 +14,10 @@
         ppg_hr: {key_metric: mae, goal: min}
       references:               # numbers to put beside ours, with the difference
         "Paper, Table 3": {acer: 0.0152, apcer: 0.0131}
+      metrics: [acc, far, frr, hter, apcer, bpcer, acer]
+                                # the order of the per-seed line in a post's lead block
+      display:                  # how a metric is printed: as a percentage (default for
+        acer: {percent: true, digits: 1}   # metrics in [0, 1]) and with how many decimals
 
 A role or baseline names a variant exactly, or its base name: ``teacher`` also matches the
 generated ``teacher · lr=3e-4``. The bundled experiments come with defaults
@@ -64,6 +68,16 @@ class TaskDeclaration(BaseModel):
     goal: Literal["min", "max"] | None = None
 
 
+class MetricDisplay(BaseModel):
+    """How one metric is printed: as a percentage or a fraction, and with how many decimals
+    (default: a percentage with 2 decimals for a metric in [0, 1], else 4 decimals)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    percent: bool | None = None
+    digits: int | None = Field(default=None, ge=0, le=8)
+
+
 class Declaration(BaseModel):
     """One experiment's declarations; every field is optional."""
 
@@ -75,6 +89,8 @@ class Declaration(BaseModel):
     roles: dict[str, Role] = Field(default_factory=dict)
     tasks: dict[str, TaskDeclaration] = Field(default_factory=dict)
     references: dict[str, dict[str, float]] = Field(default_factory=dict)
+    metrics: list[str] | None = None
+    display: dict[str, MetricDisplay] = Field(default_factory=dict)
 
     def goal_for(self, metric: str) -> Literal["min", "max"]:
         """The declared goal when ``metric`` is the key metric, else the metric's usual one."""
@@ -121,7 +137,9 @@ def base_name(variant: str) -> str:
 
 BUNDLED: dict[str, Declaration] = {
     "fas_kd": Declaration(key_metric="acer", goal="min", baseline="student",
-                          roles={"teacher": "upper bound"}),
+                          roles={"teacher": "upper bound"},
+                          # the notes' vector: [accuracy, FAR, FRR, HTER, APCER, NPCER, ACER]
+                          metrics=["acc", "far", "frr", "hter", "apcer", "bpcer", "acer"]),
     "finetune": Declaration(roles={"pretrain": "reference"}, tasks={
         "ecg_rhythm": TaskDeclaration(key_metric="acc", goal="max"),
         "ppg_hr": TaskDeclaration(key_metric="mae", goal="min"),
@@ -137,7 +155,7 @@ has its own key metric (accuracy for the ECG rhythm classification, MAE for PPG 
 
 def declaration_for(experiment: str, declared: Mapping[str, Declaration] | None = None) -> Declaration:
     """``experiment``'s declarations from the file laid over :data:`BUNDLED`: each field set in
-    the file wins; ``roles``, ``tasks`` and ``references`` are merged name by name. A file that
+    the file wins; ``roles``, ``tasks``, ``references`` and ``display`` are merged name by name. A file that
     sets the experiment's ``key_metric`` or ``goal`` drops the bundled per-task ones (and a
     ``key_metric`` without a ``goal`` drops the bundled goal)."""
     bundled = BUNDLED.get(experiment, Declaration())
@@ -151,7 +169,7 @@ def declaration_for(experiment: str, declared: Mapping[str, Declaration] | None 
             merged["goal"] = None  # the bundled goal was that of the bundled key metric
     for name in mine.model_fields_set:
         value = mine.model_dump()[name]
-        if name in ("roles", "tasks", "references"):
+        if name in ("roles", "tasks", "references", "display"):
             merged[name] = {**merged[name], **value}
         else:
             merged[name] = value

@@ -238,10 +238,10 @@ def load_notes(results_dir: str | Path) -> tuple[list[Note], list[NoteError]]:
 
 
 def unmatched(notes: Iterable[Note], records: Sequence[Record]) -> list[NoteError]:
-    """An error for each note whose run, variant or day has no record: shown, never dropped."""
+    """An error for each note whose run or variant has no record: shown, never dropped. A note
+    on a day without runs is not an error: it becomes that day's diary post."""
     ids = {r.id for r in records}
     variants = {(r.experiment, r.variant) for r in records}
-    days = {(r.experiment, r.started_at.date()) for r in records}
     variant_days = {(r.experiment, r.variant, r.started_at.date()) for r in records}
     errors = []
     for note in notes:
@@ -252,7 +252,7 @@ def unmatched(notes: Iterable[Note], records: Sequence[Record]) -> list[NoteErro
             ok = (t.experiment, t.variant, t.day) in variant_days if t.day else (
                 (t.experiment, t.variant) in variants)
         else:
-            ok = (t.experiment, t.day) in days
+            ok = True  # a day without runs is a diary post (journal.render.posts)
         if not ok:
             errors.append(NoteError(note.path, None, f"no record matches {t.describe()}"))
     return errors
@@ -268,10 +268,12 @@ def add_note(
     day: date | None = None,
 ) -> Path:
     """Attach a note to a run (an id or a unique prefix of one), a variant or a day, after
-    checking that a record matches; returns the new note file.
+    checking that a record matches a run or a variant; returns the new note file. A note on a
+    day needs no run that day: it is a diary entry, and the day gets a post of its own.
 
     Raises:
-        JournalError: no record (or more than one run) matches, naming what does exist.
+        JournalError: no record (or more than one run) matches a run or variant note, naming
+            what does exist.
     """
     records, _ = load_records(results_dir)
     folder = Path(results_dir)
@@ -281,6 +283,9 @@ def add_note(
     if experiment is None:
         raise JournalError("a note needs a run id, or an experiment with a variant or a day")
     mine = [r for r in records if r.experiment == experiment]
+    if variant is None and day is not None:
+        # a diary entry: a day without training still gets its post (to-dos, conclusions)
+        return write_note(folder, text, experiment=experiment, day=day)
     if not mine:
         known = ", ".join(sorted({r.experiment for r in records})) or "none"
         raise JournalError(f"no runs of experiment '{experiment}' in {folder}; experiments: {known}")

@@ -123,3 +123,51 @@ def count_interval(record: Record, metric: str) -> Interval | None:
     (:func:`rate_counts`), or None when the counts are not known."""
     counts = rate_counts(record, metric)
     return wilson(*counts) if counts is not None else None
+
+
+FAS_METRICS = frozenset({"apcer", "bpcer", "acer"})
+"""Metrics only a face anti-spoofing run reports: a run with them and a 2×2 test matrix gets
+its raw counts printed the way FAS notes write them."""
+
+
+def fas_counts(record: Record) -> tuple[int, int, int, int] | None:
+    """``(TP, FN, TN, FP)`` of a FAS run, in the notes' order, from its 2×2 test confusion
+    matrix ``[[TN, FP], [FN, TP]]`` (rows = true class, attack first; bona fide is the
+    positive class); None for a run that is not a FAS run or has no such matrix."""
+    conf = record.confusion
+    if conf is None or len(conf.labels) != 2 or conf.split != "test":
+        return None
+    if not FAS_METRICS & set(record.metrics):
+        return None
+    (tn, fp), (fn, tp) = conf.matrix
+    return int(tp), int(fn), int(tn), int(fp)
+
+
+def equal_metrics(records: Sequence[Record], metrics: Sequence[str],
+                  keep: Sequence[str] = ()) -> dict[str, str]:
+    """Metrics whose value equals an earlier metric's in every one of ``records`` (FAR and
+    APCER, FRR and BPCER, HTER and ACER on one protocol): ``{dropped: kept}``. A metric in
+    ``keep`` (the key metric) is kept in preference to the others it equals. Metrics that some
+    run did not measure are never merged."""
+    rows = [r for r in records if r.status == "finished"] or list(records)
+    if not rows:
+        return {}
+
+    def column(m: str) -> tuple[float, ...] | None:
+        values = [r.metrics.get(m) for r in rows]
+        if any(v is None for v in values):
+            return None
+        return tuple(round(float(v), 12) for v in values if v is not None)
+
+    order = [*[m for m in keep if m in metrics], *[m for m in metrics if m not in keep]]
+    kept: dict[tuple[float, ...], str] = {}
+    out: dict[str, str] = {}
+    for m in order:
+        values = column(m)
+        if values is None or any(v != v for v in values):
+            continue
+        if values in kept:
+            out[m] = kept[values]
+        else:
+            kept[values] = m
+    return out

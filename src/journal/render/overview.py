@@ -155,7 +155,7 @@ def render_overview(
         word = t("lower") if ranking.goal == "min" else t("higher")
         parts.append(md(t("Ranked by test {metric} ({direction} is better)."),
                         metric=metric_label(ranking.metric), direction=word)
-                     + " " + sec.verdict_text(ranking) + "\n")
+                     + " " + sec.verdict_text(ranking, declaration) + "\n")
         parts.append(_ranking_table(experiment, ranking, records, columns, links) + "\n")
         if ranking.comparisons:
             parts.append(sec.comparisons_table(ranking.comparisons) + "\n")

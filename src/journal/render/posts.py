@@ -30,7 +30,7 @@ from ..declarations import Declaration, declaration_for
 from ..escape import Markdown, clean, front_matter_text, md
 from ..notes import Note
 from ..records import Record, write_atomic
-from . import charts, i18n
+from . import charts, i18n, lead
 from . import sections as sec
 from .i18n import t
 from .tables import config_value, escape
@@ -85,40 +85,50 @@ class Context:
         return next((c for r in self.rankings for c in r.comparisons if c.variant == variant), None)
 
 
-def _summary(
-    records: Sequence[Record], variants: dict[str, list[Record]], ctx: Context
-) -> list[str]:
+def _overview_line(records: Sequence[Record], variants: dict[str, list[Record]]) -> str:
+    """``8 runs of 4 variants (2 per variant) on tiny (train 10 · test 8); status: finished.``"""
     variant_word = t("variant") if len(variants) == 1 else t("variants")
     seeds = "/".join(map(str, sorted({len(v) for v in variants.values()})))
     datasets = {r.dataset.name: r.dataset for r in records if r.dataset}
     data_text = Markdown("; ").join(
         md("{name} ({sizes})", name=d.name, sizes=" · ".join(f"{k} {v}" for k, v in d.sizes.items()))
+        if d.sizes else md("{name}", name=d.name)
         for d in datasets.values()
     )
     statuses = ", ".join(t(s) for s in sorted({an.display_status(r) for r in records}))
     line = t("{n} runs of {m} {variants} ({seeds} per variant)", n=len(records), m=len(variants),
              variants=variant_word, seeds=seeds)
-    parts = [line + (md(t(" on {data}"), data=data_text) if data_text else "")
-             + t("; status: {statuses}.", statuses=statuses) + "\n"]
-    key_cols = sec.summary_columns(an.ordered_keys(r.metrics for r in records))
-    if key_cols:
-        parts.append(sec.variants_table(variants, key_cols) + "\n")
-        sweeps = sec.sweep_tables(records, key_cols)
-        if sweeps:
-            parts.append(sweeps + "\n")
-    here = [c for r in ctx.rankings for c in r.comparisons if c.variant in variants]
-    if here:
-        parts.append(t("Each variant against the declared baseline, or else the variant that "
-                       "differs from it in the fewest settings (same task and data set):")
-                     + f"\n\n{sec.comparisons_table(here)}\n")
-    for ranking in ctx.rankings:
-        if any(row.variant in variants for row in ranking.rows):
-            parts.append(sec.verdict_text(ranking) + "\n")
+    return (line + (md(t(" on {data}"), data=data_text) if data_text else "")
+            + t("; status: {statuses}.", statuses=statuses) + "\n")
+
+
+def _excluded_line(ctx: Context) -> str:
+    listed = Markdown("; ").join(md(t("{who} of {variant}: {why}"), who=an.seed_label(r),
+                                    variant=r.variant, why=_why(why))
+                                 for r, why in ctx.excluded)
+    return md(t("Not counted ({k}): {listed}."), k=len(ctx.excluded), listed=listed) + "\n"
+
+
+def _headline(records: Sequence[Record], variants: dict[str, list[Record]], ctx: Context) -> list[str]:
+    """The answer: the headline table and verdicts, what ran, what was not counted."""
+    here = {c.variant: c for r in ctx.rankings for c in r.comparisons if c.variant in variants}
+    parts = []
+    top = lead.headline(variants, ctx.rankings, here, ctx.declaration)
+    if top:
+        parts.append(top)
+        elsewhere = any(row.n > len([r for r in variants.get(row.variant, [])
+                                     if r.status == "finished"])
+                        for ranking in ctx.rankings for row in ranking.rows if row.variant in variants)
+        if elsewhere:
+            parts.append(t("n, means and comparisons count every counted run of a variant, on any "
+                           "day; the blocks below show this day's runs.") + "\n")
+    else:
+        key_cols = sec.summary_columns(an.ordered_keys(r.metrics for r in records))
+        if key_cols:
+            parts.append(sec.variants_table(variants, key_cols) + "\n")
+    parts.append(_overview_line(records, variants))
     if ctx.excluded:
-        listed = Markdown("; ").join(md(t("{who} of {variant}: {why}"), who=an.seed_label(r),
-                                        variant=r.variant, why=_why(why))
-                                     for r, why in ctx.excluded)
-        parts.append(md(t("Not counted ({k}): {listed}."), k=len(ctx.excluded), listed=listed) + "\n")
+        parts.append(_excluded_line(ctx))
     return parts
 
 
@@ -153,42 +163,70 @@ def _what_changed(recs: list[Record], ctx: Context) -> str:
     return prefix + md(t("Changed from {name}: {listed}."), name=name, listed=listed) + "\n"
 
 
-def _variant_section(
+def _key_of(recs: Sequence[Record], ctx: Context) -> str | None:
+    """The key metric of the ranking this variant is in (its task's), else the declared one."""
+    variant = recs[0].variant
+    for ranking in ctx.rankings:
+        if any(row.variant == variant for row in ranking.rows):
+            return ranking.metric
+    measured = an.ordered_keys(r.metrics for r in recs)
+    return ctx.declaration.key_metric_for(None, measured)
+
+
+def _details(
     name: str, recs: list[Record], stem: str, key: str, ctx: Context
-) -> tuple[list[str], dict[str, bytes]]:
+) -> tuple[str, dict[str, bytes]]:
+    """Everything of a variant beyond its lead block: all metrics per seed with their intervals,
+    references, per-class reports, selections, extra evaluations, confusion matrices, charts and
+    runs (folded in the post)."""
     columns = an.ordered_keys(r.metrics for r in recs)
     key_cols = sec.summary_columns(columns)
     checkpoints = {r.checkpoint for r in recs}
     at = (md(t("checkpoint {name}"), name=sec.code(checkpoints.pop())) if len(checkpoints) == 1
           else t("each run's checkpoint"))
-    parts = [f"## {escape(name)}\n",
-             md(t("Test metrics at {at}, one row per seed:"), at=at)
+    parts = [md(t("Test metrics at {at}, one row per seed:"), at=at)
              + f"\n\n{sec.results_table(recs, columns)}\n"]
-    day = an.day_of(recs[0])
-    on_variant = [n for n in ctx.notes if n.matches_variant(recs[0].experiment, name, day)]
-    if on_variant:
-        parts.append(sec.note_blocks(on_variant, name) + "\n")
     optional = [
         (t("References"), sec.references_table(recs, columns, ctx.declaration.references)),
         (t("Per-class report"), sec.per_class_table(recs)),
         (t("Checkpoint selections"), sec.selections_table(recs, key_cols)),
         (t("Extra evaluations"), sec.evaluations_table(recs, key_cols)),
     ]
-    parts += [f"### {title}\n\n{body}\n" for title, body in optional if body]
+    parts += [f"#### {title}\n\n{body}\n" for title, body in optional if body]
     with_cm = [r for r in recs if r.confusion is not None]
     if with_cm:
-        parts.append(f"### {t('Confusion matrix')}\n\n" + sec.tabs(
+        parts.append(f"#### {t('Confusion matrix')}\n\n" + sec.tabs(
             [(an.seed_label(r), sec.confusion_tables(r)) for r in with_cm]) + "\n")
     chart_files = sec.variant_charts(recs, name, stem, key)
     if chart_files:
-        parts.append(f"### {t('Charts')}\n")
+        parts.append(f"#### {t('Charts')}\n")
         parts += [f"![{escape(title)}]({rel})\n" for rel, (title, _) in chart_files.items()]
     excluded = [(r, why) for r, why in ctx.excluded if r.variant == name]
-    parts.append(f"### {t('Runs')}\n\n{sec.runs_table(recs, excluded)}\n")
+    parts.append(f"#### {t('Runs')}\n\n{sec.runs_table(recs, excluded)}\n")
+    return "\n".join(parts), {rel: svg for rel, (_, svg) in chart_files.items()}
+
+
+def _variant_section(
+    name: str, recs: list[Record], stem: str, key: str, ctx: Context
+) -> tuple[list[str], dict[str, bytes]]:
+    """A variant's lead block (what it changes, a row per seed, the summary line and the
+    comparison, the author's notes), then the rest folded."""
+    parts = [f"## {escape(name)}\n"]
+    changed = _what_changed(recs, ctx)
+    if changed:
+        parts.append(changed)
+    parts.append(lead.lead_block(recs, _key_of(recs, ctx), ctx.declaration, ctx.comparison(name)))
+    day = an.day_of(recs[0])
+    on_variant = [n for n in ctx.notes if n.matches_variant(recs[0].experiment, name, day)]
+    if on_variant:
+        parts.append(sec.note_blocks(on_variant, name) + "\n")
     notes = sec.notes(recs, ctx.notes)
     if notes:
         parts.append(notes + "\n")
-    return parts, {rel: svg for rel, (_, svg) in chart_files.items()}
+    body, assets = _details(name, recs, stem, key, ctx)
+    parts.append(lead.details(t("{name}: every metric, checkpoints, confusion matrices, charts, runs",
+                                name=name), body))
+    return parts, assets
 
 
 def render_post(
@@ -202,23 +240,27 @@ def render_post(
     stem = f"{day.isoformat()}-{file_stem or sec.slugify(experiment)}"
     variants = an.by_variant(records)
     every = [*records, *(r for r, _ in ctx.excluded)]
-    title = f"{experiment}: " + " · ".join(variants or an.by_variant(every))
+    on_day = [n for n in ctx.notes if n.matches_day(experiment, day)]
+    title = lead.post_title(experiment, day, variants or an.by_variant(every), on_day)
     parts = [_front_matter(experiment, every, slug, title), f"# {escape(title)}\n"]
+    if on_day:  # the author's answer first
+        parts.append(sec.note_blocks(on_day) + "\n")
     if not records:  # every run of the day was superseded or retired
-        parts += [*_summary(records, variants, ctx), "<!-- more -->\n",
+        parts += [_excluded_line(ctx), "<!-- more -->\n",
                   f"## {t('Runs')}\n\n{sec.runs_table([], ctx.excluded)}\n"]
         return Post(experiment, day, slug, f"{stem}.md", "\n".join(parts), {}, [r.id for r in every])
-    parts += _summary(records, variants, ctx)
-    on_day = [n for n in ctx.notes if n.matches_day(experiment, day)]
-    if on_day:
-        parts.append(sec.note_blocks(on_day) + "\n")
+    parts += _headline(records, variants, ctx)
     parts.append("<!-- more -->\n")
     hyper, differ = sec.hyperparameters(variants)
-    parts.append(f"## {t('Hyperparameters')}\n")
-    if differ:
-        keys = Markdown(", ").join(sec.code(k) for k in differ)
-        parts.append(md(t("What differs between the variants: {keys}."), keys=keys) + "\n")
-    parts.append(hyper + "\n")
+    if hyper.strip():
+        intro = ""
+        if differ:
+            keys = Markdown(", ").join(sec.code(k) for k in differ)
+            intro = md(t("What differs between the variants: {keys}."), keys=keys) + "\n\n"
+        parts.append(lead.details(t("Hyperparameters"), intro + hyper))
+    sweeps = sec.sweep_tables(records, sec.summary_columns(an.ordered_keys(r.metrics for r in records)))
+    if sweeps:
+        parts.append(lead.details(t("Sweep grid"), sweeps))
     assets: dict[str, bytes] = {}
     used: set[str] = set()
     for name, recs in variants.items():
@@ -227,10 +269,28 @@ def render_post(
             key += "-x"
         used.add(key)
         section, chart_files = _variant_section(name, recs, stem, key, ctx)
-        changed = _what_changed(recs, ctx)
-        parts += [section[0], *([changed] if changed else []), *section[1:]]
+        parts += section
         assets.update(chart_files)
     return Post(experiment, day, slug, f"{stem}.md", "\n".join(parts), assets, [r.id for r in records])
+
+
+def render_diary(experiment: str, day: date, notes: Sequence[Note], slug: str,
+                 *, file_stem: str | None = None) -> Post:
+    """The post of a day without runs: the notes written about it (a to-do list, a conclusion,
+    what went wrong), dated and filed under the experiment like every other post."""
+    stem = f"{day.isoformat()}-{file_stem or sec.slugify(experiment)}"
+    title = lead.post_title(experiment, day, {}, notes)
+    if title.endswith(": "):
+        title = f"{experiment} · {day.isoformat()}: " + t("diary")
+    created = min(n.created for n in notes)
+    meta = {"title": front_matter_text(title), "slug": slug,
+            "categories": [re.sub(r"[<>&\"'`]", "", clean(experiment)) or "experiment"]}
+    rest = yaml.safe_dump(meta, allow_unicode=True, sort_keys=False, width=10_000)
+    when = _utc(datetime.combine(day, created.timetz())) if created.date() != day else _utc(created)
+    front = f"---\ndate:\n  created: {when}\n  updated: {_utc(max(n.created for n in notes))}\n{rest}---\n"
+    parts = [front, f"# {escape(title)}\n", t("No runs on this day.") + "\n",
+             sec.note_blocks(notes) + "\n"]
+    return Post(experiment, day, slug, f"{stem}.md", "\n".join(parts), {}, [])
 
 
 Problem = Callable[[str, Sequence[Record], BaseException | None], None]
@@ -273,7 +333,10 @@ def build_posts(
     counted = [r for r in records if r.id not in why]
     posts: list[Post] = []
     groups = an.group_by_post(records)
-    names = sec.unique_slugs(experiment for experiment, _ in groups)
+    diaries = sorted({(n.target.experiment, n.target.day) for n in notes
+                      if n.target.kind == "day" and n.target.experiment and n.target.day
+                      and (n.target.experiment, n.target.day) not in groups})
+    names = sec.unique_slugs([*(experiment for experiment, _ in groups), *(e for e, _ in diaries)])
     plans: dict[str, list[Ranking]] = {}
     with charts.deferred() as pending:
         for (experiment, day), all_recs in groups.items():
@@ -301,6 +364,15 @@ def build_posts(
                     continue
                 post.cache_key, post.chart_keys = key, sorted(used)
             posts.append(post)
+        for experiment, day in diaries:
+            written = [n for n in notes if n.matches_day(experiment, day)]
+            try:
+                posts.append(render_diary(experiment, day, written,
+                                          f"{names[experiment]}-{day.isoformat()}",
+                                          file_stem=names[experiment]))
+            except Exception as exc:
+                report(f"diary post of {experiment} on {day.isoformat()}", [], exc)
+    posts.sort(key=lambda p: (p.day, p.experiment))
     drawn = charts.resolve(pending, workers)
     by_id = {r.id: r for r in records}
     for post in posts:

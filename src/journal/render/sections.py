@@ -14,6 +14,7 @@ import pandas as pd
 
 from .. import analysis as an
 from ..comparisons import Comparison, Ranking
+from ..declarations import Declaration
 from ..escape import Markdown, md, note_block
 from ..notes import Note
 from ..records import Record
@@ -385,13 +386,19 @@ def comparisons_table(found: Sequence[Comparison]) -> Markdown:
     return table(headers, rows, "lllrrl")
 
 
-def verdict_text(ranking: Ranking) -> str:
-    """The verdict of one ranking in the page's language."""
+def verdict_text(ranking: Ranking, declaration: Declaration | None = None) -> str:
+    """The verdict of one ranking in the page's language, its difference printed as the key
+    metric is (:mod:`.display`: percentage points for a percentage)."""
+    from .display import display_of
+
     v = ranking.verdict
     d = v.difference
     diff = ""
     if d is not None:
-        diff = f"{d.diff:+.4f}" + ("" if d.low != d.low else f" [{d.low:+.4f}, {d.high:+.4f}]")
+        shown = display_of(ranking.metric, declaration)
+        diff = str(shown.difference(d.diff)) + (t(" points") if shown.percent else "")
+        if d.low == d.low:
+            diff += f" {shown.interval(d.low, d.high, signed=True)}"
     templates = {
         "winner": "★ {best} is best: {diff} against {against}, beyond seed noise.",
         "no_measurement": "No clear winner: no candidate measured {metric}.",

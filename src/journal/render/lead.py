@@ -1,0 +1,204 @@
+"""The part of a post that is read: its short title, the headline table and one lead block per
+variant, shaped like the researchers' notes.
+
+A note of 004 spends a line per seed (``0:[0.9176, 0.0367, …]``), a mean, a comparison and a
+sentence of conclusion; a post opens the same way:
+
+* **the headline**: one table of the day's variants with the key metric first (mean and 95%
+  interval over every counted seed of the variant, on any day), what each is compared with, the
+  difference with Welch's interval and the verdict; then the ★ sentence;
+* **a lead block per variant**: what it changes, one row per seed in the experiment's declared
+  metric order (percentages, :mod:`.display`), the raw ``TP FN TN FP`` counts of a FAS run, a
+  summary line (``ACER 7.52 ± 0.41 % (n=4)``), the comparison and the author's notes. Metrics
+  equal in every run (FAR = APCER on one protocol) are printed once, with a footnote.
+
+Everything else of a variant (all metrics per seed with intervals, checkpoint selections, extra
+evaluations, confusion matrices, charts, runs) is in a folded block below its lead, so nothing
+is lost and nothing is in the way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date
+
+from .. import analysis as an
+from ..comparisons import Comparison, Ranking
+from ..declarations import Declaration
+from ..escape import Markdown, md
+from ..notes import Note
+from ..records import Record
+from ..summary import equal_metrics, fas_counts, seed_summary
+from .display import Display, display_of
+from .i18n import t
+from .tables import bold, escape, metric_label, table
+
+LEAD_COLUMNS = 6
+"""Metrics in a lead block's per-seed table at most: it fits Material's content column at a
+1280-px window without a horizontal scroll bar; the rest are in the folded details."""
+
+
+def details(title: str, body: str, kind: str = "info") -> str:
+    """A folded block (Material's ``???``) holding ``body``, indented as its content."""
+    indented = "\n".join(("    " + line) if line else "" for line in body.splitlines())
+    return f'??? {kind} "{escape(title)}"\n\n{indented}\n'
+
+
+def post_title(experiment: str, day: date, variants: Mapping[str, Sequence[Record]],
+               day_notes: Sequence[Note] = ()) -> str:
+    """A short title: the first heading of the day's note if it has one, else the experiment,
+    the day and what varied between its variants (the differing settings, else their names when
+    there are at most two, else how many there are)."""
+    for note in day_notes:
+        first = note.text.strip().splitlines()[0] if note.text.strip() else ""
+        if first.startswith("#"):
+            heading = first.lstrip("#").strip()
+            if heading:
+                return heading[:120]
+    configs = {name: an.variant_config(list(recs)) for name, recs in variants.items()}
+    differ = an.differing_config_keys(configs)
+    if differ:
+        what = ", ".join(differ[:3]) + (" …" if len(differ) > 3 else "")
+    elif len(variants) <= 2:
+        what = " · ".join(variants)
+    else:
+        what = t("{n} variants", n=len(variants))
+    return f"{experiment} · {day.isoformat()}: {what}"
+
+
+def _verdict_cell(c: Comparison | None) -> Markdown | str:
+    if c is None:
+        return "—"
+    d = c.difference
+    if d.within_noise is None:
+        return t("too few seeds")
+    return bold(t("beyond seed noise")) if not d.within_noise else t("within seed noise")
+
+
+def headline(variants: Mapping[str, Sequence[Record]], rankings: Sequence[Ranking],
+             comparisons: Mapping[str, Comparison], declaration: Declaration) -> str:
+    """One table per task and data set with this post's variants, ranked as the overview ranks
+    them; then the verdict of each ranking (see the module)."""
+    from .sections import verdict_text
+
+    parts: list[str] = []
+    for ranking in rankings:
+        rows_here = [row for row in ranking.rows if row.variant in variants]
+        if not rows_here:
+            continue
+        shown = display_of(ranking.metric, declaration)
+        rows = []
+        for row in rows_here:
+            name: Markdown | str = escape(row.variant)
+            if row.variant == ranking.verdict.winner:
+                name = bold(f"★ {row.variant}")
+            if row.role != "candidate":
+                name = Markdown(f"{name} ({escape(t(row.role))})")
+            value: Markdown | str = "—"
+            if row.unresolved is not None:
+                value = "n/a"
+            elif row.measured:
+                value = shown.value(row.mean)
+                if row.n > 1:
+                    value = Markdown(f"{value} {shown.interval(row.interval.low, row.interval.high)}")
+            c = comparisons.get(row.variant)
+            partner: Markdown | str = "—"
+            diff: Markdown | str = "—"
+            if c is not None:
+                partner = md("{name} ({basis})", name=c.partner,
+                             basis=t("baseline") if c.basis == "baseline" else t("nearest"))
+                diff = shown.difference(c.difference.diff)
+                d = c.difference
+                if d.low == d.low:
+                    diff = Markdown(f"{diff} {shown.interval(d.low, d.high, signed=True)}")
+            rows.append([name, str(row.n), value, partner, diff, _verdict_cell(c)])
+        unit = t(" (points)") if shown.percent else ""
+        headers = [t("variant"), "n", t("{metric} [95% CI]", metric=shown.label), t("compared with"),
+                   t("Δ{unit} [95% CI]", unit=unit), t("verdict")]
+        group = " · ".join(x for x in (ranking.group.task, ranking.group.dataset) if x)
+        if len(rankings) > 1 and group:
+            parts.append(f"**{escape(group)}**\n")
+        parts.append(table(headers, rows, "lrrlrl") + "\n")
+        parts.append(verdict_text(ranking, declaration) + "\n")
+    return "\n".join(parts)
+
+
+def lead_columns(records: Sequence[Record], key: str | None, declaration: Declaration
+                 ) -> tuple[list[str], dict[str, str]]:
+    """The metrics of a lead block's per-seed table (declared order, else the key metric first
+    and the usual summary metrics), at most :data:`LEAD_COLUMNS`, and the metrics left out
+    because they equal a shown one (``{dropped: shown}``)."""
+    from .sections import summary_columns
+
+    measured = an.ordered_keys(r.metrics for r in records)
+    if declaration.metrics:
+        wanted = [m for m in declaration.metrics if m in measured]
+    else:
+        wanted = summary_columns(measured)
+        if key in measured and key not in wanted:
+            wanted = [key, *wanted]
+        elif key in wanted:
+            wanted = [key, *[m for m in wanted if m != key]]
+    same = equal_metrics(records, wanted, keep=[key] if key else [])
+    shown = [m for m in wanted if m not in same][:LEAD_COLUMNS]
+    return shown, {k: v for k, v in same.items() if v in shown}
+
+
+def lead_block(records: Sequence[Record], key: str | None, declaration: Declaration,
+               comparison: Comparison | None) -> str:
+    """A variant's seeds, one row each, its summary line and its comparison (see the module)."""
+    columns, same = lead_columns(records, key, declaration)
+    shows = {m: display_of(m, declaration) for m in columns}
+    counts = {r.id: fas_counts(r) for r in records}
+    with_counts = any(c is not None for c in counts.values())
+    rows = []
+    for r in records:
+        label = an.seed_label(r)
+        if r.status != "finished":
+            label += f" ({t(an.display_status(r))})"
+        row: list[Markdown | str] = [escape(label)]
+        row += [shows[m].value(r.metrics.get(m)) for m in columns]
+        if with_counts:
+            found = counts[r.id]
+            row.append(Markdown(" ".join(map(str, found))) if found else "—")
+        rows.append(row)
+    headers = [t("run"), *[shows[m].label for m in columns]]
+    if with_counts:
+        headers.append("TP FN TN FP")
+    parts = [str(table(headers, rows, "l" + "r" * (len(headers) - 1)))]
+    if same:
+        parts.append(escape(t("Equal in every run, shown once: {pairs}.", pairs=", ".join(
+            f"{metric_label(a)} = {metric_label(b)}" for a, b in same.items()))))
+    summary = summary_line(records, key, declaration, comparison)
+    if summary:
+        parts.append(summary)
+    return "\n\n".join(parts) + "\n"
+
+
+def summary_line(records: Sequence[Record], key: str | None, declaration: Declaration,
+                 comparison: Comparison | None) -> str:
+    """``**ACER 7.52 ± 0.41 % (n=4)**, 95% CI [6.90, 8.21]; −1.20 points [−2.03, −0.37]
+    against student (baseline): beyond seed noise.``"""
+    if key is None:
+        return ""
+    stats = seed_summary(records, key)
+    if not stats.measured:
+        return ""
+    shown: Display = display_of(key, declaration)
+    if stats.unresolved is not None:
+        return md(t("{metric}: n/a ({why})."), metric=metric_label(key), why=stats.unresolved.reason)
+    unit = "\u00a0%" if shown.percent else ""
+    head = bold(Markdown(f"{escape(metric_label(key))} {shown.mean_std(stats.mean, stats.std)}{unit} "
+                         f"(n={stats.n})"))
+    text = str(head)
+    if stats.n > 1 and stats.interval.low == stats.interval.low:
+        text += ", " + t("95% CI") + " " + shown.interval(stats.interval.low, stats.interval.high)
+    if comparison is not None:
+        d = comparison.difference
+        points = t(" points") if shown.percent else ""
+        against = md(t("{diff}{points} against {name}"), diff=shown.difference(d.diff), points=points,
+                     name=comparison.partner)
+        if d.low == d.low:
+            against = Markdown(f"{against} {shown.interval(d.low, d.high, signed=True)}")
+        text += f"; {against}: {_verdict_cell(comparison)}"
+    return text + "."
