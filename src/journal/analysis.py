@@ -358,3 +358,16 @@ def swept_keys(records: Sequence[Record]) -> list[str]:
     keys = ordered_keys(overrides)
     return [k for k in keys if len({o.get(k) for o in overrides}) > 1]
 
+
+def best_run(records: Sequence[Record], metric: str, goal: str) -> Record | None:
+    """The finished run with the best ``metric`` (lowest for ``goal`` ``min``), or None when
+    fewer than two finished runs measured it (one run is not "the best" of anything)."""
+    scored: list[tuple[Record, float]] = []
+    for r in records:
+        value = r.metrics.get(metric)
+        if r.status == "finished" and value is not None and value == value:
+            scored.append((r, float(value)))
+    if len(scored) < 2:
+        return None
+    pick = min if goal == "min" else max
+    return pick(scored, key=lambda rv: rv[1])[0]

@@ -133,8 +133,14 @@ ZH: dict[str, str] = {
     "{name}: every metric, checkpoints, confusion matrices, charts, runs":
         "{name}：全部指标、检查点、混淆矩阵、图表、运行记录",
     "diary": "日记",
+    "Other runs": "其他运行",
+    "The best variant, {name}, beside the references:": "最佳变体 {name} 与参考结果对比：",
+    "Checkpoint {checkpoint}{epoch}.": "检查点 {checkpoint}{epoch}。",
+    "Classification report of each run": "每次运行的分类报告",
+    "best": "最佳",
+    " {unit} {metric} over {n}": " {unit} {metric}，共 {n}",
+    "test samples": "个测试样本",
     "No runs on this day.": "这一天没有运行。",
-    "Sweep grid": "扫描网格",
     "n, means and comparisons count every counted run of a variant, on any day; the blocks below "
     "show this day's runs.": "n、均值和比较计入该变体在任何一天的所有有效运行；下方各块只显示当天的运行。",
     ", epoch {epochs}": "，第 {epochs} 轮",

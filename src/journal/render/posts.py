@@ -189,6 +189,7 @@ def _details(
     optional = [
         (t("References"), sec.references_table(recs, columns, ctx.declaration.references)),
         (t("Per-class report"), sec.per_class_table(recs)),
+        (t("Classification report of each run"), sec.classification_reports(recs)),
         (t("Checkpoint selections"), sec.selections_table(recs, key_cols)),
         (t("Extra evaluations"), sec.evaluations_table(recs, key_cols)),
     ]
@@ -207,11 +208,11 @@ def _details(
 
 
 def _variant_section(
-    name: str, recs: list[Record], stem: str, key: str, ctx: Context
+    name: str, recs: list[Record], stem: str, key: str, ctx: Context, level: int = 2
 ) -> tuple[list[str], dict[str, bytes]]:
     """A variant's lead block (what it changes, a row per seed, the summary line and the
     comparison, the author's notes), then the rest folded."""
-    parts = [f"## {escape(name)}\n"]
+    parts = [f"{'#' * level} {escape(name)}\n"]
     changed = _what_changed(recs, ctx)
     if changed:
         parts.append(changed)
@@ -227,6 +228,26 @@ def _variant_section(
     parts.append(lead.details(t("{name}: every metric, checkpoints, confusion matrices, charts, runs",
                                 name=name), body))
     return parts, assets
+
+
+def _task_head(task: str | None, members: dict[str, list[Record]], ctx: Context) -> list[str]:
+    """A task's heading and, when the runs or the declarations hold reference numbers (a
+    paper's), its best variant beside them."""
+    parts = [f"## {escape(task) if task else t('Other runs')}\n"]
+    ranking = next((r for r in ctx.rankings if r.group.task == task
+                    and any(row.variant in members for row in r.rows)), None)
+    best = None
+    if ranking is not None:
+        best = ranking.verdict.winner or ranking.verdict.best
+    if best not in members:
+        best = next(iter(members))
+    recs = members[best]
+    columns = an.ordered_keys(r.metrics for r in recs)
+    refs = sec.references_table(recs, columns, ctx.declaration.references)
+    if refs:
+        parts.append(md(t("The best variant, {name}, beside the references:"), name=best)
+                     + f"\n\n{refs}\n")
+    return parts
 
 
 def render_post(
@@ -250,6 +271,9 @@ def render_post(
                   f"## {t('Runs')}\n\n{sec.runs_table([], ctx.excluded)}\n"]
         return Post(experiment, day, slug, f"{stem}.md", "\n".join(parts), {}, [r.id for r in every])
     parts += _headline(records, variants, ctx)
+    sweeps = sec.sweep_tables(records, sec.summary_columns(an.ordered_keys(r.metrics for r in records)))
+    if sweeps:  # a grid (lr × backbone_lr) reads best as the table it is
+        parts.append(sweeps + "\n")
     parts.append("<!-- more -->\n")
     hyper, differ = sec.hyperparameters(variants)
     if hyper.strip():
@@ -258,19 +282,23 @@ def render_post(
             keys = Markdown(", ").join(sec.code(k) for k in differ)
             intro = md(t("What differs between the variants: {keys}."), keys=keys) + "\n\n"
         parts.append(lead.details(t("Hyperparameters"), intro + hyper))
-    sweeps = sec.sweep_tables(records, sec.summary_columns(an.ordered_keys(r.metrics for r in records)))
-    if sweeps:
-        parts.append(lead.details(t("Sweep grid"), sweeps))
     assets: dict[str, bytes] = {}
     used: set[str] = set()
+    tasks: dict[str | None, dict[str, list[Record]]] = {}
     for name, recs in variants.items():
-        key = sec.slugify(name)
-        while key in used:
-            key += "-x"
-        used.add(key)
-        section, chart_files = _variant_section(name, recs, stem, key, ctx)
-        parts += section
-        assets.update(chart_files)
+        tasks.setdefault(comparisons.task_of(recs[0]), {})[name] = recs
+    grouped = len(tasks) > 1
+    for task, members in tasks.items():
+        if grouped:  # a section per task, its comparison with the paper at the top
+            parts += _task_head(task, members, ctx)
+        for name, recs in members.items():
+            key = sec.slugify(name)
+            while key in used:
+                key += "-x"
+            used.add(key)
+            section, chart_files = _variant_section(name, recs, stem, key, ctx, 3 if grouped else 2)
+            parts += section
+            assets.update(chart_files)
     return Post(experiment, day, slug, f"{stem}.md", "\n".join(parts), assets, [r.id for r in records])
 
 

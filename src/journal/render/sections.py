@@ -281,6 +281,26 @@ def per_class_table(records: Sequence[Record]) -> str:
     return table([t("class"), "n", t("precision"), t("recall"), "F1", t("support")], rows)
 
 
+def classification_reports(records: Sequence[Record]) -> str:
+    """Each run's own classification report (precision, recall, F1 and support per class, then
+    the averages), in a tab per seed, as scikit-learn prints it; with its checkpoint and epoch."""
+    items = []
+    for r in records:
+        if not r.per_class:
+            continue
+        rows = []
+        for name, values in r.per_class.items():
+            label = escape(name) if name.endswith(" avg") else bold(escape(name))
+            rows.append([label, *[number(values.get(k)) for k in ("precision", "recall", "f1")],
+                         number(values.get("support"), 0)])
+        chosen = r.selections.get(r.checkpoint)
+        where = md(t("Checkpoint {checkpoint}{epoch}."), checkpoint=code(r.checkpoint),
+                   epoch=t(", epoch {epochs}", epochs=chosen.epoch) if chosen is not None else "")
+        items.append((an.seed_label(r), f"{where}\n\n" + table(
+            [t("class"), t("precision"), t("recall"), "F1", t("support")], rows)))
+    return tabs(items) if items else ""
+
+
 def references_table(
     records: Sequence[Record], columns: Sequence[str],
     declared: Mapping[str, Mapping[str, float]] | None = None,
