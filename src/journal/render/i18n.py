@@ -138,7 +138,7 @@ ZH: dict[str, str] = {
     "Checkpoint {checkpoint}{epoch}.": "检查点 {checkpoint}{epoch}。",
     "Classification report of each run": "每次运行的分类报告",
     "best": "最佳",
-    " {unit} {metric} over {n}": " {unit} {metric}，共 {n}",
+    "{unit} {metric} over {n}": "{unit} {metric}，共 {n}",
     "test samples": "个测试样本",
     "No runs on this day.": "这一天没有运行。",
     "n, means and comparisons count every counted run of a variant, on any day; the blocks below "

@@ -209,8 +209,8 @@ def epoch_lines(records: Sequence[Record], key: str | None, declaration: Declara
         cells = [bold(c) if e == top else c for (e, _), c in zip(points, cells, strict=True)]
         where = _test_size(r)
         unit = "\u00a0%" if shown.percent else ""
-        tail = md(t(" {unit} {metric} over {n}"), unit=unit, metric=metric_label(key), n=where) if where \
-            else md(" {unit} {metric}", unit=unit, metric=metric_label(key))
+        tail = md(t("{unit} {metric} over {n}"), unit=unit, metric=metric_label(key), n=where) if where \
+            else md("{unit} {metric}", unit=unit, metric=metric_label(key))
         lines.append(md("{who}: ", who=an.seed_label(r)) + " · ".join(cells) + tail)
     return "  \n".join(lines)
 

@@ -1,0 +1,153 @@
+"""The read part of a post: display of numbers, equal columns, FAS counts, the best run, the
+per-epoch line, per-task sections and classification reports."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+
+from conftest import T0
+from journal.declarations import Declaration, MetricDisplay
+from journal.metrics import fas_metrics
+from journal.records import Confusion, Dataset, EpochRow, Record
+from journal.render import build_posts
+from journal.render.display import display_of
+from journal.render.lead import epoch_lines, lead_block, post_title
+from journal.summary import equal_metrics, fas_counts
+
+Factory = Callable[..., Record]
+
+
+def test_rates_print_as_percentages_and_other_metrics_as_numbers() -> None:
+    acer, mae = display_of("acer"), display_of("mae")
+    assert (acer.percent, acer.label, acer.value(0.0752), acer.value(None)) == (
+        True,
+        "ACER\u00a0%",
+        "7.52",
+        "—",
+    )
+    assert acer.mean_std(0.0752, 0.0041) == "7.52\u00a0±\u00a00.41"
+    assert acer.difference(-0.012) == "−1.20" and acer.interval(-0.02, 0.004, signed=True) == "[−2.00, +0.40]"
+    assert (mae.percent, mae.value(2.3456789)) == (False, "2.3457")
+    declared = Declaration(display={"acer": MetricDisplay(percent=False, digits=3)})
+    assert display_of("acer", declared).value(0.0752) == "0.075"
+
+
+def test_fas_counts_follow_the_notes_order(make_record: Factory) -> None:
+    rec = make_record(
+        confusion=Confusion(labels=["attack", "bona fide"], matrix=[[38242, 2010], [1822, 15636]]),
+        metrics=fas_metrics(tp=15636, fn=1822, tn=38242, fp=2010),
+    )
+    assert fas_counts(rec) == (15636, 1822, 38242, 2010)  # TP FN TN FP
+    other = make_record(metrics={"acc": 0.9}, confusion=Confusion(labels=["a", "b"], matrix=[[1, 2], [3, 4]]))
+    assert fas_counts(other) is None  # not a FAS run
+
+
+def test_equal_metrics_are_shown_once_keeping_the_key_metric(make_record: Factory) -> None:
+    runs = [make_record(seed=s, metrics=fas_metrics(tp=90 + s, fn=10, tn=80, fp=20 - s)) for s in range(3)]
+    same = equal_metrics(runs, ["acc", "far", "frr", "hter", "apcer", "bpcer", "acer"], keep=["acer"])
+    assert same == {"hter": "acer", "apcer": "far", "bpcer": "frr"}
+    runs[1].metrics["apcer"] = 0.5  # one run differs: never merged
+    assert "apcer" not in equal_metrics(runs, ["far", "apcer"])
+
+
+def _fas_runs(make_record: Factory, variant: str, counts: list[tuple[int, int, int, int]]) -> list[Record]:
+    return [
+        make_record(
+            id=f"{variant}-{i}",
+            seed=i,
+            variant=variant,
+            metrics=fas_metrics(tp=tp, fn=fn, tn=tn, fp=fp),
+            confusion=Confusion(labels=["attack", "bona fide"], matrix=[[tn, fp], [fn, tp]]),
+        )
+        for i, (tp, fn, tn, fp) in enumerate(counts)
+    ]
+
+
+def test_a_lead_block_reads_like_note_004(make_record: Factory) -> None:
+    runs = _fas_runs(make_record, "student", [(15636, 1822, 38242, 2010), (15500, 1958, 38000, 2252)])
+    text = lead_block(
+        runs,
+        "acer",
+        Declaration(
+            key_metric="acer", goal="min", metrics=["acc", "far", "frr", "hter", "apcer", "bpcer", "acer"]
+        ),
+        None,
+    )
+    lines = text.splitlines()
+    assert lines[0] == "| run | Acc\u00a0% | FAR\u00a0% | FRR\u00a0% | ACER\u00a0% | TP FN TN FP |"
+    m = fas_metrics(tp=15636, fn=1822, tn=38242, fp=2010)
+    assert lines[2] == (
+        f"| seed 0 (best) | {100 * m['acc']:.2f} | {100 * m['far']:.2f} | {100 * m['frr']:.2f} | "
+        f"{100 * m['acer']:.2f} | 15636 1822 38242 2010 |"
+    )
+    assert "Equal in every run, shown once&#58; HTER = ACER, APCER = FAR, BPCER = FRR." in text
+    assert "**ACER " in text and "(n=2)**" in text
+
+
+def test_the_vad_per_epoch_line(make_record: Factory) -> None:
+    aucs = [0.7120, 0.7810, 0.8466, 0.8301]
+    rec = make_record(
+        experiment="vad",
+        metrics={"auc": 0.8301},
+        dataset=Dataset(name="ShanghaiTech (tiny)", sizes={"train clips": 8, "test frames": 40791}),
+        history=[EpochRow(epoch=e + 1, train_loss=0.1, test_auc=a) for e, a in enumerate(aucs)],
+    )
+    line = epoch_lines([rec], "auc", Declaration(key_metric="auc", goal="max"))
+    assert line == (
+        "seed 0: ep1 71.20 · ep2 78.10 · **ep3 84.66** · ep4 83.01\u00a0% AUC over 40791 test frames"
+    )
+
+
+def test_titles_are_short(make_record: Factory) -> None:
+    a = [make_record(variant="a", config={"lr": 0.1, "kd": "none"})]
+    b = [make_record(variant="b", config={"lr": 0.01, "kd": "none"})]
+    day = T0.date()
+    assert post_title("fas_kd", day, {"a": a, "b": b}) == "fas_kd · 2026-11-23: lr"
+
+
+def test_a_post_with_two_tasks_has_a_section_each_with_its_paper_first(make_record: Factory) -> None:
+    runs = []
+    for task, metric, values in (("ecg_rhythm", "acc", [0.81, 0.84]), ("ppg_hr", "mae", [2.9, 3.1])):
+        for seed, v in enumerate(values):
+            start = T0 + timedelta(minutes=seed)
+            runs.append(
+                make_record(
+                    id=f"{task}-{seed}",
+                    experiment="finetune",
+                    variant=f"{task} · mode=full",
+                    seed=seed,
+                    started_at=start,
+                    config={"task": task, "lr": 1e-3},
+                    metrics={metric: v},
+                    references={"paper": {metric: 0.85 if metric == "acc" else 2.35}},
+                    selections={},
+                    confusion=None,
+                )
+            )
+    (post,) = build_posts(runs)
+    md = post.markdown
+    assert (
+        md.index("## ecg&#95;rhythm") < md.index("### ecg&#95;rhythm · mode=full") < md.index("## ppg&#95;hr")
+    )
+    ecg = md[md.index("## ecg&#95;rhythm") : md.index("### ecg&#95;rhythm")]
+    assert "beside the references" in ecg and "| paper |" in ecg and "0.8500" in ecg
+    assert "| seed 1 (best) | 84.00 |" in md  # accuracy: higher is better
+    assert "| seed 0 (best) | 2.9000 |" in md  # MAE: lower is better, and no percentage
+
+
+def test_each_runs_classification_report(make_record: Factory) -> None:
+    report = {
+        "正向": {"precision": 0.8, "recall": 0.7, "f1": 0.7467, "support": 10},
+        "macro avg": {"precision": 0.8, "recall": 0.7, "f1": 0.7467, "support": 10},
+    }
+    recs = [
+        make_record(
+            experiment="ser", variant="cnn", seed=s, id=f"ser-{s}", per_class=report, metrics={"ua": 0.7}
+        )
+        for s in (0, 1)
+    ]
+    (post,) = build_posts(recs)
+    assert "Classification report of each run" in post.markdown
+    assert "| **正向** | 0.8000 | 0.7000 | 0.7467 | 10 |" in post.markdown
+    assert "Checkpoint <code>last</code>, epoch 3." in post.markdown
