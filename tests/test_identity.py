@@ -225,7 +225,8 @@ def test_two_real_fas_kd_jobs_train_one_teacher_per_seed_that_counts_once(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
     """`journal run fas_kd` then `journal run fas_kd --set kd=feature`: the second job trains the
-    teacher again with the same config; it supersedes the first, and n stays 1 per seed."""
+    teacher and the no-KD student again with the same configs; each supersedes the first, and n
+    stays 1 per seed."""
     from conftest import run_cli
     from journal.records import load_records
 
@@ -241,4 +242,7 @@ def test_two_real_fas_kd_jobs_train_one_teacher_per_seed_that_counts_once(
     assert len(teachers) == 2 and identity_of(teachers[0]) == identity_of(teachers[1])
     res = resolve(records)
     assert [r.variant.startswith("teacher") for r in res.counted].count(True) == 1
-    assert len(res.excluded) == 1 and res.excluded[0][1].startswith("superseded by ")
+    # the no-KD student of the second job is the first job's student again (its name carries no
+    # kd=feature tag, its config is the same): it supersedes it too
+    assert sorted(r.variant for r, _ in res.excluded) == ["student", "teacher"]
+    assert all(why.startswith("superseded by ") for _, why in res.excluded)
