@@ -203,7 +203,7 @@ def test_a_change_to_statistics_code_re_renders_a_cached_post(
     text = statistics.read_text()
     line = "    half = float(_t_quantile(0.5 + confidence / 2, x.size - 1)"
     assert line in text
-    statistics.write_text(text.replace(line, "    half = 2 * float(_t_quantile(0.5 + confidence / 2, x.size - 1)"))
+    statistics.write_text(text.replace(line, line.replace("half = float(", "half = 2 * float(")))
     render(code)
     after = _ci_row(post)
     assert after != before  # re-rendered with the wider interval, not read from the cache
