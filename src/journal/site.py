@@ -26,10 +26,11 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path, PurePosixPath
 
+from .atomic import write_atomic
 from .errors import JournalError
 from .escape import terminal_text
 from .folder import Journal
-from .records import Record, duplicates, write_atomic
+from .records import Record, duplicates
 from .render import charts
 from .render.i18n import language
 from .render.overview import Page, render_overviews
