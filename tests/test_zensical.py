@@ -220,3 +220,57 @@ def test_a_change_to_statistics_code_re_renders_a_cached_post(
         return [float(b) - float(a) for a, b in re.findall(r"\[(-?[\d.]+), (-?[\d.]+)\]", row)]
 
     assert widths(after)[0] == pytest.approx(2 * widths(before)[0], abs=2e-4)
+
+
+def _get(url: str) -> int:
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 (loopback only)
+            return int(response.status)
+    except urllib.error.HTTPError as exc:
+        return exc.code
+    except OSError:
+        return 0
+
+
+def test_journal_serve_with_zensical_shows_a_new_record(
+        tmp_path: Path, results: Path, make_record: Callable[..., Record],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import socket
+    import threading
+    import time
+
+    from journal.serve import serve
+
+    pytest.importorskip("zensical")
+    project = _repository_journal(tmp_path, results)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    base = f"http://127.0.0.1:{port}/"
+    stop = threading.Event()
+    monkeypatch.setenv("PYTHONPATH", _env()["PYTHONPATH"])  # the server imports journal.fence
+    thread = threading.Thread(target=serve, args=(project / "mkdocs.yml", project / "results"),
+                              kwargs={"generator": "zensical", "addr": f"127.0.0.1:{port}",
+                                      "interval": 0.2, "stop": stop, "log": lambda _: None})
+    thread.start()
+    try:
+        deadline = time.monotonic() + 120
+        while _get(base + "blog/2026/12/01/other-2026-12-01/") != 200 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert _get(base + "blog/2026/12/01/other-2026-12-01/") == 200
+        assert _get(base + "experiments/other/") == 200
+        new = base + "blog/2026/12/05/fas-kd-2026-12-05/"
+        assert _get(new) == 404
+        write_record(make_record(seed=9, id="20261205T061000Z-fas_kd-9",
+                                 started_at=T0 + timedelta(days=12)), project / "results", create=True)
+        start = time.monotonic()
+        while _get(new) != 200 and time.monotonic() - start < 120:
+            time.sleep(0.2)
+        assert _get(new) == 200, "the new record's post never appeared"
+    finally:
+        stop.set()
+        thread.join(timeout=60)
+    assert not thread.is_alive()
