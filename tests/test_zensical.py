@@ -274,3 +274,47 @@ def test_journal_serve_with_zensical_shows_a_new_record(
         stop.set()
         thread.join(timeout=60)
     assert not thread.is_alive()
+
+
+def test_the_zensical_site_in_chromium(tmp_path: Path, results: Path) -> None:
+    """Charts load, scripts run without an error and overview tables sort, in a real browser."""
+    import functools
+    import http.server
+    import threading
+
+    chromium = shutil.which("chromium") or "/usr/bin/chromium"
+    if os.environ.get("JOURNAL_SKIP_BROWSER") or not Path(chromium).exists():
+        pytest.skip("no chromium (JOURNAL_SKIP_BROWSER, or scripts/setup-browser.sh not run)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    project = _repository_journal(tmp_path, results)
+    _render_docs(project, project / "results")
+    built = _zensical(project)
+    assert built.returncode == 0, built.stdout + built.stderr
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(project / "site"))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        with sync_api.sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=chromium, headless=True,
+                                        args=["--no-sandbox", "--disable-gpu"])
+            for path, charts in [("/blog/2026/11/23/fas-kd-2026-11-23/", 4),
+                                 ("/experiments/fas-kd/", 1), ("/experiments/", 0)]:
+                page = browser.new_page()
+                errors: list[str] = []
+                page.on("console", lambda m, e=errors: e.append(m.text) if m.type == "error" else None)
+                page.on("pageerror", lambda exc, e=errors: e.append(str(exc)))
+                page.on("requestfailed", lambda r, e=errors: e.append(f"request failed: {r.url}"))
+                response = page.goto(base + path, wait_until="networkidle")
+                assert response is not None and response.ok, path
+                images = page.eval_on_selector_all(
+                    "article img[src$='.svg']", "els => els.map(e => e.naturalWidth)")
+                assert len(images) >= charts and all(w > 0 for w in images), (path, images)
+                if path == "/experiments/fas-kd/":  # tablesort runs: a header click sorts
+                    page.locator("article table th").nth(1).click()
+                    assert page.locator("article table th[aria-sort]").count() == 1
+                assert errors == [], (path, errors)
+                page.close()
+            browser.close()
+    finally:
+        server.shutdown()
