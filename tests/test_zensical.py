@@ -318,3 +318,24 @@ def test_the_zensical_site_in_chromium(tmp_path: Path, results: Path) -> None:
             browser.close()
     finally:
         server.shutdown()
+
+
+def test_plain_mkdocs_builds_the_docs_tree_without_the_plugin(tmp_path: Path, results: Path) -> None:
+    project = _repository_journal(tmp_path, results)
+    config = project / "mkdocs.yml"
+    text = config.read_text()
+    assert "  - journal:\n      results_dir: results\n" in text
+    config.write_text(text.replace("  - journal:\n      results_dir: results\n", ""))
+    _render_docs(project, project / "results")
+    result = _mkdocs(project)
+    assert result.returncode == 0, result.stderr
+    assert "WARNING" not in result.stderr
+    site = project / "site"
+    _check_site(site, project / "docs")
+    thoughts = (site / "blog" / "2026" / "11" / "24" / "thoughts" / "index.html").read_text()
+    assert '<div class="journal">' in thoughts  # the fence, under MkDocs
+    assert re.search(r"<strong>mean ± std \(n=4\)</strong>", thoughts)
+    (project / "docs" / "blog" / "posts" / "thoughts.md").write_text(BLOCK_POST.replace("fas_kd", "nope"))
+    bad = _mkdocs(project)
+    assert bad.returncode != 0
+    assert "blog/posts/thoughts.md: journal block: no runs of experiment 'nope'" in bad.stderr
