@@ -10,6 +10,10 @@ render`` and any other site generator call it and differ only in where they put 
 * posts are cached in ``cache_dir`` by a hash of every input (records, notes, declarations,
   language, options and the library code), charts by a hash of what they draw.
 
+:func:`write_docs` puts the same files, with the journal's scripts, into a site's docs folder
+(``journal render --docs``, ``journal serve``), where MkDocs without the plugin and Zensical
+build them; it lists what it wrote in ``.journal-generated.json`` and never touches another file.
+
 A file of the results folder that cannot be read, or a post or page that cannot be rendered,
 becomes one line in :attr:`Site.problems` naming the files involved; the rest of the site is
 built (``mkdocs build --strict`` and ``journal render`` then fail on the problems).
