@@ -167,6 +167,10 @@ def test_mkdocs_and_zensical_show_the_same_pages_and_tables(tmp_path: Path, resu
     assert z_tables == m_tables
     assert len([u for u in z_tables if u.startswith("blog/")]) == 2
     assert _pages(project / "site") == _pages(project / "site-zensical")
+    for site in ("site", "site-zensical"):  # one Experiments section, after the journal
+        home = (project / site / "index.html").read_text(encoding="utf-8")
+        tabs = re.findall(r'class="md-tabs__link"[^>]*>\s*([^<]+?)\s*<', home)
+        assert tabs == ["Home", "Journal", "Experiments", "Reference"], (site, tabs)
     # the plugin wrote the same files `journal render --docs` did, byte for byte
     rendered = json.loads((docs / MANIFEST).read_text())["files"]
     plugin_out = project / ".journal-cache" / "site"

@@ -173,15 +173,14 @@ class JournalPlugin(BasePlugin[JournalConfig]):
     def _add_overviews(self, nav: Navigation, config: MkDocsConfig, files: Files) -> None:
         """A navigation section of the overview pages, right after the blog's (or last)."""
         pages = []
+        listed = {id(page) for page in nav.pages}  # named in mkdocs.yml (as Zensical needs)
         for uri, title in self.overviews:
             file = files.get_file_from_path(uri)
             if file is not None and isinstance(file.page, Page):
-                file.page.title = front_matter_text(title)  # the theme prints it unescaped
+                if id(file.page) not in listed:  # a listed page keeps the title mkdocs.yml gives
+                    file.page.title = front_matter_text(title)  # the theme prints it unescaped
                 pages.append(file.page)
-        if not pages:
-            return
-        listed = {id(page) for page in nav.pages}
-        if any(id(page) in listed for page in pages):  # mkdocs.yml names them (as for Zensical)
+        if not pages or any(id(page) in listed for page in pages):
             return
         with language(self.language):
             title = self.config.overview_title or t("Experiments")
