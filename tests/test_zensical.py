@@ -171,6 +171,8 @@ def test_mkdocs_and_zensical_show_the_same_pages_and_tables(tmp_path: Path, resu
         home = (project / site / "index.html").read_text(encoding="utf-8")
         tabs = re.findall(r'class="md-tabs__link"[^>]*>\s*([^<]+?)\s*<', home)
         assert tabs == ["Home", "Journal", "Experiments", "Reference"], (site, tabs)
+        overview = (project / site / "experiments" / "fas-kd" / "index.html").read_text()
+        assert overview.count('src="../../assets/journal/tablesort.min.js"') == 1, site  # once
     # the plugin wrote the same files `journal render --docs` did, byte for byte
     rendered = json.loads((docs / MANIFEST).read_text())["files"]
     plugin_out = project / ".journal-cache" / "site"
