@@ -8,10 +8,12 @@ Every figure is the median of several repetitions. Targets are ratios, so they h
 machine; the README shows the latest figures with the machine they were taken on.
 
 1. site build — a generated journal (2,000 runs: 5 experiments, 200 days, 4 seeds per variant,
-   50 epochs) built with the plugin, against the floor: plain ``mkdocs build`` (same theme and
-   blog) of the same posts written out as static Markdown with their charts pre-rendered.
-   Cold (empty cache), warm (nothing changed), and after one new record; and chart rendering on
-   2 processes against 1.
+   50 epochs) built two ways, against the floor: plain ``mkdocs build`` (same theme and blog,
+   no plugin) of the docs tree ``journal render --docs`` writes. The MkDocs plugin and the
+   Zensical path (``journal render --docs`` from the cache, then ``zensical build``), each cold
+   (empty caches), warm (nothing changed), and after one new record; then the seconds from a new
+   record to its post answering in the served site, ``mkdocs serve`` against ``journal serve``
+   (Zensical); and chart rendering on 2 processes against 1.
 2. logging — ``Run.log`` of 10 scalars per step, against TensorBoard's ``add_scalar`` ×10 and
    MLflow's file store ``log_metrics`` in the same process (``pip install tensorboard mlflow-skinny``).
 3. loading — reading and validating 10,000 records, against ``json.load`` of the same files.
@@ -101,13 +103,99 @@ def generate(results: Path, runs: int, days: int, seeds: int = 4, epochs: int = 
 
 
 # -- 1. site build ----------------------------------------------------------------------------
-def mkdocs_build(project: Path) -> None:
-    subprocess.run([sys.executable, "-m", "mkdocs", "build", "-q", "-f", str(project / "mkdocs.yml")],
-                   check=True, env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+def mkdocs_build(project: Path, config: str = "mkdocs.yml") -> None:
+    subprocess.run([sys.executable, "-m", "mkdocs", "build", "-q", "-f", str(project / config)],
+                   check=True, env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def zensical_build(project: Path) -> None:
+    subprocess.run([*_zensical(), "build", "-f", str(project / "mkdocs.yml")], check=True,
+                   env=_env(), cwd=project, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def _env() -> dict[str, str]:
+    path = os.pathsep.join(p for p in (str(REPO / "src"), os.environ.get("PYTHONPATH", "")) if p)
+    return {**os.environ, "NO_MKDOCS_2_WARNING": "1", "PYTHONPATH": path}
+
+
+def _zensical() -> list[str]:
+    exe = shutil.which("zensical") or str(Path(sys.executable).parent / "zensical")
+    return [exe]
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_for(url: str, timeout: float = 900.0) -> float:
+    """Seconds until ``url`` answers 200 (polled every 50 ms)."""
+    import urllib.error
+    import urllib.request
+
+    start = time.perf_counter()
+    while time.perf_counter() - start < timeout:
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 (loopback)
+                if response.status == 200:
+                    return time.perf_counter() - start
+        except (urllib.error.URLError, OSError):
+            pass
+        time.sleep(0.05)
+    raise TimeoutError(url)
+
+
+def _new_record(project: Path, day: int, index: int) -> str:
+    """Write a record on a day after every other; returns the URL path of its post."""
+    record = make_record("fas_kd", 9, index, day, 50)
+    write_record(record, project / "results", create=True)
+    when = record.started_at
+    return f"blog/{when:%Y/%m/%d}/fas-kd-{when:%Y-%m-%d}/"
+
+
+def served_latency(project: Path, generator: str, day: int, index: int) -> float:
+    """Seconds from a new record to its post answering in the served site."""
+    import threading
+
+    from journal.serve import serve
+
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}/"
+    stop = threading.Event()
+    if generator == "mkdocs":
+        server = subprocess.Popen([sys.executable, "-m", "mkdocs", "serve", "-f",
+                                   str(project / "mkdocs.yml"), "-a", f"127.0.0.1:{port}"],
+                                  env=_env(), cwd=project, stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.DEVNULL)
+        thread = None
+    else:
+        os.environ["PYTHONPATH"] = _env()["PYTHONPATH"]  # the server imports journal.fence
+        thread = threading.Thread(target=serve, args=(project / "mkdocs.yml", project / "results"),
+                                  kwargs={"generator": "zensical", "addr": f"127.0.0.1:{port}",
+                                          "interval": 0.2, "stop": stop, "log": lambda _: None})
+        thread.start()
+    try:
+        _wait_for(base + "blog/")
+        path = _new_record(project, day, index)
+        return _wait_for(base + path)
+    finally:
+        stop.set()
+        if thread is not None:
+            thread.join()
+        else:
+            server.terminate()
+            server.wait()
 
 
 def bench_site(smoke: bool, repeat: int) -> None:
+    """The MkDocs plugin and the Zensical path on one journal, against plain MkDocs."""
+    from journal.folder import load_journal
+    from journal.serve import DocsRenderer
+    from journal.site import build_site, write_docs
+
     runs, days = (100, 10) if smoke else (2000, 200)
     work = Path(tempfile.mkdtemp(prefix="journal-bench-site-"))
     project = work / "ours"
@@ -115,45 +203,74 @@ def bench_site(smoke: bool, repeat: int) -> None:
     shutil.copy(REPO / "mkdocs.yml", project / "mkdocs.yml")
     count = generate(project / "results", runs, days)
     cache = project / ".journal-cache"
+    extra = iter(range(10_000))
+    new_day = iter(range(days + 1, days + 10_000))
 
+    # MkDocs with the plugin
     def cold() -> None:
         shutil.rmtree(cache, ignore_errors=True)
         mkdocs_build(project)
 
-    t_cold = median_time(cold, repeat)
-    t_warm = median_time(lambda: mkdocs_build(project), repeat)
-    extra = iter(range(10_000))
-
-    def one_new() -> None:
-        i = next(extra)
-        write_record(make_record("fas_kd", 9, i, days - 1, 50), project / "results", create=True)
+    def one_new_mkdocs() -> None:
+        _new_record(project, days - 1, next(extra))
         mkdocs_build(project)
 
-    t_new = median_time(one_new, repeat)
+    t_cold = median_time(cold, repeat)
+    t_warm = median_time(lambda: mkdocs_build(project), repeat)
+    t_new = median_time(one_new_mkdocs, repeat)
 
-    # the floor: the same posts and pages as static files, charts pre-rendered, no plugin
+    # the floor: plain MkDocs (no plugin) of the same pages, written by `journal render --docs`
     floor = work / "floor"
     shutil.copytree(project / "docs", floor / "docs")
-    shutil.copytree(cache / "posts", floor / "docs" / "blog" / "posts" / "journal")
-    shutil.copytree(cache / "overview", floor / "docs" / "experiments")
-    assets = floor / "docs" / "assets" / "journal"
-    assets.mkdir(parents=True, exist_ok=True)
-    for name in ("tablesort.min.js", "tablesort.number.min.js", "journal.js"):
-        shutil.copy(REPO / "src" / "journal" / "assets" / name, assets / name)
+    write_docs(build_site(load_journal(project / "results"), cache_dir=cache), floor / "docs",
+               results_dir=project / "results")
     text = (REPO / "mkdocs.yml").read_text(encoding="utf-8")
-    text = text.replace("  - journal:\n      results_dir: results\n", "")
-    text += ("extra_javascript:\n  - assets/journal/tablesort.min.js\n"
-             "  - assets/journal/tablesort.number.min.js\n  - assets/journal/journal.js\n")
-    (floor / "mkdocs.yml").write_text(text, encoding="utf-8")
+    (floor / "mkdocs.yml").write_text(text.replace("  - journal:\n      results_dir: results\n", ""),
+                                      encoding="utf-8")
     t_floor = median_time(lambda: mkdocs_build(floor), repeat)
-    posts = len(list((cache / "posts").glob("*.md")))
-    size = f"{count} runs, {posts} posts; floor {t_floor:.1f} s"
-    report("site build, cold (empty cache) / floor", t_cold / t_floor, "(info)", True,
+    posts = len(list((floor / "docs" / "blog" / "posts" / "journal").glob("*.md")))
+
+    # Zensical: `journal render --docs` (from the cache), then `zensical build`
+    renderer = DocsRenderer(project / "results", project / "docs")
+
+    def z_cold() -> None:
+        shutil.rmtree(cache, ignore_errors=True)
+        shutil.rmtree(project / ".cache", ignore_errors=True)
+        renderer.render()
+        zensical_build(project)
+
+    def z_warm() -> None:
+        renderer.render()
+        zensical_build(project)
+
+    def z_new() -> None:
+        _new_record(project, days - 1, next(extra))
+        renderer.render()
+        zensical_build(project)
+
+    z = {"cold": median_time(z_cold, repeat), "warm": median_time(z_warm, repeat),
+         "new": median_time(z_new, repeat)}
+    served = {gen: statistics.median(served_latency(project, gen, next(new_day), next(extra))
+                                     for _ in range(repeat)) for gen in ("zensical", "mkdocs")}
+
+    size = f"{count} runs, {posts} posts; plain MkDocs {t_floor:.1f} s"
+    report("MkDocs plugin, cold (empty cache) / plain MkDocs", t_cold / t_floor, "(info)", True,
            f"{t_cold:.1f} s; {size}")
-    report("site build, warm / floor", t_warm / t_floor, "≤ 1.3", t_warm / t_floor <= 1.3,
+    report("MkDocs plugin, warm / plain MkDocs", t_warm / t_floor, "≤ 1.3", t_warm / t_floor <= 1.3,
            f"{t_warm:.1f} s")
-    report("site build, one new record / floor", t_new / t_floor, "≤ 1.5", t_new / t_floor <= 1.5,
-           f"{t_new:.1f} s")
+    report("MkDocs plugin, one new record / plain MkDocs", t_new / t_floor, "≤ 1.5",
+           t_new / t_floor <= 1.5, f"{t_new:.1f} s")
+    report("Zensical, cold (render + build) / plain MkDocs", z["cold"] / t_floor, "(info)", True,
+           f"{z['cold']:.1f} s")
+    report("Zensical, warm / plain MkDocs", z["warm"] / t_floor, "≤ 1.0", z["warm"] <= t_floor,
+           f"{z['warm']:.1f} s")
+    report("Zensical, one new record / plain MkDocs", z["new"] / t_floor, "≤ 1.0",
+           z["new"] <= t_floor, f"{z['new']:.1f} s")
+    report("served: new record visible, mkdocs serve / plain MkDocs", served["mkdocs"] / t_floor,
+           "(info)", True, f"{served['mkdocs']:.1f} s")
+    report("served: new record visible, journal serve (Zensical) / mkdocs serve",
+           served["zensical"] / served["mkdocs"], "≤ 1.0", served["zensical"] <= served["mkdocs"],
+           f"{served['zensical']:.1f} s vs {served['mkdocs']:.1f} s")
     bench_charts(project / "results", repeat)
     shutil.rmtree(work, ignore_errors=True)
 

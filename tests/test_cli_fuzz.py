@@ -43,7 +43,8 @@ OPTIONS = {
     "run": ["--seeds", "--set", "--resume", "--data-root", "--quiet"],
     "sweep": ["--grid", "--seeds", "--set", "--file", "--launcher", "--jobs", "--rerun",
               "--time", "--gpus", "--data-root"],
-    "render": ["--lang", "--out"],
+    "render": ["--lang", "--out", "--docs"],
+    "serve": ["--config", "--results", "--generator", "--dev-addr", "--lang"],
     "experiments": [],
     "init": ["--lang", "--name", "--requirement"],
     "import": ["csv", "tensorboard", "mlflow", "--experiment", "--variant", "--variant-key",
@@ -73,11 +74,12 @@ def _tree(folder: Path) -> dict[str, int]:
 
 @pytest.fixture(autouse=True)
 def _no_training(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """A valid ``run`` or ``sweep`` stops where training would begin (this tests the commands,
-    not the experiments)."""
+    """A valid ``run`` or ``sweep`` stops where training would begin, a valid ``serve`` where
+    the server would start (this tests the commands, not the experiments or the server)."""
     monkeypatch.setattr("journal.experiments.run_experiment", lambda *a, **k: [])
     monkeypatch.setattr(journal.launchers, "run_local", lambda *a, **k: [])
     monkeypatch.setattr(journal.launchers, "run_slurm", lambda *a, **k: [])
+    monkeypatch.setattr("journal.serve.serve", lambda *a, **k: 0)  # never start a server
     yield
 
 

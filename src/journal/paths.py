@@ -1,4 +1,5 @@
-"""Names and paths inside a results folder: nothing a record says can reach outside it.
+"""The results folder's layout, and names and paths inside it: nothing a record says, and no
+symbolic link, can reach outside it.
 
 Run ids, sweep ids and job ids come from records and command lines, so they are untrusted. They
 are checked as *names* (:func:`check_name`: letters, digits and ``_.+-``, no ``..``, no path
@@ -9,6 +10,12 @@ built otherwise.
 
 :func:`try_lock` takes an exclusive, non-blocking ``flock`` on a lock file (never through a
 link), so that one process at a time continues a run.
+
+A results folder is shared (pull requests, copied folders), so a file in it may be a symbolic
+link to anywhere on the machine: readers ask :func:`leaves` and refuse such a file, naming the
+link, not what it points to; YAML parse errors are reported by position only
+(:func:`yaml_problem`), since the YAML library's message quotes the offending line, which could
+be anything (a credential in a file a link pointed at).
 
 Temporary files of atomic writes (``.NAME.XXXX.tmp``) that a kill left behind are removed by
 :func:`clean_stale_tmp` once they are an hour old, when a command next writes into their folder
@@ -23,9 +30,18 @@ import os
 import re
 import time
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from .errors import JournalError
+
+NOTES_DIR = "notes"
+"""Notes on runs, variants and days (:mod:`journal.notes`)."""
+STATE_DIR = ".state"
+"""Training state that interrupted runs resume from (:mod:`journal.tracking`)."""
+SUBMITIT_DIR = ".submitit"
+"""Logs of Slurm jobs (:mod:`journal.launchers`)."""
+DECLARATIONS_FILE = "experiments.yml"
+"""Key metric, goal, baseline and references per experiment (:mod:`journal.declarations`)."""
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.+-]{0,199}")
 NAME_RULE = "letters, digits and '_.+-', starting with a letter or digit, at most 200 characters, no '..'"
@@ -68,16 +84,32 @@ def inside(root: str | Path, folder: str, name: str, suffix: str = "", *,
     return within(base, path)
 
 
+def leaves(path: str | Path, root: str | Path) -> bool:
+    """Whether ``path`` (a file or folder below ``root``), with every symbolic link followed,
+    lies outside ``root`` (a loop of links counts as leaving)."""
+    try:
+        return not Path(path).resolve().is_relative_to(Path(root).resolve())
+    except (OSError, RuntimeError):  # a loop of links
+        return True
+
+
 def within(root: str | Path, path: str | Path) -> Path:
     """``path`` if, with every symbolic link followed, it stays inside ``root``; else
     :class:`PathError`."""
     base, path = Path(root), Path(path)
-    real_root = os.path.realpath(base)
-    real = os.path.realpath(path)
-    if os.path.commonpath([real_root, real]) != real_root:
+    if leaves(path, base):
         raise PathError(f"{path}: a symbolic link leads outside the results folder {base} "
-                        f"(to {real}); refusing to write there")
+                        f"(to {os.path.realpath(path)}); refusing to write there")
     return path
+
+
+def yaml_problem(exc: Any) -> str:
+    """A YAML error as ``line L, column C: problem``, without quoting the text."""
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None) or type(exc).__name__
+    if mark is None:
+        return str(problem)
+    return f"line {mark.line + 1}, column {mark.column + 1}: {problem}"
 
 
 def folder_inside(root: str | Path, folder: str) -> Path:

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import logging
 import shutil
-from importlib import resources
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -35,14 +34,21 @@ from mkdocs.structure.pages import Page
 
 from .errors import JournalError
 from .escape import front_matter_text
-from .folder import load_journal
+from .folder import Journal, load_journal
 from .records import Record
 from .render.blocks import render_blocks
 from .render.i18n import LANGUAGES, language, normalise, t
-from .site import Layout, build_site, generated_files, prune_cache, remove_stale, write_site
-
-ASSETS = ("tablesort.min.js", "tablesort.number.min.js", "journal.js")
-ASSETS_URI = "assets/journal"
+from .site import (
+    ASSETS,
+    ASSETS_URI,
+    Layout,
+    asset_files,
+    build_site,
+    generated_files,
+    prune_cache,
+    remove_stale,
+    write_site,
+)
 
 log = logging.getLogger("mkdocs.plugins.journal")
 
@@ -86,8 +92,10 @@ class JournalPlugin(BasePlugin[JournalConfig]):
             if rel.is_absolute() or ".." in rel.parts or not rel.parts:
                 raise PluginError(f"journal: '{name}' must be a relative path inside docs, got {rel}")
         self.language = normalise(self.config.language or config.theme.get("language"))
-        if self.config.enabled:
-            config.extra_javascript.extend(f"{ASSETS_URI}/{name}" for name in ASSETS)
+        if self.config.enabled:  # listed already where mkdocs.yml also serves `render --docs`
+            listed = {str(script) for script in config.extra_javascript}
+            config.extra_javascript.extend(f"{ASSETS_URI}/{name}" for name in ASSETS
+                                           if f"{ASSETS_URI}/{name}" not in listed)
         return config
 
     @event_priority(0)  # before the blog collects posts at -50
@@ -97,13 +105,18 @@ class JournalPlugin(BasePlugin[JournalConfig]):
         self.records = []
         if not self.config.enabled:
             return files
-        for name in ASSETS:
-            content = resources.files("journal").joinpath("assets", name).read_bytes()
-            files.append(File.generated(config, f"{ASSETS_URI}/{name}", content=content))
-        if not self.results_dir.is_dir():
+        # a tree written by `journal render --docs` earlier: this build's own files replace it
+        for rel in generated_files(Path(config.docs_dir)):
+            stale = files.get_file_from_path(rel)
+            if stale is not None:
+                files.remove(stale)
+        for uri, content in asset_files().items():
+            files.append(File.generated(config, uri, content=content))
+        if self.results_dir.is_dir():
+            journal = load_journal(self.results_dir)
+        else:  # the overview index still says so, and the navigation's link to it holds
             log.info("journal: no results folder at %s; no posts generated", self.results_dir)
-            return files
-        journal = load_journal(self.results_dir)
+            journal = Journal()
         self.records = journal.records
         layout = Layout(self.config.posts_dir, self.config.overview_dir)
         site = build_site(journal, layout=layout, lang=self.language, cache_dir=self.cache_dir)
@@ -111,11 +124,6 @@ class JournalPlugin(BasePlugin[JournalConfig]):
             log.warning("journal: %s", problem)
         out = self.cache_dir / "site"
         written = write_site(site, out)
-        # a tree written by `journal render --docs` earlier: this build's own files replace it
-        for rel in generated_files(Path(config.docs_dir)):
-            stale = files.get_file_from_path(rel)
-            if stale is not None:
-                files.remove(stale)
         for uri in site.files():
             if files.get_file_from_path(uri) is not None:
                 raise PluginError(f"journal: generated {uri} clashes with a file in docs/")
@@ -165,12 +173,14 @@ class JournalPlugin(BasePlugin[JournalConfig]):
     def _add_overviews(self, nav: Navigation, config: MkDocsConfig, files: Files) -> None:
         """A navigation section of the overview pages, right after the blog's (or last)."""
         pages = []
+        listed = {id(page) for page in nav.pages}  # named in mkdocs.yml (as Zensical needs)
         for uri, title in self.overviews:
             file = files.get_file_from_path(uri)
             if file is not None and isinstance(file.page, Page):
-                file.page.title = front_matter_text(title)  # the theme prints it unescaped
+                if id(file.page) not in listed:  # a listed page keeps the title mkdocs.yml gives
+                    file.page.title = front_matter_text(title)  # the theme prints it unescaped
                 pages.append(file.page)
-        if not pages:
+        if not pages or any(id(page) in listed for page in pages):
             return
         with language(self.language):
             title = self.config.overview_title or t("Experiments")

@@ -15,10 +15,8 @@ from __future__ import annotations
 
 import gc
 import json
-import os
 import re
 import secrets
-import tempfile
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,6 +33,7 @@ from pydantic import (
     model_validator,
 )
 
+from . import atomic
 from .errors import JournalError, RecordError, RecordExistsError
 
 SCHEMA_VERSION = 2
@@ -320,48 +319,14 @@ def _parse_constant(name: str) -> float:
 def write_atomic(
     path: Path, data: str | bytes, *, exclusive: bool = False, durable: bool = True
 ) -> None:
-    """Write ``data`` (text as UTF-8) to ``path`` through a temporary file in the same folder,
-    so a reader sees the old file or the new one, never part of one.
-
-    ``exclusive``: create the file (a hard link, refused with :class:`RecordExistsError` when
-    the name exists) instead of atomically replacing it. ``durable``: fsync the file and its
-    folder, so it survives a power loss (caches that can be rebuilt skip this).
-    """
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    """:func:`journal.atomic.write_atomic` for a run record: an exclusive write whose file
+    exists is :class:`RecordExistsError` (runs are never overwritten)."""
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data.encode("utf-8") if isinstance(data, str) else data)
-            if durable:
-                fh.flush()
-                os.fsync(fh.fileno())
-        if exclusive:
-            try:
-                os.link(tmp, path)
-            except FileExistsError:
-                raise RecordExistsError(
-                    path, "id", "a record with this run id already exists; runs are never "
-                    "overwritten"
-                ) from None
-        else:
-            os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    if durable:
-        _fsync_dir(path.parent)
-
-
-def _fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+        atomic.write_atomic(path, data, exclusive=exclusive, durable=durable)
+    except atomic.TargetExistsError:
+        raise RecordExistsError(
+            path, "id", "a record with this run id already exists; runs are never overwritten"
+        ) from None
 
 
 def record_path(results_dir: str | Path, run_id: str) -> Path:

@@ -4,6 +4,10 @@ It writes ``mkdocs.yml`` (Material, blog, search, the journal plugin and the Mar
 posts use), ``docs/``, ``results/``, a GitHub Actions workflow that builds and deploys to GitHub
 Pages, a README, ``requirements.txt`` and ``train_example.py``, a tiny training script using the
 Python API, then (unless asked not to) runs the example once so the first build has a post.
+The site builds with MkDocs (the plugin renders the records) and with Zensical (after
+``journal render --docs docs``, which ``journal serve`` runs): ``mkdocs.yml`` names the overview
+index in its navigation, the journal's scripts in ``extra_javascript`` and a custom fence for
+```` ```journal ```` blocks, so neither generator needs the other's help.
 Existing files are never overwritten: if any target exists, nothing is written. A folder that is
 not inside a git repository becomes one (``git init``, branch ``main``, which the workflow
 publishes); without git, that step is skipped. Nothing is asked interactively.

@@ -10,6 +10,10 @@ render`` and any other site generator call it and differ only in where they put 
 * posts are cached in ``cache_dir`` by a hash of every input (records, notes, declarations,
   language, options and the library code), charts by a hash of what they draw.
 
+:func:`write_docs` puts the same files, with the journal's scripts, into a site's docs folder
+(``journal render --docs``, ``journal serve``), where MkDocs without the plugin and Zensical
+build them; it lists what it wrote in ``.journal-generated.json`` and never touches another file.
+
 A file of the results folder that cannot be read, or a post or page that cannot be rendered,
 becomes one line in :attr:`Site.problems` naming the files involved; the rest of the site is
 built (``mkdocs build --strict`` and ``journal render`` then fail on the problems).
@@ -18,22 +22,34 @@ built (``mkdocs build --strict`` and ``journal render`` then fail on the problem
 from __future__ import annotations
 
 import json
+import os
 import posixpath
 import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path, PurePosixPath
 
+from .atomic import write_atomic
 from .errors import JournalError
 from .escape import terminal_text
 from .folder import Journal
-from .records import Record, duplicates, write_atomic
+from .records import Record, duplicates
 from .render import charts
 from .render.i18n import language
 from .render.overview import Page, render_overviews
 from .render.posts import Post, build_posts, write_posts
 
 MAX_NAMED = 3
+ASSETS = ("tablesort.min.js", "tablesort.number.min.js", "journal.js")
+ASSETS_URI = "assets/journal"
+"""The scripts overview pages need (sortable tables), by their place in the docs folder."""
+
+
+def asset_files() -> dict[str, bytes]:
+    """The journal's scripts by their path relative to the docs root."""
+    folder = resources.files("journal").joinpath("assets")
+    return {f"{ASSETS_URI}/{name}": folder.joinpath(name).read_bytes() for name in ASSETS}
 
 
 @dataclass(frozen=True)
@@ -55,6 +71,7 @@ class Site:
     """One line per bad file or unrenderable post, naming the files."""
     chart_keys: set[str] = field(default_factory=set)
     """The cached charts the site uses (the rest of the chart cache can go)."""
+    language: str = "en"
 
     def files(self) -> dict[str, bytes]:
         """Every generated file by its path relative to the docs root."""
@@ -102,9 +119,9 @@ def build_site(
         with charts.track() as overview_charts:
             pages = render_overviews(resolution.counted, declarations=journal.declarations,
                                      notes=journal.notes, post_links=links, on_problem=on_problem,
-                                     excluded=resolution.excluded) if records else []
+                                     excluded=resolution.excluded)
     used = overview_charts.union(*(p.chart_keys for p in posts))
-    return Site(posts, pages, layout, problems, used)
+    return Site(posts, pages, layout, problems, used, lang)
 
 
 def write_site(site: Site, root: Path) -> list[Path]:
@@ -155,20 +172,45 @@ def _safe_rel(rel: str) -> bool:
     return bool(path.parts) and not path.is_absolute() and ".." not in path.parts
 
 
+CONFIG_FILES = ("mkdocs.yml", "mkdocs.yaml", "zensical.toml")
+
+
+def check_docs(docs: Path) -> None:
+    """Refuse (:class:`~journal.errors.JournalError`) a folder that is not a site's docs folder:
+    it must exist and lie beside ``mkdocs.yml`` or ``zensical.toml``, or hold a listing of an
+    earlier ``journal render --docs``."""
+    if not docs.is_dir():
+        raise JournalError(f"{docs}: no such folder; give the docs folder of a MkDocs or "
+                           "Zensical site")
+    parent = docs.resolve().parent
+    if not (docs / MANIFEST).is_file() and not any((parent / n).is_file() for n in CONFIG_FILES):
+        raise JournalError(f"{docs}: not the docs folder of a site (no {' or '.join(CONFIG_FILES)} "
+                           f"in {parent}); run `journal init` to make one")
+
+
+def project_cache(docs: Path) -> Path:
+    """The cache of the site whose docs folder is ``docs``: ``.journal-cache`` beside it, where
+    the MkDocs plugin keeps its own by default."""
+    return docs.resolve().parent / ".journal-cache"
+
+
 def generated_files(docs: Path) -> set[str]:
     """The files of ``docs`` that an earlier ``journal render --docs`` wrote (POSIX, relative)."""
     return _manifest(docs)
 
 
-def write_docs(site: Site, docs: Path) -> list[Path]:
-    """Write the site into the docs folder ``docs`` of a MkDocs or Zensical project.
+def write_docs(site: Site, docs: Path, *, results_dir: Path | None = None) -> list[Path]:
+    """Write the site and the journal's scripts into the docs folder ``docs`` of a MkDocs or
+    Zensical project; return the files whose content changed.
 
     Generated files are listed in ``docs/.journal-generated.json``: a later call replaces them
     and deletes those no longer produced; a file that is not listed there (a hand-written page)
     is never overwritten or deleted: meeting one is a :class:`~journal.errors.JournalError`
-    naming it, and nothing is written.
+    naming it, and nothing is written. The listing also names ``results_dir`` (relative to
+    ``docs``) and the site's language, which ```` ```journal ```` blocks of hand-written pages
+    read (:mod:`journal.fence`).
     """
-    files = site.files()
+    files = {**site.files(), **asset_files()}
     before = _manifest(docs)
     clashes = [rel for rel in files if rel not in before and (docs / rel).exists()]
     if clashes:
@@ -183,9 +225,16 @@ def write_docs(site: Site, docs: Path) -> list[Path]:
         path.parent.mkdir(parents=True, exist_ok=True)
         if not path.is_file() or path.read_bytes() != content:
             write_atomic(path, content, durable=False)
-        written.append(path)
-    listing = {"generator": "journal render --docs", "files": sorted(files)}
-    write_atomic(docs / MANIFEST, json.dumps(listing, indent=1) + "\n", durable=False)
+            written.append(path)
+    listing: dict[str, object] = {"generator": "journal render --docs", "language": site.language}
+    if results_dir is not None:
+        listing["results"] = Path(os.path.relpath(results_dir.resolve(), docs.resolve())).as_posix()
+    listing["files"] = sorted(files)
+    text = json.dumps(listing, indent=1) + "\n"
+    manifest = docs / MANIFEST
+    if not manifest.is_file() or manifest.read_text(encoding="utf-8") != text:
+        docs.mkdir(parents=True, exist_ok=True)
+        write_atomic(manifest, text, durable=False)
     return written
 
 

@@ -60,29 +60,52 @@ def experiments() -> None:
 @main.command()
 @click.option("--results", "results_dir", type=click.Path(file_okay=False, path_type=Path),
               default=None, help="Folder of records [default: $JOURNAL_RESULTS or ./results].")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Folder to write the posts (Markdown) and charts (SVG) into.")
+@click.option("--docs", "docs_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="The docs folder of a site: posts, overviews, charts and scripts go where "
+                   "MkDocs and Zensical build them (generated files are listed in "
+                   ".journal-generated.json; no other file is touched).")
 @click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True,
               help="The language of the journal's own labels.")
-def render(results_dir: Path | None, out_dir: Path, lang: str) -> None:
+def render(results_dir: Path | None, out_dir: Path | None, docs_dir: Path | None,
+           lang: str) -> None:
     """Write the journal's posts as Markdown + SVG files, without MkDocs.
 
+    With --docs, the files go into a site's docs folder, which then builds with
+    `zensical build` or `mkdocs build` alone (no plugin); run it again after new
+    records: only what changed is rewritten, and files it wrote before that are no
+    longer produced are removed.
+
     \b
-    Example:
+    Examples:
       journal render --out /tmp/posts
+      journal render --docs docs && zensical build --strict
     """
+    if (out_dir is None) == (docs_dir is None):
+        raise click.UsageError("give one of --out DIR or --docs DIR")
     from ..analysis import group_by_post
     from ..escape import terminal_text
     from ..folder import load_journal
-    from ..site import Layout, build_site, write_site
+    from ..site import Layout, build_site, check_docs, project_cache, write_docs, write_site
     from ..tracking import default_results_dir
 
     folder = results_dir or default_results_dir()
+    if docs_dir is not None:
+        check_docs(docs_dir)
     journal = load_journal(folder)
-    site = build_site(journal, layout=Layout(posts_dir=".", overview_dir="experiments"), lang=lang)
-    for problem in site.problems:
-        click.echo(problem, err=True)
-    for path in write_site(site, out_dir):
+    if docs_dir is not None:
+        site = build_site(journal, lang=lang, cache_dir=project_cache(docs_dir))
+        for problem in site.problems:
+            click.echo(problem, err=True)
+        paths = write_docs(site, docs_dir, results_dir=folder)
+    else:
+        site = build_site(journal, layout=Layout(posts_dir=".", overview_dir="experiments"),
+                          lang=lang)
+        for problem in site.problems:
+            click.echo(problem, err=True)
+        paths = write_site(site, out_dir or Path("."))
+    for path in paths:
         if path.suffix == ".md":
             click.echo(terminal_text(os.path.normpath(path)))
     if site.problems:
@@ -91,3 +114,44 @@ def render(results_dir: Path | None, out_dir: Path, lang: str) -> None:
         click.echo(f"no runs in {terminal_text(folder)}", err=True)
 
 
+@main.command()
+@click.option("--config", "-f", "config", type=click.Path(dir_okay=False, path_type=Path),
+              default=Path("mkdocs.yml"), show_default=True, help="The site's configuration.")
+@click.option("--results", "results_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=None, help="Folder of records [default: $JOURNAL_RESULTS or ./results].")
+@click.option("--generator", type=click.Choice(["auto", "zensical", "mkdocs"]), default="auto",
+              show_default=True, help="auto: Zensical when it is installed, else MkDocs.")
+@click.option("--dev-addr", "-a", "addr", default="127.0.0.1:8000", show_default=True,
+              help="Address to serve on, HOST:PORT.")
+@click.option("--lang", type=click.Choice(["en", "zh"]), default=None,
+              help="The journal's labels [default: the site's theme.language].")
+def serve(config: Path, results_dir: Path | None, generator: str, addr: str,
+          lang: str | None) -> None:
+    """Render the journal and serve the site, re-rendering what a new record changes.
+
+    With Zensical installed, the journal is written into the docs folder (as `journal
+    render --docs` does) and `zensical serve` shows it; the results folder is polled
+    every second, and a new or changed record, note or declaration re-renders only
+    the posts it touches. Without Zensical, `mkdocs serve` runs with the plugin.
+
+    \b
+    Example:
+      journal serve                      # http://127.0.0.1:8000
+    """
+    from ..errors import JournalError
+    from ..serve import available_generator, check_addr, docs_dir_of
+    from ..serve import serve as serve_site
+    from ..site import check_docs
+    from ..tracking import default_results_dir
+
+    check_addr(addr)
+    if not config.is_file():
+        raise JournalError(f"{config}: no such file; run in a journal's folder or give --config")
+    chosen = available_generator() if generator == "auto" else generator
+    if chosen == "zensical":
+        check_docs(docs_dir_of(config))
+    echo(f"serving with {chosen} on http://{addr}/ (Ctrl-C stops)")
+    status = serve_site(config, results_dir or default_results_dir(), generator=chosen, addr=addr,
+                        lang=lang, log=lambda line: echo(line, err=True))
+    if status:
+        sys.exit(1)

@@ -1,0 +1,204 @@
+"""``journal serve``: the journal rendered into the docs folder, served live, kept up to date.
+
+With Zensical installed (``zensical`` on the path, or importable), :func:`serve` renders the
+journal into the site's docs folder (:func:`journal.site.write_docs`, the files ``journal render
+--docs`` writes), starts ``zensical serve`` on it, and polls the results folder: when a record,
+note or declaration changes, the site is built again from the cache, so only the posts whose
+inputs changed are rendered, and only files whose content changed are rewritten; Zensical sees
+those and rebuilds just their pages. Without Zensical, ``mkdocs serve`` runs instead, where the
+MkDocs plugin renders and watches the results folder itself.
+
+Zensical keeps a rendered page in its cache until the page's source (or a snippet it includes)
+changes, and a hand-written page with a ```` ```journal ```` block does not change when a record
+does: such pages show the new numbers once saved again, or after ``zensical build --clean``;
+:func:`serve` names them when records change.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import re
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import JournalError
+
+GENERATORS = ("zensical", "mkdocs")
+Snapshot = tuple[tuple[str, int, int], ...]
+
+
+def snapshot(results: Path) -> Snapshot:
+    """Every file of the results folder that the site reads, with its mtime and size (hidden
+    files and folders such as ``.state`` and temporary files of atomic writes left out)."""
+    out = []
+    for root, dirs, files in os.walk(results):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in files:
+            if name.startswith("."):
+                continue
+            path = os.path.join(root, name)
+            try:
+                stat = os.stat(path)
+            except OSError:  # removed while we looked: the next poll sees it
+                continue
+            out.append((path, stat.st_mtime_ns, stat.st_size))
+    return tuple(sorted(out))
+
+
+def available_generator() -> str:
+    """``zensical`` when it is installed, else ``mkdocs``."""
+    if shutil.which("zensical") or importlib.util.find_spec("zensical") is not None:
+        return "zensical"
+    return "mkdocs"
+
+
+def docs_dir_of(config: Path) -> Path:
+    """The docs folder ``config`` (``mkdocs.yml``) names: ``docs_dir``, else ``docs`` beside it.
+
+    Read by pattern, not by a YAML parser: the file has MkDocs' own tags (``!ENV``,
+    ``!!python/name:``), which a safe loader refuses."""
+    text = config.read_text(encoding="utf-8")
+    match = re.search(r"^docs_dir:\s*['\"]?([^'\"#\n]+?)['\"]?\s*(?:#.*)?$", text, re.MULTILINE)
+    return config.parent / (match.group(1) if match else "docs")
+
+
+def language_of(config: Path) -> str:
+    """The journal's language from ``config``: the plugin's ``language`` or the theme's (zh*
+    is Chinese, anything else English)."""
+    text = config.read_text(encoding="utf-8")
+    match = re.search(r"^\s+language:\s*['\"]?(\w+)", text, re.MULTILINE)
+    return "zh" if match and match.group(1).startswith("zh") else "en"
+
+
+def server_command(generator: str, config: Path, addr: str) -> list[str]:
+    """The command that serves the site with ``generator``."""
+    if generator == "zensical":
+        exe = shutil.which("zensical")
+        head = [exe] if exe else [sys.executable, "-m", "zensical"]
+        return [*head, "serve", "-f", str(config), "-a", addr]
+    return [sys.executable, "-m", "mkdocs", "serve", "-f", str(config), "-a", addr]
+
+
+def check_addr(addr: str) -> str:
+    """``addr`` if it is ``HOST:PORT`` with a port in 1–65535; else :class:`JournalError`."""
+    host, sep, port = addr.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise JournalError(f"--dev-addr: expected HOST:PORT (e.g. 127.0.0.1:8000), got {addr!r}")
+    return addr
+
+
+@dataclass
+class DocsRenderer:
+    """Renders a results folder into a docs folder, again and again, from one cache."""
+
+    results: Path
+    docs: Path
+    lang: str = "en"
+    problems: list[str] = field(default_factory=list)
+
+    def render(self) -> list[Path]:
+        """Build the site (cached posts are read back, not rendered) and write what changed."""
+        from .folder import load_journal
+        from .site import build_site, project_cache, prune_cache, write_docs
+
+        journal = load_journal(self.results)
+        cache = project_cache(self.docs)
+        site = build_site(journal, lang=self.lang, cache_dir=cache)
+        self.problems = site.problems
+        changed = write_docs(site, self.docs, results_dir=self.results)
+        prune_cache(site, cache)
+        return changed
+
+    def block_pages(self) -> list[Path]:
+        """Hand-written pages of the docs folder with a ```` ```journal ```` block."""
+        from .site import generated_files
+
+        generated = generated_files(self.docs)
+        pages = []
+        for path in sorted(self.docs.rglob("*.md")):
+            rel = path.relative_to(self.docs).as_posix()
+            if rel not in generated and "```journal" in path.read_text(encoding="utf-8",
+                                                                       errors="replace"):
+                pages.append(path)
+        return pages
+
+
+def serve(
+    config: Path,
+    results: Path,
+    *,
+    generator: str | None = None,
+    addr: str = "127.0.0.1:8000",
+    lang: str | None = None,
+    interval: float = 1.0,
+    stop: threading.Event | None = None,
+    log: Callable[[str], None] = print,
+    command: Callable[[str, Path, str], Sequence[str]] = server_command,
+) -> int:
+    """Serve the site of ``config`` until ``stop`` is set or the server exits (see the module);
+    returns the server's exit status (0 when stopped)."""
+    from .site import check_docs
+
+    generator = generator or available_generator()
+    if generator not in GENERATORS:
+        raise JournalError(f"generator: choose {' or '.join(GENERATORS)}, got {generator!r}")
+    stop = stop or threading.Event()
+    if generator == "mkdocs":  # the plugin renders and watches the results folder itself
+        return _run_until(list(command(generator, config, addr)), stop, interval)
+    docs = docs_dir_of(config)
+    check_docs(docs)
+    renderer = DocsRenderer(results, docs, lang or language_of(config))
+    renderer.render()
+    for problem in renderer.problems:
+        log(f"journal: {problem}")
+    seen = snapshot(results)
+    argv = list(command(generator, config, addr))
+    process = subprocess.Popen(argv, stdin=subprocess.DEVNULL)
+    try:
+        while not stop.wait(interval):
+            if process.poll() is not None:
+                return process.returncode
+            now = snapshot(results)
+            if now == seen:
+                continue
+            seen = now
+            start = time.perf_counter()
+            changed = renderer.render()
+            for problem in renderer.problems:
+                log(f"journal: {problem}")
+            log(f"journal: {len(changed)} files rewritten in {time.perf_counter() - start:.1f} s")
+            stale = renderer.block_pages() if changed else []
+            if stale:
+                log(f"journal: {len(stale)} hand-written pages with journal blocks (first: "
+                    f"{stale[0]}) keep their cached tables until saved again")
+        return 0
+    finally:
+        _stop(process)
+
+
+def _run_until(argv: list[str], stop: threading.Event, interval: float) -> int:
+    process = subprocess.Popen(argv, stdin=subprocess.DEVNULL)
+    try:
+        while not stop.wait(interval):
+            if process.poll() is not None:
+                return process.returncode
+        return 0
+    finally:
+        _stop(process)
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
