@@ -2,7 +2,8 @@
 
 The group and what its commands share live here; the commands, by what they act on:
 :mod:`.training` (run, sweep), :mod:`.runs` (add, note, list, show, compare) and
-:mod:`.site` (render, init, experiments) and :mod:`.imports` (import, summary).
+:mod:`.site` (render, serve, init, experiments), :mod:`.imports` (import, summary) and
+:mod:`.retire` (retire, unretire).
 
 Every command fails in one line. :class:`JournalGroup` runs the command and maps each expected
 error (a :class:`~journal.errors.JournalError`, a click usage error, an ``OSError`` such as an
