@@ -60,8 +60,8 @@ def test_overview_ranks_variants_over_all_days(records: list[Record]) -> None:
     md = page.markdown
     rows = _rows(md)
     kd = statistics.mean(ACER["student + KD"]), statistics.stdev(ACER["student + KD"])
-    assert f"{kd[0]:.4f}\u00a0±\u00a0{kd[1]:.4f}" == "0.2100\u00a0±\u00a00.0100"
-    assert "0.2100\u00a0±\u00a00.0100" in rows["student + KD"]
+    assert f"{100 * kd[0]:.2f}\u00a0±\u00a0{100 * kd[1]:.2f}" == "21.00\u00a0±\u00a01.00"  # percent
+    assert "21.00\u00a0±\u00a01.00" in rows["student + KD"]
     assert "| 3 |" in rows["student + KD"]  # three seeds over two days
     assert "[2026-11-23](../p/day1.md), [2026-11-24](../p/day2.md)" in rows["student + KD"]
     # sorted by the key metric, best first; the teacher leads beyond seed noise, n=2: starred
@@ -100,8 +100,9 @@ def test_baseline_differences_and_references(records: list[Record]) -> None:
     welch = stats.ttest_ind(ACER["student + KD"], ACER["student"], equal_var=False)
     low, high = welch.confidence_interval(0.95)
     row = rows["student + KD"]
+    points = [f"{100 * x:+.2f}".replace("-", "−") for x in (diff, low, high)]  # percentage points
     assert (f"| student (baseline) | <code>kd</code> <code>none</code> → <code>logit</code> | "
-            f"{diff:+.4f} | [{low:+.4f}, {high:+.4f}] | within seed noise |") in row
+            f"{points[0]} | [{points[1]}, {points[2]}] | within seed noise |") in row
     assert rows["teacher"].startswith("| teacher | student (baseline) |")
     assert "student" not in rows  # the baseline is compared with nothing
     ours = statistics.mean(ACER["teacher"])
@@ -129,7 +130,7 @@ def test_index_lists_each_experiment_with_its_best(records: list[Record], make_r
     other = make_record(id="ser-0", experiment="ser", metrics={"ua": 0.6})
     page = render_index([*records, other],
                         declarations={"fas_kd": Declaration(roles={"teacher": "candidate"})})
-    best = "★ teacher: ACER 0.0900\u00a0±\u00a00.0141"
+    best = "★ teacher: ACER 9.00\u00a0±\u00a01.41\u00a0%"
     assert f"| [fas&#95;kd](fas-kd.md) | 7 | 3 | 2 | 2026-11-24 | {best} |" in page.markdown
     # one seed is no winner
     assert "| [ser](ser.md) | 1 | 1 | 1 | 2026-11-23 | no clear winner |" in page.markdown

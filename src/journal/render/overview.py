@@ -28,9 +28,10 @@ from ..notes import Note
 from ..records import Record
 from . import charts
 from . import sections as sec
+from .display import Display, display_of
 from .i18n import t
 from .posts import Problem, raise_problem
-from .tables import bold, escape, mean_std, metric_label, number, table
+from .tables import bold, escape, metric_label, table
 
 MARKER = '<div class="journal-overview" hidden></div>'
 MAX_DAY_LINKS = 6
@@ -75,40 +76,43 @@ def _group_title(ranking: Ranking) -> str:
 
 def _ranking_table(
     experiment: str, ranking: Ranking, records: Sequence[Record], columns: Sequence[str],
-    links: PostLinks,
+    links: PostLinks, declaration: Declaration,
 ) -> str:
-    """The variants of one group sorted by the key metric: rank, ★, role, n, the key metric with
-    its interval, the other summary metrics, and the days each variant ran (linked)."""
+    """The variants of one group sorted by the key metric: rank, ★, role (when any variant has
+    one), n, the key metric with its interval, the other summary metrics, and the days each
+    variant ran (linked). Numbers print as in posts (:mod:`.display`)."""
     variants = an.by_variant([r for r in records if comparisons.group_of(r) == ranking.group])
     key = ranking.metric
     others = [c for c in columns if c != key]
+    shown = {m: display_of(m, declaration) for m in [key, *others]}
+    with_roles = any(row.role != "candidate" for row in ranking.rows)
     rows = []
     for row in ranking.rows:
         recs = variants.get(row.variant, [])
         name = bold(f"★ {row.variant}") if row.variant == ranking.verdict.winner else escape(row.variant)
-        role = "" if row.role == "candidate" else t(row.role)
-        summary = an.seed_summary(recs, key)
-        cells = [str(row.rank) if row.rank is not None else "—", name, role, str(row.n),
-                 _summary_cell(summary)]
-        cells += [_summary_cell(an.seed_summary(recs, c)) for c in others]
+        cells = [str(row.rank) if row.rank is not None else "—", name]
+        if with_roles:
+            cells.append("" if row.role == "candidate" else t(row.role))
+        cells += [str(row.n), _summary_cell(an.seed_summary(recs, key), shown[key])]
+        cells += [_summary_cell(an.seed_summary(recs, c), shown[c]) for c in others]
         cells.append(_days_cell(experiment, sorted({an.day_of(r) for r in recs}), links))
         rows.append(cells)
-    headers = ["#", t("variant"), t("role"), "n",
-               t("{metric} (test) [95% CI]", metric=metric_label(key)),
-               *[metric_label(c) for c in others], t("days")]
-    return table(headers, rows, "rll" + "r" * (len(others) + 2) + "l")
+    headers = ["#", t("variant"), *([t("role")] if with_roles else []), "n",
+               t("{metric} (test) [95% CI]", metric=shown[key].label),
+               *[shown[c].label for c in others], t("days")]
+    return table(headers, rows, "rl" + ("l" if with_roles else "") + "r" * (len(others) + 2) + "l")
 
 
-def _summary_cell(summary: an.SeedSummary) -> Markdown:
+def _summary_cell(summary: an.SeedSummary, shown: Display) -> Markdown:
     """``mean ± std [low, high]``; ``—`` when not measured; ``n/a`` when unresolvable."""
     if not summary.measured:
         return Markdown("—")
     if summary.unresolved is not None:
         return Markdown("n/a")
-    cell = mean_std(summary.mean, summary.std)
+    cell = shown.mean_std(summary.mean, summary.std)
     ci = summary.interval
     if summary.n > 1 and ci.low == ci.low:
-        cell = Markdown(f"{cell} [{number(ci.low)}, {number(ci.high)}]")
+        cell = Markdown(f"{cell} {shown.interval(ci.low, ci.high)}")
     return cell
 
 
@@ -156,9 +160,9 @@ def render_overview(
         parts.append(md(t("Ranked by test {metric} ({direction} is better)."),
                         metric=metric_label(ranking.metric), direction=word)
                      + " " + sec.verdict_text(ranking, declaration) + "\n")
-        parts.append(_ranking_table(experiment, ranking, records, columns, links) + "\n")
+        parts.append(_ranking_table(experiment, ranking, records, columns, links, declaration) + "\n")
         if ranking.comparisons:
-            parts.append(sec.comparisons_table(ranking.comparisons) + "\n")
+            parts.append(sec.comparisons_table(ranking.comparisons, declaration) + "\n")
         plotted = [row for row in ranking.rows if row.mean == row.mean]
         if plotted:
             names = [row.variant for row in plotted]
@@ -217,8 +221,11 @@ def render_index(
             winner = first.verdict.winner
             if winner is not None:
                 summary = an.seed_summary([r for r in recs if r.variant == winner], first.metric)
-                best_cell = md("★ {name}: {metric} {value}", name=winner, metric=metric_label(first.metric),
-                               value=mean_std(summary.mean, summary.std))
+                shown = display_of(first.metric, declaration)
+                best_cell = md("★ {name}: {metric} {value}{unit}", name=winner,
+                               metric=metric_label(first.metric),
+                               value=shown.mean_std(summary.mean, summary.std),
+                               unit="\u00a0%" if shown.percent else "")
             else:
                 best_cell = t("no clear winner")
         last = max(r.started_at for r in recs)

@@ -20,6 +20,7 @@ from ..notes import Note
 from ..records import Record
 from ..series import first_selection
 from . import confusion, plots
+from .display import display_of
 from .i18n import t
 from .tables import bold, code, config_value, escape, mean_std, metric_label, number, table
 
@@ -382,7 +383,7 @@ def sweep_tables(records: Sequence[Record], columns: Sequence[str]) -> str:
     return "\n\n".join(out)
 
 
-def comparisons_table(found: Sequence[Comparison]) -> Markdown:
+def comparisons_table(found: Sequence[Comparison], declaration: Declaration | None = None) -> Markdown:
     """Each variant against its comparison partner (the declared baseline, else the variant
     that differs from it in the fewest settings): what differs, the difference of means with
     its 95% Welch interval, and whether it is within seed noise."""
@@ -394,23 +395,23 @@ def comparisons_table(found: Sequence[Comparison]) -> Markdown:
             Markdown(f"{code(k)} {code(config_value(old) if old is not None else '—')} → "
                      f"{code(config_value(new) if new is not None else '—')}")
             for k, old, new in c.changes) or t("nothing")
-        ci = "—" if d.low != d.low else Markdown(f"[{d.low:+.4f}, {d.high:+.4f}]")
+        shown = display_of(c.metric, declaration)
+        ci = shown.interval(d.low, d.high, signed=True)
         verdict = bold(t(d.verdict)) if d.within_noise is False else t(d.verdict)
         rows.append([escape(c.variant), md("{name} ({basis})", name=c.partner, basis=basis), changed,
-                     Markdown(f"{d.diff:+.4f}"), ci, verdict])
+                     shown.difference(d.diff), ci, verdict])
     if not rows:
         return Markdown("")
-    label = metric_label(found[0].metric)
-    headers = [t("variant"), t("compared with"), t("what differs"), f"Δ {label}", "95% CI (Welch)",
-               t("verdict")]
+    first = display_of(found[0].metric, declaration)
+    unit = t(" (points)") if first.percent else ""
+    headers = [t("variant"), t("compared with"), t("what differs"),
+               f"Δ {metric_label(found[0].metric)}{unit}", "95% CI (Welch)", t("verdict")]
     return table(headers, rows, "lllrrl")
 
 
 def verdict_text(ranking: Ranking, declaration: Declaration | None = None) -> str:
     """The verdict of one ranking in the page's language, its difference printed as the key
     metric is (:mod:`.display`: percentage points for a percentage)."""
-    from .display import display_of
-
     v = ranking.verdict
     d = v.difference
     diff = ""
