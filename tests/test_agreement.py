@@ -87,10 +87,11 @@ def test_every_view_gives_the_same_numbers(results: Path, tmp_path: Path) -> Non
     assert code == 0, err
     (post,) = [p.read_text(encoding="utf-8") for p in out_dir.glob("*.md")]
     nbsp = "\u00a0±\u00a0"
+    nbsp1 = "\u00a0"  # inside an interval
     assert f"| **mean ± std (n=3)** |  | **{mean_a:.4f}{nbsp}{sd_a:.4f}** |" in post
     assert f"| [{interval_a}] |" in post  # the student's 95% CI row
     # the headline prints percentages and differences in points: the same numbers
-    points = f"+{100 * (mean_b - mean_a):.2f} [+{100 * low:.2f}, +{100 * high:.2f}]"
+    points = f"+{100 * (mean_b - mean_a):.2f} [+{100 * low:.2f},{nbsp1}+{100 * high:.2f}]"
     assert f"| student (baseline) | {points} | **beyond seed noise** |" in post
     assert f"★ student + KD is best: {points.replace(' [', ' points [')} against student" in post
     assert f"**Acc {100 * mean_a:.2f}{nbsp}{100 * sd_a:.2f}\u00a0% (n=3)**" in post
@@ -98,7 +99,7 @@ def test_every_view_gives_the_same_numbers(results: Path, tmp_path: Path) -> Non
     assert "seed 3 of student + KD: retired&#58; test images leaked" in post
     overview = (out_dir / "experiments" / "fas-kd.md").read_text(encoding="utf-8")
     low_a, high_a = (float(x) for x in interval_a.split(", "))
-    assert f"| {100 * mean_a:.2f}{nbsp}{100 * sd_a:.2f} [{100 * low_a:.2f}, {100 * high_a:.2f}] |" in overview
+    assert f"| {100 * mean_a:.2f}{nbsp}{100 * sd_a:.2f} [{100 * low_a:.2f},{nbsp1}{100 * high_a:.2f}] |" in overview
     assert "| 1 | **★ student + KD** |" in overview and "| 3 |" in overview
     assert "2 more runs are not counted (superseded or retired; see the posts)." in overview
 

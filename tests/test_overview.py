@@ -102,7 +102,7 @@ def test_baseline_differences_and_references(records: list[Record]) -> None:
     row = rows["student + KD"]
     points = [f"{100 * x:+.2f}".replace("-", "−") for x in (diff, low, high)]  # percentage points
     assert (f"| student (baseline) | <code>kd</code> <code>none</code> → <code>logit</code> | "
-            f"{points[0]} | [{points[1]}, {points[2]}] | within seed noise |") in row
+            f"{points[0]} | [{points[1]},\u00a0{points[2]}] | within seed noise |") in row
     assert rows["teacher"].startswith("| teacher | student (baseline) |")
     assert "student" not in rows  # the baseline is compared with nothing
     ours = statistics.mean(ACER["teacher"])
@@ -114,15 +114,15 @@ def test_posts_compare_with_the_declared_baseline(records: list[Record]) -> None
     posts = build_posts(records, declarations={"fas_kd": declaration})
     day2 = posts[1].markdown  # the baseline did not run that day: its runs come from day 1
     # the headline: n and means over every counted run, differences in percentage points
-    assert ("| student + KD | 3 | 21.00 [18.61, 23.58] | student (baseline) | −7.00 [−25.91, +11.91] "
+    assert ("| student + KD | 3 | 21.00 [18.61,\u00a023.58] | student (baseline) | −7.00 [−25.91,\u00a0+11.91] "
             "| within seed noise |") in day2
-    assert "| teacher (upper bound) | 2 | 9.00 [2.03, 31.81] | student (baseline) |" in day2
+    assert "| teacher (upper bound) | 2 | 9.00 [2.03,\u00a031.81] | student (baseline) |" in day2
     assert ("Changed from the baseline, student: <code>kd</code> <code>none</code> → "
             "<code>logit</code>.") in day2
     assert "Role: upper bound (shown, not ranked). Same hyperparameters as the baseline, student." in day2
     assert "The baseline of this experiment." in posts[0].markdown
     # the verdict is the overview's: KD against the baseline is within seed noise
-    assert "No clear winner: student + KD − student = −7.00 points [−25.91, +11.91]" in day2
+    assert "No clear winner: student + KD − student = −7.00 points [−25.91,\u00a0+11.91]" in day2
     assert "count every counted run of a variant, on any day" in day2  # KD ran on both days
 
 

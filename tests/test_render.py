@@ -118,10 +118,10 @@ def test_differences_are_marked_within_or_beyond_seed_noise(make_record: Factory
     (post,) = build_posts([*base, *noisy, *clear])
     md = post.markdown
     # identical configs: each is compared with the earliest other variant (the nearest, tie → first run)
-    assert ("| noisy | 4 | 20.25 [15.37, 25.84] | base (nearest) | −0.25 [−5.23, +4.73] "
+    assert ("| noisy | 4 | 20.25 [15.37,\u00a025.84] | base (nearest) | −0.25 [−5.23,\u00a0+4.73] "
             "| within seed noise |") in md
-    assert "| base (nearest) | −15.50 [−17.46, −13.54] | **beyond seed noise** |" in md
-    assert "★ clear is best: −15.25 points [−20.35, −10.15] against noisy, beyond seed noise." in md
+    assert "| base (nearest) | −15.50 [−17.46,\u00a0−13.54] | **beyond seed noise** |" in md
+    assert "★ clear is best: −15.25 points [−20.35,\u00a0−10.15] against noisy, beyond seed noise." in md
     assert "| **mean ± std (n=4)** |" in md and "| 95% CI |  |" in md
 
 

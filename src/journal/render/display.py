@@ -58,9 +58,10 @@ class Display:
         """``[6.90, 8.21]``; ``—`` when it cannot be computed."""
         if low != low or high != high:
             return Markdown("—")
+        # a non-breaking space: a narrow cell breaks before the interval, never inside it
         if signed:
-            return Markdown(f"[{self.difference(low)}, {self.difference(high)}]")
-        return Markdown(f"[{self.value(low)}, {self.value(high)}]")
+            return Markdown(f"[{self.difference(low)},{NBSP}{self.difference(high)}]")
+        return Markdown(f"[{self.value(low)},{NBSP}{self.value(high)}]")
 
 
 def display_of(metric: str, declaration: Declaration | None = None) -> Display:

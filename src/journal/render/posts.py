@@ -193,17 +193,19 @@ def _details(
         (t("Checkpoint selections"), sec.selections_table(recs, key_cols)),
         (t("Extra evaluations"), sec.evaluations_table(recs, key_cols)),
     ]
-    parts += [f"#### {title}\n\n{body}\n" for title, body in optional if body]
+    # bold labels, not headings: the page's table of contents lists the variants, not the
+    # parts folded inside them
+    parts += [f"**{title}**\n\n{body}\n" for title, body in optional if body]
     with_cm = [r for r in recs if r.confusion is not None]
     if with_cm:
-        parts.append(f"#### {t('Confusion matrix')}\n\n" + sec.tabs(
+        parts.append(f"**{t('Confusion matrix')}**\n\n" + sec.tabs(
             [(an.seed_label(r), sec.confusion_tables(r)) for r in with_cm]) + "\n")
     chart_files = sec.variant_charts(recs, name, stem, key)
     if chart_files:
-        parts.append(f"#### {t('Charts')}\n")
+        parts.append(f"**{t('Charts')}**\n")
         parts += [f"![{escape(title)}]({rel})\n" for rel, (title, _) in chart_files.items()]
     excluded = [(r, why) for r, why in ctx.excluded if r.variant == name]
-    parts.append(f"#### {t('Runs')}\n\n{sec.runs_table(recs, excluded)}\n")
+    parts.append(f"**{t('Runs')}**\n\n{sec.runs_table(recs, excluded)}\n")
     return "\n".join(parts), {rel: svg for rel, (_, svg) in chart_files.items()}
 
 
