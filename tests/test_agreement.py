@@ -99,7 +99,8 @@ def test_every_view_gives_the_same_numbers(results: Path, tmp_path: Path) -> Non
     assert "seed 3 of student + KD: retired&#58; test images leaked" in post
     overview = (out_dir / "experiments" / "fas-kd.md").read_text(encoding="utf-8")
     low_a, high_a = (float(x) for x in interval_a.split(", "))
-    assert f"| {100 * mean_a:.2f}{nbsp}{100 * sd_a:.2f} [{100 * low_a:.2f},{nbsp1}{100 * high_a:.2f}] |" in overview
+    ci_a = f"[{100 * low_a:.2f},{nbsp1}{100 * high_a:.2f}]"
+    assert f"| {100 * mean_a:.2f}{nbsp}{100 * sd_a:.2f} {ci_a} |" in overview
     assert "| 1 | **★ student + KD** |" in overview and "| 3 |" in overview
     assert "2 more runs are not counted (superseded or retired; see the posts)." in overview
 

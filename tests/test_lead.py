@@ -27,7 +27,8 @@ def test_rates_print_as_percentages_and_other_metrics_as_numbers() -> None:
         "—",
     )
     assert acer.mean_std(0.0752, 0.0041) == "7.52\u00a0±\u00a00.41"
-    assert acer.difference(-0.012) == "−1.20" and acer.interval(-0.02, 0.004, signed=True) == "[−2.00,\u00a0+0.40]"
+    assert acer.difference(-0.012) == "−1.20"
+    assert acer.interval(-0.02, 0.004, signed=True) == "[−2.00,\u00a0+0.40]"
     assert (mae.percent, mae.value(2.3456789)) == (False, "2.3457")
     declared = Declaration(display={"acer": MetricDisplay(percent=False, digits=3)})
     assert display_of("acer", declared).value(0.0752) == "0.075"

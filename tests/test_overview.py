@@ -114,7 +114,8 @@ def test_posts_compare_with_the_declared_baseline(records: list[Record]) -> None
     posts = build_posts(records, declarations={"fas_kd": declaration})
     day2 = posts[1].markdown  # the baseline did not run that day: its runs come from day 1
     # the headline: n and means over every counted run, differences in percentage points
-    assert ("| student + KD | 3 | 21.00 [18.61,\u00a023.58] | student (baseline) | −7.00 [−25.91,\u00a0+11.91] "
+    assert ("| student + KD | 3 | 21.00 [18.61,\u00a023.58] | student (baseline) | "
+            "−7.00 [−25.91,\u00a0+11.91] "
             "| within seed noise |") in day2
     assert "| teacher (upper bound) | 2 | 9.00 [2.03,\u00a031.81] | student (baseline) |" in day2
     assert ("Changed from the baseline, student: <code>kd</code> <code>none</code> → "
