@@ -152,3 +152,12 @@ def test_each_runs_classification_report(make_record: Factory) -> None:
     assert "Classification report of each run" in post.markdown
     assert "| **正向** | 0.8000 | 0.7000 | 0.7467 | 10 |" in post.markdown
     assert "Checkpoint <code>last</code>, epoch 3." in post.markdown
+
+
+def test_the_visible_part_leaves_out_folded_blocks_and_sets_the_reading_time() -> None:
+    from journal.render.lead import reading_minutes, visible
+
+    text = "# t\n\nlead line\n\n??? info \"More\"\n\n    folded one\n\n    folded two\n\nafter\n"
+    assert visible(text).split() == ["#", "t", "lead", "line", "after"]
+    assert reading_minutes("word " * 530) == 2 and reading_minutes("") == 1
+    assert reading_minutes(text + ("??? info \"x\"\n\n" + "    word\n" * 5000)) == 1  # folded: not read

@@ -251,3 +251,26 @@ def summary_line(records: Sequence[Record], key: str | None, declaration: Declar
             against = Markdown(f"{against} {shown.interval(d.low, d.high, signed=True)}")
         text += f"; {against}: {_verdict_cell(comparison)}"
     return text + "."
+
+
+def visible(markdown: str) -> str:
+    """The part of a post's Markdown shown before anything is unfolded: every line outside a
+    ``???`` block (a folded block is its ``???`` line and the indented lines after it)."""
+    out: list[str] = []
+    folded = False
+    for line in markdown.splitlines():
+        if line.startswith("??? "):
+            folded = True
+            continue
+        if folded and (line.startswith("    ") or not line.strip()):
+            continue
+        folded = False
+        out.append(line)
+    return "\n".join(out)
+
+
+def reading_minutes(markdown: str, words_per_minute: int = 265) -> int:
+    """Minutes to read the visible part of a post (at least 1): what Material's blog shows as
+    the reading time, which would otherwise count the folded tables too."""
+    words = len(visible(markdown).split())
+    return max(1, -(-words // words_per_minute))

@@ -55,14 +55,17 @@ def _utc(ts: datetime) -> str:
     return ts.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _front_matter(experiment: str, records: Sequence[Record], slug: str, title: str) -> str:
+def _front_matter(experiment: str, records: Sequence[Record], slug: str, title: str,
+                  readtime: int | None = None) -> str:
     created = min(r.started_at for r in records)
     updated = max(r.ended_at or r.updated_at for r in records)
     # The theme prints the title and categories unescaped (<title>, blog index, navigation,
     # category pages): they are HTML-escaped here, and YAML-quoted by the dumper.
-    meta = {"title": front_matter_text(title), "slug": slug,
+    meta: dict[str, object] = {"title": front_matter_text(title), "slug": slug,
             # Material's category pages turn the name back into HTML: keep no markup characters
             "categories": [re.sub(r"[<>&\"'`]", "", clean(experiment)) or "experiment"]}
+    if readtime is not None:
+        meta["readtime"] = readtime
     rest = yaml.safe_dump(meta, allow_unicode=True, sort_keys=False, width=10_000)
     # Material wants an unquoted UTC timestamp with seconds, so the date is written by hand.
     return f"---\ndate:\n  created: {_utc(created)}\n  updated: {_utc(updated)}\n{rest}---\n"
@@ -301,6 +304,8 @@ def render_post(
             section, chart_files = _variant_section(name, recs, stem, key, ctx, 3 if grouped else 2)
             parts += section
             assets.update(chart_files)
+    # the reading time of what is read: the folded parts are there to look things up
+    parts[0] = _front_matter(experiment, every, slug, title, lead.reading_minutes("\n".join(parts[1:])))
     return Post(experiment, day, slug, f"{stem}.md", "\n".join(parts), assets, [r.id for r in records])
 
 
