@@ -140,11 +140,13 @@ BUNDLED: dict[str, Declaration] = {
                           roles={"teacher": "upper bound"},
                           # the notes' vector: [accuracy, FAR, FRR, HTER, APCER, NPCER, ACER]
                           metrics=["acc", "far", "frr", "hter", "apcer", "bpcer", "acer"]),
-    "finetune": Declaration(roles={"pretrain": "reference"}, tasks={
+    "finetune": Declaration(roles={"pretrain": "reference"},
+                            metrics=["acc", "macro_f1", "auroc", "mae", "pearson_r", "rmse"], tasks={
         "ecg_rhythm": TaskDeclaration(key_metric="acc", goal="max"),
         "ppg_hr": TaskDeclaration(key_metric="mae", goal="min"),
     }),
-    "reid_noisy": Declaration(key_metric="map", goal="max"),
+    # the notes' orders: R1 R5 R10 mAP (the training log's line); MAE, r, RMSE (cmssl's rows)
+    "reid_noisy": Declaration(key_metric="map", goal="max", metrics=["r1", "r5", "r10", "map"]),
     "ser": Declaration(key_metric="ua", goal="max"),
     "vad": Declaration(key_metric="auc", goal="max"),
 }

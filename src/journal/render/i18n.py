@@ -133,6 +133,12 @@ ZH: dict[str, str] = {
     "{name}: every metric, checkpoints, confusion matrices, charts, runs":
         "{name}：全部指标、检查点、混淆矩阵、图表、运行记录",
     "diary": "日记",
+    "; ": "；",
+    ": ": "：",
+    ".": "。",
+    ", ": "，",
+    "{about}, {when} UTC": "{about}，{when} UTC",
+    "epoch": "轮次",
     "Other runs": "其他运行",
     "The best variant, {name}, beside the references:": "最佳变体 {name} 与参考结果对比：",
     "Checkpoint {checkpoint}{epoch}.": "检查点 {checkpoint}{epoch}。",

@@ -19,6 +19,7 @@ is lost and nothing is in the way.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from datetime import date
 
@@ -66,6 +67,18 @@ def post_title(experiment: str, day: date, variants: Mapping[str, Sequence[Recor
     return f"{experiment} · {day.isoformat()}: {what}"
 
 
+def without_title(notes: Sequence[Note], title: str) -> list[Note]:
+    """``notes`` with the heading that became the post's ``title`` taken out of the first of
+    them (the page shows it once, as its title)."""
+    out = list(notes)
+    for i, note in enumerate(out):
+        lines = note.text.strip().splitlines()
+        if lines and lines[0].startswith("#") and lines[0].lstrip("#").strip()[:120] == title:
+            out[i] = dataclasses.replace(note, text="\n".join(lines[1:]).strip())
+            break
+    return out
+
+
 def _verdict_cell(c: Comparison | None) -> Markdown | str:
     if c is None:
         return "—"
@@ -111,7 +124,10 @@ def headline(variants: Mapping[str, Sequence[Record]], rankings: Sequence[Rankin
                 d = c.difference
                 if d.low == d.low:
                     diff = Markdown(f"{diff} {shown.interval(d.low, d.high, signed=True)}")
-            rows.append([name, str(row.n), value, partner, diff, _verdict_cell(c)])
+            # a reference or bound is shown, not judged: its verdict is never bold
+            verdict = _verdict_cell(c) if row.role == "candidate" else (
+                t(c.difference.verdict) if c is not None else "—")
+            rows.append([name, str(row.n), value, partner, diff, verdict])
         unit = t(" (points)") if shown.percent else ""
         headers = [t("variant"), "n", t("{metric} [95% CI]", metric=shown.label), t("compared with"),
                    t("Δ{unit} [95% CI]", unit=unit), t("verdict")]
@@ -150,6 +166,9 @@ def lead_block(records: Sequence[Record], key: str | None, declaration: Declarat
     columns, same = lead_columns(records, key, declaration)
     shows = {m: display_of(m, declaration) for m in columns}
     counts = {r.id: fas_counts(r) for r in records}
+    # the epoch a selection chose, when the metrics are that checkpoint's (ser's `epoch-422`)
+    chosen_epochs = {r.id: r.selections[r.checkpoint].epoch for r in records
+                     if r.checkpoint in r.selections and r.selections[r.checkpoint].mode != "last"}
     with_counts = any(c is not None for c in counts.values())
     best = an.best_run(records, key, declaration.goal_for(key)) if key else None
     rows = []
@@ -164,10 +183,14 @@ def lead_block(records: Sequence[Record], key: str | None, declaration: Declarat
         if with_counts:
             found = counts[r.id]
             row.append(Markdown(" ".join(map(str, found))) if found else "—")
+        if chosen_epochs:
+            row.insert(1, str(chosen_epochs[r.id]) if r.id in chosen_epochs else "—")
         rows.append(row)
     headers = [t("run"), *[shows[m].label for m in columns]]
     if with_counts:
         headers.append("TP FN TN FP")
+    if chosen_epochs:
+        headers.insert(1, t("epoch"))
     parts = [str(table(headers, rows, "l" + "r" * (len(headers) - 1)))]
     if same:
         parts.append(escape(t("Equal in every run, shown once: {pairs}.", pairs=", ".join(
@@ -241,7 +264,7 @@ def summary_line(records: Sequence[Record], key: str | None, declaration: Declar
                          f"(n={stats.n})"))
     text = str(head)
     if stats.n > 1 and stats.interval.low == stats.interval.low:
-        text += ", " + t("95% CI") + " " + shown.interval(stats.interval.low, stats.interval.high)
+        text += t(", ") + t("95% CI") + " " + shown.interval(stats.interval.low, stats.interval.high)
     if comparison is not None:
         d = comparison.difference
         points = t(" points") if shown.percent else ""
@@ -249,8 +272,8 @@ def summary_line(records: Sequence[Record], key: str | None, declaration: Declar
                      name=comparison.partner)
         if d.low == d.low:
             against = Markdown(f"{against} {shown.interval(d.low, d.high, signed=True)}")
-        text += f"; {against}: {_verdict_cell(comparison)}"
-    return text + "."
+        text += t("; ") + f"{against}" + t(": ") + f"{_verdict_cell(comparison)}"
+    return text + t(".")
 
 
 def visible(markdown: str) -> str:

@@ -270,7 +270,7 @@ def render_post(
     title = lead.post_title(experiment, day, variants or an.by_variant(every), on_day)
     parts = [_front_matter(experiment, every, slug, title), f"# {escape(title)}\n"]
     if on_day:  # the author's answer first
-        parts.append(sec.note_blocks(on_day) + "\n")
+        parts.append(sec.note_blocks(lead.without_title(on_day, title)) + "\n")
     if not records:  # every run of the day was superseded or retired
         parts += [_excluded_line(ctx), "<!-- more -->\n",
                   f"## {t('Runs')}\n\n{sec.runs_table([], ctx.excluded)}\n"]
@@ -324,7 +324,7 @@ def render_diary(experiment: str, day: date, notes: Sequence[Note], slug: str,
     when = _utc(datetime.combine(day, created.timetz())) if created.date() != day else _utc(created)
     front = f"---\ndate:\n  created: {when}\n  updated: {_utc(max(n.created for n in notes))}\n{rest}---\n"
     parts = [front, f"# {escape(title)}\n", t("No runs on this day.") + "\n",
-             sec.note_blocks(notes) + "\n"]
+             sec.note_blocks(lead.without_title(notes, title)) + "\n"]
     return Post(experiment, day, slug, f"{stem}.md", "\n".join(parts), {}, [])
 
 

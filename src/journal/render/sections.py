@@ -354,7 +354,8 @@ def note_blocks(notes: Sequence[Note], what: str | None = None) -> str:
     """Notes as admonitions titled with ``what`` they are about and the time they were written;
     each is sanitised HTML (:func:`journal.escape.note_block`), so it must stay at top level."""
     about = t("Note on {what}", what=what) if what else t("Note")
-    return "\n\n".join(note_block(f"{about}, {n.created:%Y-%m-%d %H:%M} UTC", n.text) for n in notes)
+    return "\n\n".join(note_block(t("{about}, {when} UTC", about=about, when=f"{n.created:%Y-%m-%d %H:%M}"),
+                                   n.text) for n in notes)
 
 
 def sweep_tables(records: Sequence[Record], columns: Sequence[str]) -> str:
