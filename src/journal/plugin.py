@@ -42,6 +42,8 @@ from .render.i18n import LANGUAGES, language, normalise, t
 from .site import Layout, build_site, generated_files, prune_cache, remove_stale, write_site
 
 ASSETS = ("tablesort.min.js", "tablesort.number.min.js", "journal.js")
+STYLESHEETS = ("journal.css",)
+"""Shipped like :data:`ASSETS`, added to ``extra_css``: tables and charts that fit the page."""
 ASSETS_URI = "assets/journal"
 
 log = logging.getLogger("mkdocs.plugins.journal")
@@ -88,6 +90,7 @@ class JournalPlugin(BasePlugin[JournalConfig]):
         self.language = normalise(self.config.language or config.theme.get("language"))
         if self.config.enabled:
             config.extra_javascript.extend(f"{ASSETS_URI}/{name}" for name in ASSETS)
+            config.extra_css.extend(f"{ASSETS_URI}/{name}" for name in STYLESHEETS)
         return config
 
     @event_priority(0)  # before the blog collects posts at -50
@@ -97,7 +100,7 @@ class JournalPlugin(BasePlugin[JournalConfig]):
         self.records = []
         if not self.config.enabled:
             return files
-        for name in ASSETS:
+        for name in (*ASSETS, *STYLESHEETS):
             content = resources.files("journal").joinpath("assets", name).read_bytes()
             files.append(File.generated(config, f"{ASSETS_URI}/{name}", content=content))
         if not self.results_dir.is_dir():
