@@ -12,6 +12,7 @@ note 001's R1/mAP per learning rate and its diary days, note 002's MAE/r/RMSE pe
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 from collections.abc import Sequence
@@ -315,6 +316,7 @@ BUILDERS = {
 }
 
 
+@functools.cache
 def golden_markdown(experiment: str, lang: str) -> str:
     """Every post of ``experiment`` in ``lang``, oldest first, separated by a rule of its own."""
     records, notes = BUILDERS[experiment]
@@ -356,9 +358,11 @@ def test_records_carry_the_notes_figures() -> None:
 def test_reid_diary_day_is_its_own_post() -> None:
     """Note 001's 2025-01-09 has no run: it still becomes a dated post with the to-do list."""
     text = golden_markdown("reid_noisy", "en")
-    assert "<!-- golden: 2025-01-09-reid_noisy.md -->" in text or "2025-01-09" in text
-    diary = text.split("2025-01-09", 1)[1]
-    assert "reproduce TSNT" in diary
+    marker = "<!-- golden: 2025-01-09-reid-noisy.md -->"
+    assert marker in text
+    diary = text.split(marker, 1)[1]
+    assert "title: Dropping ACT for TSNT" in diary
+    assert "reproduce TSNT" in diary and "| run |" not in diary
 
 
 def test_golden_posts_head_a_section_per_variant() -> None:
