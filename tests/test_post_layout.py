@@ -28,12 +28,12 @@ from conftest import REPO
 from journal.notes import write_note
 from journal.records import write_record
 from journal.render import build_posts
-from test_golden_posts import FAS_DAY, fas_kd_notes, fas_kd_records
+from test_golden_posts import FAS_DAY, SER_DAY, fas_kd_notes, fas_kd_records, ser_notes, ser_records
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 FLAGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
          "--disable-component-update", "--disable-sync"]
-MIN_CHART_TEXT_PX = 11.0
+MIN_TEXT_PX = 11.0
 
 
 def visible_markdown(markdown: str) -> str:
@@ -74,7 +74,8 @@ def test_visible_part_is_at_most_a_third_of_the_post() -> None:
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
-    """The site built by ``mkdocs build --strict`` and the post's path in it."""
+    """The site built by ``mkdocs build --strict`` (the ``fas_kd`` post and a ``ser`` post of
+    3×3 confusion matrices) and the ``fas_kd`` post's path in it."""
     if os.environ.get("JOURNAL_SKIP_BROWSER"):
         pytest.skip("JOURNAL_SKIP_BROWSER is set")
     project = tmp_path_factory.mktemp("layout") / "project"
@@ -82,9 +83,9 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     shutil.copy(REPO / "mkdocs.yml", project / "mkdocs.yml")
     results = project / "results"
     results.mkdir()
-    for record in fas_kd_records():
+    for record in [*fas_kd_records(), *ser_records()]:
         write_record(record, results, create=True)
-    for note in fas_kd_notes():
+    for note in [*fas_kd_notes(), *ser_notes()]:
         write_note(results, note.text, experiment=note.target.experiment,
                    variant=note.target.variant, day=note.target.day, now=note.created)
     result = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "-f",
@@ -110,10 +111,10 @@ def page_at(built: tuple[Path, str]) -> Iterator[Any]:
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
 
-        def open_at(width: int, height: int) -> Any:
+        def open_at(width: int, height: int, path: str = url) -> Any:
             context = browser.new_context(viewport={"width": width, "height": height})
             page = context.new_page()
-            response = page.goto(base + url, wait_until="networkidle")
+            response = page.goto(base + path, wait_until="networkidle")
             assert response is not None and response.ok
             return page
 
@@ -216,5 +217,37 @@ def test_chart_text_is_legible_at_390(page_at: Any, built: tuple[Path, str]) -> 
         assert sizes, rel
         rendered = min(sizes) * chart["width"] / width
         smallest.append((round(rendered, 2), rel))
-    assert min(smallest)[0] >= MIN_CHART_TEXT_PX - 0.05, sorted(smallest)[:3]
+    assert min(smallest)[0] >= MIN_TEXT_PX - 0.05, sorted(smallest)[:3]
+    assert page.evaluate("document.scrollingElement.scrollWidth <= window.innerWidth")
+
+
+CONFUSION_JS = """() => [...document.querySelectorAll("article table.journal-confusion")]
+  .filter(t => t.getBoundingClientRect().width > 0)  // the shown tab of each variant
+  .map(t => {
+    const box = t.closest(".journal-scroll");
+    const sizes = [...t.querySelectorAll("td, td small, th")]
+      .map(e => parseFloat(getComputedStyle(e).fontSize));
+    return {caption: t.caption ? t.caption.innerText : "", content: box.scrollWidth, width: box.clientWidth,
+            right: box.getBoundingClientRect().right, overflow: getComputedStyle(box).overflowX,
+            smallest_text: Math.min(...sizes)};
+  })"""
+
+
+@pytest.mark.slow
+def test_confusion_matrices_fit_a_phone(page_at: Any, built: tuple[Path, str]) -> None:
+    """note 003's 3×3 matrices of 正向/中性/负向 at 390 px: each whole in the column (no
+    sideways scroll needed), its counts and row shares at 11 px or more; a wider matrix would
+    scroll inside ``.journal-scroll``."""
+    site, _ = built
+    (post,) = site.glob(f"blog/{SER_DAY:%Y}/*/*/ser-*/index.html")
+    page = page_at(390, 844, "/" + post.parent.relative_to(site).as_posix() + "/")
+    page.evaluate(OPEN_ALL_JS)
+    page.wait_for_timeout(300)
+    matrices = page.evaluate(CONFUSION_JS)
+    assert len(matrices) == 3, matrices  # one shown per variant
+    for matrix in matrices:
+        assert matrix["overflow"] == "auto", matrix
+        assert matrix["content"] <= matrix["width"], matrix
+        assert matrix["right"] <= 390, matrix
+        assert matrix["smallest_text"] >= MIN_TEXT_PX, matrix
     assert page.evaluate("document.scrollingElement.scrollWidth <= window.innerWidth")
