@@ -41,6 +41,7 @@ from .render.i18n import LANGUAGES, language, normalise, t
 from .site import (
     ASSETS,
     ASSETS_URI,
+    STYLESHEETS,
     Layout,
     asset_files,
     build_site,
@@ -96,6 +97,9 @@ class JournalPlugin(BasePlugin[JournalConfig]):
             listed = {str(script) for script in config.extra_javascript}
             config.extra_javascript.extend(f"{ASSETS_URI}/{name}" for name in ASSETS
                                            if f"{ASSETS_URI}/{name}" not in listed)
+            styles = {str(sheet) for sheet in config.extra_css}
+            config.extra_css.extend(f"{ASSETS_URI}/{name}" for name in STYLESHEETS
+                                    if f"{ASSETS_URI}/{name}" not in styles)
         return config
 
     @event_priority(0)  # before the blog collects posts at -50

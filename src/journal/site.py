@@ -44,12 +44,15 @@ MAX_NAMED = 3
 ASSETS = ("tablesort.min.js", "tablesort.number.min.js", "journal.js")
 ASSETS_URI = "assets/journal"
 """The scripts overview pages need (sortable tables), by their place in the docs folder."""
+STYLESHEETS = ("journal.css",)
+"""Shipped like :data:`ASSETS`, listed in ``extra_css``: tables and charts that fit the page."""
 
 
 def asset_files() -> dict[str, bytes]:
-    """The journal's scripts by their path relative to the docs root."""
+    """The journal's scripts and stylesheets by their path relative to the docs root."""
     folder = resources.files("journal").joinpath("assets")
-    return {f"{ASSETS_URI}/{name}": folder.joinpath(name).read_bytes() for name in ASSETS}
+    return {f"{ASSETS_URI}/{name}": folder.joinpath(name).read_bytes()
+            for name in (*ASSETS, *STYLESHEETS)}
 
 
 @dataclass(frozen=True)
