@@ -66,7 +66,7 @@ def test_visible_part_is_at_most_a_third_of_the_post() -> None:
     shown = visible_markdown(post.markdown)
     assert len(shown) <= len(post.markdown) / 3, (len(shown), len(post.markdown))
     assert "TP FN TN FP" in shown and "ACER" in shown  # the lead blocks are in it
-    assert "#### Runs" not in shown and "#### Runs" in post.markdown
+    assert "**Runs**" not in shown and "**Runs**" in post.markdown
 
 
 # --- the built site in Chromium ------------------------------------------------------------

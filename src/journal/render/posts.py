@@ -30,7 +30,7 @@ from ..declarations import Declaration, declaration_for
 from ..escape import Markdown, clean, front_matter_text, md
 from ..notes import Note
 from ..records import Record, write_atomic
-from . import charts, i18n, lead
+from . import charts, confusion, i18n, lead
 from . import sections as sec
 from .i18n import t
 from .tables import config_value, escape
@@ -200,9 +200,8 @@ def _details(
     # parts folded inside them
     parts += [f"**{title}**\n\n{body}\n" for title, body in optional if body]
     with_cm = [r for r in recs if r.confusion is not None]
-    if with_cm:
-        parts.append(f"**{t('Confusion matrix')}**\n\n" + sec.tabs(
-            [(an.seed_label(r), sec.confusion_tables(r)) for r in with_cm]) + "\n")
+    if with_cm:  # summed over the seeds first, then each seed's
+        parts.append(f"**{t('Confusion matrix')}**\n\n" + confusion.section(with_cm, key) + "\n")
     chart_files = sec.variant_charts(recs, name, stem, key)
     if chart_files:
         parts.append(f"**{t('Charts')}**\n")
