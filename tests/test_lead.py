@@ -159,5 +159,7 @@ def test_the_visible_part_leaves_out_folded_blocks_and_sets_the_reading_time() -
 
     text = "# t\n\nlead line\n\n??? info \"More\"\n\n    folded one\n\n    folded two\n\nafter\n"
     assert visible(text).split() == ["#", "t", "lead", "line", "after"]
+    assert visible("# T\n\n| a |\n\n??? info \"x\"\n\n    | hidden |\n\n    more\n\n## V\n") == \
+        "# T\n\n| a |\n\n## V"
     assert reading_minutes("word " * 530) == 2 and reading_minutes("") == 1
     assert reading_minutes(text + ("??? info \"x\"\n\n" + "    word\n" * 5000)) == 1  # folded: not read

@@ -28,33 +28,13 @@ from conftest import REPO
 from journal.notes import write_note
 from journal.records import write_record
 from journal.render import build_posts
+from journal.render.lead import visible as visible_markdown
 from test_golden_posts import FAS_DAY, SER_DAY, fas_kd_notes, fas_kd_records, ser_notes, ser_records
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 FLAGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
          "--disable-component-update", "--disable-sync"]
 MIN_TEXT_PX = 11.0
-
-
-def visible_markdown(markdown: str) -> str:
-    """A post's Markdown less its folded blocks: every ``???`` line and the indented (or blank)
-    lines under it."""
-    kept: list[str] = []
-    inside = False
-    for line in markdown.splitlines(keepends=True):
-        if re.match(r"\?\?\?\+? ", line):
-            inside = True
-            continue
-        if inside and (line.startswith("    ") or not line.strip()):
-            continue
-        inside = False
-        kept.append(line)
-    return "".join(kept)
-
-
-def test_visible_markdown_drops_folded_blocks() -> None:
-    text = "# T\n\n| a |\n\n??? info \"x\"\n\n    | hidden |\n\n    more\n\n## V\n"
-    assert visible_markdown(text) == "# T\n\n| a |\n\n## V\n"
 
 
 def test_visible_part_is_at_most_a_third_of_the_post() -> None:

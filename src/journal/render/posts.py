@@ -107,7 +107,7 @@ def _overview_line(records: Sequence[Record], variants: dict[str, list[Record]])
 
 def _excluded_line(ctx: Context) -> str:
     listed = Markdown("; ").join(md(t("{who} of {variant}: {why}"), who=an.seed_label(r),
-                                    variant=r.variant, why=_why(why))
+                                    variant=r.variant, why=sec.excluded_reason(why))
                                  for r, why in ctx.excluded)
     return md(t("Not counted ({k}): {listed}."), k=len(ctx.excluded), listed=listed) + "\n"
 
@@ -133,15 +133,6 @@ def _headline(records: Sequence[Record], variants: dict[str, list[Record]], ctx:
     if ctx.excluded:
         parts.append(_excluded_line(ctx))
     return parts
-
-
-def _why(reason: str) -> str:
-    """An exclusion reason in the page's language."""
-    if reason.startswith("superseded by "):
-        return t("superseded by {id}", id=reason.removeprefix("superseded by "))
-    if reason.startswith("retired: "):
-        return t("retired: {reason}", reason=reason.removeprefix("retired: "))
-    return reason
 
 
 def _what_changed(recs: list[Record], ctx: Context) -> str:

@@ -214,13 +214,20 @@ def runs_table(records: Sequence[Record], excluded: Sequence[tuple[Record, str]]
     return table(headers, rows, "llllll")
 
 
-def _excluded(reason: str) -> str:
-    """Why a run is not counted, in the page's language."""
-    if reason.startswith("superseded by "):
-        return t("not counted: superseded by {id}", id=reason.removeprefix("superseded by "))
-    if reason.startswith("retired: "):
-        return t("not counted: retired ({reason})", reason=reason.removeprefix("retired: "))
+def excluded_reason(reason: str, *, prefix: bool = False) -> str:
+    """Why a run is not counted (``superseded by ID``, ``retired: REASON``), in the page's
+    language; ``prefix``: as a status, ``not counted: …``."""
+    for start, plain, status, name in (
+        ("superseded by ", "superseded by {id}", "not counted: superseded by {id}", "id"),
+        ("retired: ", "retired: {reason}", "not counted: retired ({reason})", "reason"),
+    ):
+        if reason.startswith(start):
+            return t(status if prefix else plain, **{name: reason.removeprefix(start)})
     return reason
+
+
+def _excluded(reason: str) -> str:
+    return excluded_reason(reason, prefix=True)
 
 
 def notes(records: Sequence[Record], extra: Sequence[Note] = ()) -> str:
