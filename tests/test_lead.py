@@ -163,3 +163,22 @@ def test_the_visible_part_leaves_out_folded_blocks_and_sets_the_reading_time() -
         "# T\n\n| a |\n\n## V"
     assert reading_minutes("word " * 530) == 2 and reading_minutes("") == 1
     assert reading_minutes(text + ("??? info \"x\"\n\n" + "    word\n" * 5000)) == 1  # folded: not read
+
+
+def test_two_settings_that_vary_read_as_a_grid(make_record: Factory) -> None:
+    from journal.render.lead import grid
+
+    runs = {}
+    for mode, blr, mae in (("full", 2e-5, 1.8753), ("full", 1e-5, 2.1027), ("linear", 1e-5, 7.6351)):
+        name = f"{mode} · {blr}"
+        runs[name] = [make_record(variant=name, config={"mode": mode, "backbone_lr": blr, "lr": 1e-4},
+                                  metrics={"mae": mae})]
+    text = grid(runs, "mae", Declaration())
+    assert text.splitlines()[2:] == [
+        "| mode &#92; backbone&#95;lr | 1e-5 | 2e-5 |",
+        "| :--- | ---: | ---: |",
+        "| **full** | 2.1027 | 1.8753 |",
+        "| **linear** | 7.6351 | — |",
+    ]
+    del runs["linear · 1e-05"]
+    assert grid(runs, "mae", Declaration()) == ""  # two variants: no grid

@@ -133,6 +133,8 @@ ZH: dict[str, str] = {
     "{name}: every metric, checkpoints, confusion matrices, charts, runs":
         "{name}：全部指标、检查点、混淆矩阵、图表、运行记录",
     "diary": "日记",
+    "{metric} by {first} and {second} (mean over seeds):":
+        "{metric} 随 {first} 与 {second} 的变化（各种子均值）：",
     "; ": "；",
     ": ": "：",
     ".": "。",

@@ -32,7 +32,7 @@ from ..records import Record
 from ..summary import equal_metrics, fas_counts, seed_summary
 from .display import Display, display_of
 from .i18n import t
-from .tables import bold, escape, metric_label, table
+from .tables import bold, code, config_value, escape, metric_label, table
 
 LEAD_COLUMNS = 6
 """Metrics in a lead block's per-seed table at most: it fits Material's content column at a
@@ -136,7 +136,48 @@ def headline(variants: Mapping[str, Sequence[Record]], rankings: Sequence[Rankin
             parts.append(f"**{escape(group)}**\n")
         parts.append(table(headers, rows, "lrrlrl") + "\n")
         parts.append(verdict_text(ranking, declaration) + "\n")
+        table_of_two = grid({row.variant: variants[row.variant] for row in rows_here},
+                            ranking.metric, declaration)
+        if table_of_two:
+            parts.append(table_of_two + "\n")
     return "\n".join(parts)
+
+
+def _in_order(texts: list[str], raw: Mapping[str, object]) -> list[str]:
+    """Setting values in numeric order when they are all numbers, else as they came."""
+    numbers = {x: raw.get(x) for x in texts}
+    if all(isinstance(v, int | float) and not isinstance(v, bool) for v in numbers.values()):
+        return sorted(texts, key=lambda x: float(numbers[x]))  # type: ignore[arg-type]
+    return texts
+
+
+def grid(variants: Mapping[str, Sequence[Record]], metric: str, declaration: Declaration) -> str:
+    """When the variants differ in exactly two settings and each pair of values is one variant
+    (an lr × backbone_lr search, note 002's), ``metric``'s mean as a grid: a row per value of
+    the first setting, a column per value of the second; "" otherwise."""
+    if len(variants) < 3:
+        return ""
+    configs = {name: an.variant_config(list(recs)) for name, recs in variants.items()}
+    differ = an.differing_config_keys(configs)
+    if len(differ) != 2 or any(k not in c for c in configs.values() for k in differ):
+        return ""
+    first, second = differ
+    cells: dict[tuple[str, str], Markdown] = {}
+    shown = display_of(metric, declaration)
+    for name, recs in variants.items():
+        where = (config_value(configs[name][first]), config_value(configs[name][second]))
+        if where in cells:
+            return ""  # two variants share the pair: not a grid
+        stats = seed_summary(recs, metric)
+        cells[where] = shown.value(stats.mean) if stats.measured else Markdown("—")
+    raw = {config_value(c[k]): c[k] for c in configs.values() for k in differ}
+    rows_of = _in_order(list(dict.fromkeys(a for a, _ in cells)), raw)
+    cols_of = _in_order(list(dict.fromkeys(b for _, b in cells)), raw)
+    rows = [[bold(escape(a)), *[cells.get((a, b), Markdown("—")) for b in cols_of]] for a in rows_of]
+    head = md(t("{metric} by {first} and {second} (mean over seeds):"), metric=shown.label,
+              first=code(first), second=code(second))
+    body = table([f"{first} \\ {second}", *cols_of], rows, "l" + "r" * len(cols_of))
+    return f"{head}\n\n{body}"
 
 
 def lead_columns(records: Sequence[Record], key: str | None, declaration: Declaration
