@@ -45,7 +45,7 @@ OPTIONS = {
               "--time", "--gpus", "--data-root"],
     "render": ["--lang", "--out", "--docs"],
     "serve": ["--config", "--results", "--generator", "--dev-addr", "--lang"],
-    "experiments": [],
+    "experiments": ["--names"],
     "init": ["--lang", "--name", "--requirement"],
     "import": ["csv", "tensorboard", "mlflow", "--experiment", "--variant", "--variant-key",
                "--seed", "--epoch-from", "--epoch-offset"],
