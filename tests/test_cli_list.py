@@ -229,8 +229,12 @@ def test_compare_md_is_a_table_with_the_terminal_numbers(cli: CliRunner, results
     result = cli.invoke(main, ["compare", "student", "KD | *x*", "--md", "--results", str(results)])
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
-    assert lines[0] == "**KD \\| \\*x\\*** against **student**"
-    assert lines[2] == ("| metric | student (n=2) | KD \\| \\*x\\* (n=1) | difference | "
+    assert lines[0] == "**KD \\| \\*x\\* against student**"
+    assert lines[2] == ("| metric | student | n | KD \\| \\*x\\* | n | difference | "
                         "95% CI (Welch) | verdict |")
-    assert lines[3] == "| :--- | :--- | :--- | :--- | :--- | :--- |"
-    assert lines[4].startswith("| acer | 0.2750 ± 0.0354 | 0.1000 | -0.1750 | ")
+    assert lines[3] == "| :--- | :--- | ---: | :--- | ---: | ---: | :--- | :--- |"
+    acer = lines[4].split(" | ")
+    assert acer[:6] == ["| acer", "0.2750 ± 0.0354 \\[0.0711, 0.6511\\]", "2", "0.1000", "1", "-0.1750"]
+    terminal = cli.invoke(main, ["compare", "student", "KD | *x*", "--results", str(results)],
+                          env={"COLUMNS": "200"})
+    assert "0.2750 ± 0.0354 [0.0711, 0.6511]" in terminal.stdout and "-0.1750" in terminal.stdout
