@@ -355,6 +355,14 @@ class Run:
         self.record.history = history
         self._pending_epoch, self._pending = None, {}
 
+    def logged(self, epoch: int) -> dict[str, float | None]:
+        """The values logged for ``epoch`` so far (written or not yet); empty if none."""
+        row = next((r for r in reversed(self.record.history) if r.epoch == epoch), None)
+        values = row.values() if row is not None else {}
+        if self._pending_epoch == epoch:
+            values = {**values, **self._pending}
+        return values
+
     def set_metrics(self, **values: Any) -> None:
         """Final metrics of the run (test metrics of the last checkpoint, say)."""
         self.record.metrics = {**self.record.metrics, **_numbers(values)}
