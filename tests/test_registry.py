@@ -162,3 +162,14 @@ def test_experiments_names_lists_one_name_a_line_for_scripts(tmp_path: Path) -> 
                      env={"JOURNAL_RESULTS": str(tmp_path / "results")})
     assert listed.returncode == 0, listed.stderr
     assert listed.stdout.splitlines() == sorted([*BUNDLED, "digits_lab"])
+
+
+def test_an_installed_name_does_not_read_experiments_yml_and_a_clash_is_named(tmp_path: Path) -> None:
+    results = tmp_path / "results"
+    results.mkdir()
+    (results / "experiments.yml").write_text("ser: [not, a, mapping\n", encoding="utf-8")
+    assert get_experiment("ser", results).config_cls.__name__ == "SerConfig"
+    (results / "experiments.yml").write_text("ser:\n  run: mine:run\n", encoding="utf-8")
+    with pytest.raises(JournalError, match=r"experiment 'ser' is installed \(journal.experiments.ser:"
+                                           r"EXPERIMENT\) and declared in .*experiments.yml \(mine:run\)"):
+        experiment_names(results)

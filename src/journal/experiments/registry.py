@@ -224,8 +224,12 @@ REGISTRY = Registry()
 
 def get_experiment(name: str, results_dir: str | Path | None = None) -> Experiment:
     """The experiment called ``name``, installed or declared with a ``run:`` line in
-    ``results_dir``'s ``experiments.yml``; :class:`UnknownExperimentError` lists the valid ones."""
-    registry = REGISTRY if results_dir is None else Registry(results_dir)
+    ``results_dir``'s ``experiments.yml`` (read only for a name that is not installed);
+    :class:`UnknownExperimentError` lists the valid ones."""
+    if name in REGISTRY or results_dir is None:  # installed: experiments.yml is not read
+        registry: Registry = REGISTRY
+    else:
+        registry = Registry(results_dir)
     if name not in registry:
         raise UnknownExperimentError(name, sorted(registry))
     return registry[name]
