@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from .comparisons import compare_pair, describe_group
 from .records import Record
 from .render.tables import mean_std, number
-from .runs_table import Table, gfm_cell, render_table
 from .summary import SeedSummary
+from .table_formats import Table, gfm_cell, render_table
 
 HEADERS = ("metric", "{a}", "n", "{b}", "n", "difference", "95% CI (Welch)", "verdict")
 

@@ -3,7 +3,8 @@
 :func:`runs` returns one row per run; :func:`format_table` writes it as an aligned text table,
 CSV, JSON or a GitHub-flavoured Markdown table (:mod:`journal.step_summary` builds the per-variant
 summary a CI job appends to its job summary from it). :func:`list_text` is the same table without
-pandas (``journal list``: the command stays quick); both share the cell formatting here.
+pandas (``journal list``: the command stays quick); both are written by
+:mod:`journal.table_formats`.
 
 Column specs (``columns=[...]``):
 
@@ -22,25 +23,26 @@ Column specs (``columns=[...]``):
 
 from __future__ import annotations
 
-import csv
 import io
-import json
-import math
-import sys
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from .errors import JournalError
-from .escape import clean, terminal_text
 from .records import Record, display_status, load_records
+from .table_formats import FORMATS as FORMATS
+from .table_formats import Format as Format
+from .table_formats import Table, check_sort, render_table
+from .table_formats import format_table as format_table
+from .table_formats import gfm_cell as gfm_cell
+from .table_formats import markdown as markdown
+from .table_formats import text_table as text_table
+from .table_formats import text_value as text_value
 
 if TYPE_CHECKING:
     import pandas as pd
 
-Format = Literal["table", "csv", "json", "md"]
-FORMATS: tuple[str, ...] = ("table", "csv", "json", "md")
 BASE_COLUMNS = ("id", "experiment", "variant", "seed", "status", "started_at")
 FIELDS = (*BASE_COLUMNS, "ended_at", "checkpoint", "tags")
 DATE_COLUMNS = ("started_at", "ended_at")
@@ -186,17 +188,10 @@ def frame(records: Sequence[Record], columns: Sequence[str] | None = None,
     if sort:
         keys = [sort] if isinstance(sort, str) else list(sort)
         names = [k.removeprefix("-") for k in keys]
-        _check_sort(names, list(df.columns))
+        check_sort(names, list(df.columns))
         df = df.sort_values(names, ascending=[not k.startswith("-") for k in keys],
                             na_position="last", kind="stable").reset_index(drop=True)
     return df
-
-
-def _check_sort(names: Sequence[str], columns: Sequence[str]) -> None:
-    unknown = [n for n in names if n not in columns]
-    if unknown:
-        raise JournalError(f"sort: no column {', '.join(repr(u) for u in unknown)}; "
-                           f"columns: {', '.join(columns)}")
 
 
 def runs(
@@ -244,196 +239,26 @@ def from_json(text: str) -> pd.DataFrame:
     return df
 
 
-def _missing(value: Any) -> bool:
-    """``None``, and pandas' missing values when pandas is loaded (never imported here)."""
-    if value is None:
-        return True
-    pd = sys.modules.get("pandas")
-    return pd is not None and (value is pd.NA or value is pd.NaT)
-
-
-def _json_value(value: Any) -> Any:
-    """A cell as JSON: times as ISO text, NaN and missing values as ``null``; floats are
-    written exactly (``repr``), so they read back equal."""
-    if _missing(value):
-        return None
-    if isinstance(value, datetime):
-        return text_value(value)
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if hasattr(value, "item") and not isinstance(value, str):
-        return value.item()
-    return value
-
-
-def text_value(value: Any) -> str:
-    """A cell as text: numbers with 4 decimals, NaN as ``nan``, missing as ``—``."""
-    if _missing(value):
-        return "—"
-    if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%dT%H:%M:%SZ")
-    if isinstance(value, bool):
-        return str(value).lower()
-    if isinstance(value, float):
-        if math.isnan(value):
-            return "nan"
-        if math.isinf(value):
-            return "inf" if value > 0 else "-inf"
-        return f"{value:.4f}"
-    return str(value)
-
-
-# Backslash escapes for the characters GitHub Markdown reads as inline syntax inside a table
-# cell (emphasis, links, code, strikethrough, math, the cell separator); entities for HTML.
-_GFM = {ord(c): "\\" + c for c in "\\`*_[]~|$"}
-_GFM.update({ord("<"): "&lt;", ord(">"): "&gt;", ord("&"): "&amp;"})
-
-
-def _cell_text(value: Any, column: str) -> str:
-    """A table cell: config values as written, metrics with 4 decimals; a metric a run does not
-    have and a NaN one both show as ``—`` (pandas cannot tell them apart; the status column
-    tells a failed run)."""
-    if isinstance(value, float) and math.isnan(value):
-        return "—"
-    if column.startswith("config.") and value is not None and not isinstance(value, bool):
-        return str(value)
-    return text_value(value)
-
-
-def gfm_cell(value: Any) -> str:
-    """Text for a GitHub-flavoured Markdown table cell: one line (:func:`journal.escape.clean`),
-    ``\\ ` * _ [ ] ~ | $`` backslash-escaped and ``< > &`` as entities, so a cell shows its
-    text literally and cannot end early, open a link, emphasis, math or an HTML tag."""
-    return clean(value).translate(_GFM)
-
-
-class Table:
-    """Columns, rows of cell values and which columns are numeric (right-aligned): what every
-    output format is written from, with or without pandas."""
-
-    def __init__(self, columns: Sequence[str], rows: Sequence[Sequence[Any]],
-                 numeric: Sequence[bool]) -> None:
-        self.columns = [str(c) for c in columns]
-        self.rows = [list(r) for r in rows]
-        self.numeric = list(numeric)
-
-    @classmethod
-    def of_frame(cls, df: pd.DataFrame) -> Table:
-        import pandas as pd
-
-        numeric = [pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c])
-                   for c in df.columns]
-        return cls(list(df.columns), [list(r) for r in df.astype(object).itertuples(index=False)],
-                   numeric)
-
-    @classmethod
-    def of_records(cls, records: Sequence[Record], columns: Sequence[str]) -> Table:
-        """The table :func:`frame` would give, without pandas: metric columns and ``seed`` are
-        numeric, a config column when every value it has is a number."""
-        columns = list(dict.fromkeys(columns))
-        rows = [[cell(r, c) for c in columns] for r in records]
-        numeric = []
-        for i, c in enumerate(columns):
-            if c == "seed":
-                numeric.append(True)
-            elif c not in FIELDS and not c.startswith("config."):
-                numeric.append(True)
-                for row in rows:  # as frame(): metrics are floats, missing ones NaN
-                    row[i] = float("nan") if row[i] is None else float(row[i])
-            elif c.startswith("config."):
-                values = [row[i] for row in rows if row[i] is not None]
-                numeric.append(bool(values) and all(
-                    isinstance(v, int | float) and not isinstance(v, bool) for v in values))
-            else:
-                numeric.append(False)
-        return cls(columns, rows, numeric)
-
-    def sorted(self, sort: str | Sequence[str] | None) -> Table:
-        """The rows sorted by ``sort`` (names, ``-`` first for descending), missing values last,
-        as :func:`frame` sorts them."""
-        if not sort:
-            return self
-        keys = [sort] if isinstance(sort, str) else list(sort)
-        _check_sort([k.removeprefix("-") for k in keys], self.columns)
-        rows = list(self.rows)
-        for key in reversed(keys):
-            i = self.columns.index(key.removeprefix("-"))
-            present = [r for r in rows if not _absent(r[i])]
-            absent = [r for r in rows if _absent(r[i])]
-            numbers = all(isinstance(r[i], int | float) for r in present)
-            present.sort(key=lambda r, i=i, n=numbers: r[i] if n else str(r[i]),  # type: ignore[misc]
-                         reverse=key.startswith("-"))
-            rows = present + absent
-        return Table(self.columns, rows, self.numeric)
-
-
-def _absent(value: Any) -> bool:
-    return _missing(value) or (isinstance(value, float) and math.isnan(value))
-
-
-def _markdown(table: Table) -> str:
-    header = "| " + " | ".join(gfm_cell(c) for c in table.columns) + " |"
-    rule = "| " + " | ".join("---:" if n else ":---" for n in table.numeric) + " |"
-    body = ["| " + " | ".join(gfm_cell(_cell_text(v, c)) for v, c in zip(row, table.columns, strict=True))
-            + " |" for row in table.rows]
-    return "\n".join([header, rule, *body]) + "\n"
-
-
-def _text(table: Table) -> str:
-    cells = [[terminal_text(c) for c in table.columns]]
-    cells += [[terminal_text(_cell_text(v, c)) for v, c in zip(row, table.columns, strict=True)]
-              for row in table.rows]
-    widths = [max(len(r[i]) for r in cells) for i in range(len(table.columns))]
-    lines = ["  ".join(v.rjust(w) if n else v.ljust(w)
-                       for v, w, n in zip(r, widths, table.numeric, strict=True)).rstrip()
-             for r in cells]
-    return "\n".join(lines) + "\n"
-
-
-def _csv_value(value: Any) -> Any:
-    if _absent(value):
-        return ""
-    if isinstance(value, datetime):
-        return text_value(value)
-    if hasattr(value, "item") and not isinstance(value, str):
-        return value.item()
-    return value
-
-
-def markdown(df: pd.DataFrame) -> str:
-    """``df`` as a GitHub-flavoured pipe table, numbers right-aligned, every cell escaped."""
-    return _markdown(Table.of_frame(df))
-
-
-def text_table(df: pd.DataFrame) -> str:
-    """``df`` as aligned plain text with a header, for a terminal (control characters dropped)."""
-    return _text(Table.of_frame(df))
-
-
-def render_table(table: Table, fmt: str = "table") -> str:
-    """``table`` as ``table`` (aligned text with a header), ``csv``, ``json`` (a list of row
-    objects; times as ISO text, NaN as ``null``; :func:`from_json` or ``pd.read_json`` read it
-    back) or ``md`` (GitHub-flavoured Markdown)."""
-    if fmt == "table":
-        return _text(table)
-    if fmt == "csv":
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(table.columns)
-        writer.writerows([_csv_value(v) for v in row] for row in table.rows)
-        return out.getvalue()
-    if fmt == "json":
-        return json.dumps([{c: _json_value(v) for c, v in zip(table.columns, row, strict=True)}
-                           for row in table.rows],
-                          indent=2, ensure_ascii=False, allow_nan=False) + "\n"
-    if fmt == "md":
-        return _markdown(table)
-    raise JournalError(f"format '{fmt}': choose from {', '.join(FORMATS)}")
-
-
-def format_table(df: pd.DataFrame, fmt: str = "table") -> str:
-    """``df`` in one of :data:`FORMATS` (see :func:`render_table`)."""
-    return render_table(Table.of_frame(df), fmt)
+def records_table(records: Sequence[Record], columns: Sequence[str]) -> Table:
+    """The :class:`~journal.table_formats.Table` :func:`frame` would give, without pandas:
+    metric columns and ``seed`` are numeric, a config column when every value it has is one."""
+    columns = list(dict.fromkeys(columns))
+    rows = [[cell(r, c) for c in columns] for r in records]
+    numeric = []
+    for i, c in enumerate(columns):
+        if c == "seed":
+            numeric.append(True)
+        elif c not in FIELDS and not c.startswith("config."):
+            numeric.append(True)
+            for row in rows:  # as frame(): metrics are floats, missing ones NaN
+                row[i] = float("nan") if row[i] is None else float(row[i])
+        elif c.startswith("config."):
+            values = [row[i] for row in rows if row[i] is not None]
+            numeric.append(bool(values) and all(
+                isinstance(v, int | float) and not isinstance(v, bool) for v in values))
+        else:
+            numeric.append(False)
+    return Table(columns, rows, numeric)
 
 
 def default_columns(records: Sequence[Record]) -> list[str]:
@@ -454,4 +279,4 @@ def list_text(records: Sequence[Record], *, columns: Sequence[str] | None = None
               sort: str | Sequence[str] | None = None, fmt: str = "table") -> str:
     """The run table of ``records`` in ``fmt``, without pandas (``journal list``)."""
     chosen = list(columns) if columns else default_columns(records)
-    return render_table(Table.of_records(records, chosen).sorted(sort), fmt)
+    return render_table(records_table(records, chosen).sorted(sort), fmt)
