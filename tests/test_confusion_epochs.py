@@ -132,6 +132,6 @@ def test_the_section_shows_chosen_and_last_matrices_and_recall_moves(tmp_path: P
 def test_the_post_shows_confusion_over_epochs(tmp_path: Path) -> None:
     record = _run_with_epochs(tmp_path)
     (post,) = build_posts([record])
-    assert "### Confusion matrix" in post.markdown
+    assert "**Confusion matrix**" in post.markdown
     assert "Recall per class over epochs (val split)" in post.markdown
     assert json.dumps(post.markdown).count("journal-recall") == 1

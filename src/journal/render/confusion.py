@@ -115,7 +115,8 @@ def epochs_section(record: Record) -> str:
 
 def section(records: Sequence[Record], key: str = "") -> Markdown:
     """The matrix summed over the runs that have one (when they share labels), then each run's
-    (with its matrices over epochs, :func:`epochs_section`), as tabs; ``key`` (the variant's slug) keeps the tabs of two variants apart on one page."""
+    (with its matrices over epochs, :func:`epochs_section`), as tabs; ``key`` (the variant's
+    slug) keeps the tabs of two variants apart on one page."""
     runs = [r for r in records if r.confusion is not None or r.confusion_epochs is not None]
     if not runs:
         return Markdown("")
