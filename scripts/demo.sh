@@ -5,13 +5,14 @@
 #                            `mkdocs build --strict` into site/
 #   scripts/demo.sh serve    train, then `mkdocs serve` on http://127.0.0.1:8000 (live reload)
 #
-# SEEDS=0,1,2,3 trains more seeds, EXPERIMENTS=ser fewer experiments. Each call adds runs;
+# SEEDS=0,1,2,3 trains more seeds, EXPERIMENTS=ser fewer experiments (default: every one
+# `journal experiments --names` lists). Each call adds runs;
 # none is overwritten.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 export NO_MKDOCS_2_WARNING=1
-for experiment in ${EXPERIMENTS:-fas_kd ser finetune vad reid_noisy}; do
+for experiment in ${EXPERIMENTS:-$(.venv/bin/journal experiments --names)}; do
   .venv/bin/journal run "$experiment" --seeds "${SEEDS:-0,1}"
 done
 if [ "${1:-build}" = "serve" ]; then

@@ -17,11 +17,13 @@ import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date
 
 import pandas as pd
 
+from .records import STALE_AFTER as STALE_AFTER
 from .records import Record
+from .records import display_status as display_status
 from .statistics import Difference, welch
 from .summary import NOT_MEASURED as NOT_MEASURED
 from .summary import SeedSummary as SeedSummary
@@ -33,8 +35,6 @@ from .summary import seed_summary as seed_summary
 from .summary import unresolved_metric as unresolved_metric
 
 STAT_ROWS = ("mean", "std")
-STALE_AFTER = timedelta(hours=2)
-"""A ``running`` record not written for this long is shown as stale: its process likely died."""
 
 
 @dataclass(frozen=True)
@@ -78,15 +78,6 @@ def ordered_keys(dicts: Iterable[Mapping[str, object]]) -> list[str]:
     for d in dicts:
         keys.update(dict.fromkeys(d))
     return list(keys)
-
-
-def display_status(record: Record, now: datetime | None = None) -> str:
-    """The record's status, or ``stale`` for a run still ``running`` with no write for
-    :data:`STALE_AFTER` (killed, crashed, or its machine gone)."""
-    now = now or datetime.now(UTC)
-    if record.status == "running" and now - record.updated_at > STALE_AFTER:
-        return "stale"
-    return record.status
 
 
 def seed_label(record: Record) -> str:

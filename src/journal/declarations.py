@@ -18,6 +18,10 @@
                                 # the order of the per-seed line in a post's lead block
       display:                  # how a metric is printed: as a percentage (default for
         acer: {percent: true, digits: 1}   # metrics in [0, 1]) and with how many decimals
+    digits_mlp:
+      run: train_digits:run     # an experiment of your own that is not an installed package:
+                                # module:function, the module imported from the current folder
+                                # (see journal.experiments.registry)
 
 A role or baseline names a variant exactly, or its base name: ``teacher`` also matches the
 generated ``teacher · lr=3e-4``. The bundled experiments come with defaults
@@ -51,6 +55,8 @@ KEY_METRIC_PREFERENCE = (
     "mae", "r2", "rmse",
 )
 """Without a declared key metric, the first of these a task measured (else its first metric)."""
+RUN_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*:[A-Za-z_][A-Za-z0-9_]*$"
+"""A ``run:`` line: ``module:function`` (``train_digits:run``, ``lab.digits.train:run``)."""
 
 
 class DeclarationError(FileError):
@@ -91,6 +97,7 @@ class Declaration(BaseModel):
     references: dict[str, dict[str, float]] = Field(default_factory=dict)
     metrics: list[str] | None = None
     display: dict[str, MetricDisplay] = Field(default_factory=dict)
+    run: str | None = Field(default=None, pattern=RUN_PATTERN)
 
     def goal_for(self, metric: str) -> Literal["min", "max"]:
         """The declared goal when ``metric`` is the key metric, else the metric's usual one."""

@@ -18,7 +18,7 @@ import json
 import re
 import secrets
 from collections.abc import Iterable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -132,6 +132,74 @@ class Confusion(_Model):
         return self
 
 
+def parse_matrix_text(text: str) -> list[list[int]]:
+    """``"9 1; 0 10"`` → ``[[9, 1], [0, 10]]``: rows separated by ``;``, counts by spaces."""
+    rows = [row.split() for row in text.split(";")]
+    try:
+        matrix = [[int(v) for v in row] for row in rows]
+    except ValueError:
+        raise ValueError("a matrix is rows of whole counts separated by ';', e.g. '9 1; 0 10'") from None
+    if any(v < 0 for row in matrix for v in row):
+        raise ValueError("counts must not be negative")
+    return matrix
+
+
+def matrix_text(matrix: Iterable[Iterable[int]]) -> str:
+    """``[[9, 1], [0, 10]]`` → ``"9 1; 0 10"`` (one line in the record, however many classes)."""
+    return "; ".join(" ".join(str(int(v)) for v in row) for row in matrix)
+
+
+class EpochConfusion(_Model):
+    """The confusion matrix at the end of one epoch, rows written on one line (``"9 1; 0 10"``)."""
+
+    epoch: int = Field(ge=0)
+    matrix: str = Field(description="Rows = true class, separated by ';'; counts by spaces.")
+
+    @field_validator("matrix")
+    @classmethod
+    def _counts(cls, value: str) -> str:
+        return matrix_text(parse_matrix_text(value))
+
+    def counts(self) -> list[list[int]]:
+        """The matrix as rows of counts."""
+        return parse_matrix_text(self.matrix)
+
+
+class ConfusionHistory(_Model):
+    """Confusion matrices over the epochs of a run (on validation, usually), one label list."""
+
+    labels: list[str] = Field(min_length=1)
+    split: str = "val"
+    epochs: list[EpochConfusion] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _square(self) -> ConfusionHistory:
+        n = len(self.labels)
+        for item in self.epochs:
+            rows = item.counts()
+            if len(rows) != n or any(len(row) != n for row in rows):
+                raise ValueError(f"the matrix of epoch {item.epoch} must be {n}×{n} to match its "
+                                 f"{n} labels")
+        if len({e.epoch for e in self.epochs}) != len(self.epochs):
+            raise ValueError("one matrix per epoch")
+        return self
+
+    def at(self, epoch: int) -> list[list[int]] | None:
+        """The matrix of ``epoch`` (None if it has none)."""
+        return next((e.counts() for e in self.epochs if e.epoch == epoch), None)
+
+
+def _tag(value: str) -> str:
+    if not value or len(value) > 64 or value != value.strip():
+        raise ValueError(f"tag {value[:70]!r}: 1 to 64 characters, no leading or trailing space")
+    if "," in value or any(ord(c) < 32 or ord(c) == 127 for c in value):
+        raise ValueError(f"tag {value[:70]!r}: no commas or control characters")
+    return value
+
+
+Tag = Annotated[str, AfterValidator(_tag)]
+
+
 class Curve(_Model):
     """A curve to plot, e.g. a ROC curve: ``x`` and ``y`` points with axis labels."""
 
@@ -210,6 +278,10 @@ class Record(_Model):
     note: str = ""
     launch: Launch | None = None
     interruptions: list[Interruption] = Field(default_factory=list)
+    tags: list[Tag] = Field(default_factory=list, description="Labels to find runs by "
+                            "(journal tag, Run.tag, journal list --tag).")
+    confusion_epochs: ConfusionHistory | None = Field(
+        None, description="Confusion matrices per epoch (Run.set_confusion(..., epoch=N)).")
 
     @field_validator("id")
     @classmethod
@@ -240,8 +312,24 @@ class Record(_Model):
         return self
 
     def to_json(self) -> str:
-        """The record as indented, strict JSON (non-finite floats as strings)."""
-        return self.model_dump_json(by_alias=True, indent=2) + "\n"
+        """The record as indented, strict JSON (non-finite floats as strings). ``tags`` and
+        ``confusion_epochs`` are left out while empty, so a record that uses neither stays
+        readable by releases that predate them."""
+        empty = {name for name in ("tags", "confusion_epochs") if not getattr(self, name)}
+        return self.model_dump_json(by_alias=True, indent=2, exclude=empty or None) + "\n"
+
+
+STALE_AFTER = timedelta(hours=2)
+"""A ``running`` record not written for this long is shown as ``stale``."""
+
+
+def display_status(record: Record, now: datetime | None = None) -> str:
+    """The record's status, or ``stale`` for a run still ``running`` with no write for
+    :data:`STALE_AFTER` (killed, crashed, or its machine gone)."""
+    now = now or datetime.now(UTC)
+    if record.status == "running" and now - record.updated_at > STALE_AFTER:
+        return "stale"
+    return record.status
 
 
 def new_run_id(experiment: str, now: datetime | None = None) -> str:

@@ -2,7 +2,9 @@
 
 :func:`runs` returns one row per run; :func:`format_table` writes it as an aligned text table,
 CSV, JSON or a GitHub-flavoured Markdown table (:mod:`journal.step_summary` builds the per-variant
-summary a CI job appends to its job summary from it).
+summary a CI job appends to its job summary from it). :func:`list_text` is the same table without
+pandas (``journal list``: the command stays quick); both are written by
+:mod:`journal.table_formats`.
 
 Column specs (``columns=[...]``):
 
@@ -22,22 +24,25 @@ Column specs (``columns=[...]``):
 from __future__ import annotations
 
 import io
-import json
-import math
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
-from .analysis import display_status, ordered_keys
 from .errors import JournalError
-from .escape import clean, terminal_text
-from .records import Record, load_records
+from .records import Record, display_status, load_records
+from .table_formats import FORMATS as FORMATS
+from .table_formats import Format as Format
+from .table_formats import Table, check_sort, render_table
+from .table_formats import format_table as format_table
+from .table_formats import gfm_cell as gfm_cell
+from .table_formats import markdown as markdown
+from .table_formats import text_table as text_table
+from .table_formats import text_value as text_value
 
-Format = Literal["table", "csv", "json", "md"]
-FORMATS: tuple[str, ...] = ("table", "csv", "json", "md")
+if TYPE_CHECKING:
+    import pandas as pd
+
 BASE_COLUMNS = ("id", "experiment", "variant", "seed", "status", "started_at")
 FIELDS = (*BASE_COLUMNS, "ended_at", "checkpoint", "tags")
 DATE_COLUMNS = ("started_at", "ended_at")
@@ -46,6 +51,14 @@ DATE_COLUMNS = ("started_at", "ended_at")
 def tags_of(record: Record) -> list[str]:
     """The run's tags (records written before tags existed have none)."""
     return [str(t) for t in (getattr(record, "tags", None) or [])]
+
+
+def ordered_keys(dicts: Iterable[Mapping[str, object]]) -> list[str]:
+    """Union of keys in order of first appearance."""
+    keys: dict[str, None] = {}
+    for d in dicts:
+        keys.update(dict.fromkeys(d))
+    return list(keys)
 
 
 def _config_value(config: Mapping[str, Any], dotted: str) -> Any:
@@ -158,6 +171,8 @@ def frame(records: Sequence[Record], columns: Sequence[str] | None = None,
     """One row per record with ``columns`` (default: the base fields and every final metric).
 
     ``sort``: column names, each prefixed with ``-`` for descending; missing values go last."""
+    import pandas as pd
+
     if columns is None:
         columns = [*BASE_COLUMNS, *ordered_keys(r.metrics for r in records)]
     columns = list(dict.fromkeys(columns))
@@ -173,10 +188,7 @@ def frame(records: Sequence[Record], columns: Sequence[str] | None = None,
     if sort:
         keys = [sort] if isinstance(sort, str) else list(sort)
         names = [k.removeprefix("-") for k in keys]
-        unknown = [n for n in names if n not in df.columns]
-        if unknown:
-            raise JournalError(f"sort: no column {', '.join(repr(u) for u in unknown)}; "
-                               f"columns: {', '.join(df.columns)}")
+        check_sort(names, list(df.columns))
         df = df.sort_values(names, ascending=[not k.startswith("-") for k in keys],
                             na_position="last", kind="stable").reset_index(drop=True)
     return df
@@ -214,6 +226,8 @@ def runs(
 
 def from_json(text: str) -> pd.DataFrame:
     """A DataFrame from :func:`format_table`'s JSON, with the dtypes :func:`runs` gives."""
+    import pandas as pd
+
     df = pd.read_json(io.StringIO(text), orient="records", dtype=False, precise_float=True)
     for c in df.columns:
         if c in DATE_COLUMNS:
@@ -225,102 +239,44 @@ def from_json(text: str) -> pd.DataFrame:
     return df
 
 
-def _json_value(value: Any) -> Any:
-    """A cell as JSON: times as ISO text, NaN and missing values as ``null``; floats are
-    written exactly (``repr``), so they read back equal."""
-    if value is None or value is pd.NA or value is pd.NaT:
-        return None
-    if isinstance(value, pd.Timestamp | datetime):
-        return text_value(value)
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if hasattr(value, "item") and not isinstance(value, str):
-        return value.item()
-    return value
+def records_table(records: Sequence[Record], columns: Sequence[str]) -> Table:
+    """The :class:`~journal.table_formats.Table` :func:`frame` would give, without pandas:
+    metric columns and ``seed`` are numeric, a config column when every value it has is one."""
+    columns = list(dict.fromkeys(columns))
+    rows = [[cell(r, c) for c in columns] for r in records]
+    numeric = []
+    for i, c in enumerate(columns):
+        if c == "seed":
+            numeric.append(True)
+        elif c not in FIELDS and not c.startswith("config."):
+            numeric.append(True)
+            for row in rows:  # as frame(): metrics are floats, missing ones NaN
+                row[i] = float("nan") if row[i] is None else float(row[i])
+        elif c.startswith("config."):
+            values = [row[i] for row in rows if row[i] is not None]
+            numeric.append(bool(values) and all(
+                isinstance(v, int | float) and not isinstance(v, bool) for v in values))
+        else:
+            numeric.append(False)
+    return Table(columns, rows, numeric)
 
 
-def text_value(value: Any) -> str:
-    """A cell as text: numbers with 4 decimals, NaN as ``nan``, missing as ``—``."""
-    if value is None or value is pd.NA or value is pd.NaT:
-        return "—"
-    if isinstance(value, pd.Timestamp | datetime):
-        return value.strftime("%Y-%m-%dT%H:%M:%SZ")
-    if isinstance(value, bool):
-        return str(value).lower()
-    if isinstance(value, float):
-        if math.isnan(value):
-            return "nan"
-        if math.isinf(value):
-            return "inf" if value > 0 else "-inf"
-        return f"{value:.4f}"
-    return str(value)
+def default_columns(records: Sequence[Record]) -> list[str]:
+    """``journal list``'s columns: the run's fields and, per experiment, the metric it is
+    usually ranked by (the first of :data:`journal.declarations.KEY_METRIC_PREFERENCE` its
+    runs measured)."""
+    from .declarations import KEY_METRIC_PREFERENCE
+
+    metrics: dict[str, None] = {}
+    for name in dict.fromkeys(r.experiment for r in records):
+        measured = ordered_keys(r.metrics for r in records if r.experiment == name)
+        preferred = [m for m in KEY_METRIC_PREFERENCE if m in measured] or measured[:1]
+        metrics.update(dict.fromkeys(preferred[:1]))
+    return ["id", "experiment", "variant", "seed", "status", *metrics]
 
 
-# Backslash escapes for the characters GitHub Markdown reads as inline syntax inside a table
-# cell (emphasis, links, code, strikethrough, math, the cell separator); entities for HTML.
-_GFM = {ord(c): "\\" + c for c in "\\`*_[]~|$"}
-_GFM.update({ord("<"): "&lt;", ord(">"): "&gt;", ord("&"): "&amp;"})
-
-
-def _cell_text(value: Any, column: str) -> str:
-    """A table cell: config values as written, metrics with 4 decimals; a metric a run does not
-    have and a NaN one both show as ``—`` (pandas cannot tell them apart; the status column
-    tells a failed run)."""
-    if isinstance(value, float) and math.isnan(value):
-        return "—"
-    if column.startswith("config.") and value is not None and not isinstance(value, bool):
-        return str(value)
-    return text_value(value)
-
-
-def gfm_cell(value: Any) -> str:
-    """Text for a GitHub-flavoured Markdown table cell: one line (:func:`journal.escape.clean`),
-    ``\\ ` * _ [ ] ~ | $`` backslash-escaped and ``< > &`` as entities, so a cell shows its
-    text literally and cannot end early, open a link, emphasis, math or an HTML tag."""
-    return clean(value).translate(_GFM)
-
-
-def _is_numeric(df: pd.DataFrame, column: str) -> bool:
-    return pd.api.types.is_numeric_dtype(df[column]) and not pd.api.types.is_bool_dtype(df[column])
-
-
-def markdown(df: pd.DataFrame) -> str:
-    """``df`` as a GitHub-flavoured pipe table, numbers right-aligned, every cell escaped."""
-    header = "| " + " | ".join(gfm_cell(c) for c in df.columns) + " |"
-    rule = "| " + " | ".join("---:" if _is_numeric(df, c) else ":---" for c in df.columns) + " |"
-    body = ["| " + " | ".join(gfm_cell(_cell_text(v, str(c))) for v, c in zip(row, df.columns, strict=True))
-            + " |" for row in df.astype(object).itertuples(index=False)]
-    return "\n".join([header, rule, *body]) + "\n"
-
-
-def text_table(df: pd.DataFrame) -> str:
-    """``df`` as aligned plain text with a header, for a terminal (control characters dropped)."""
-    cells = [[terminal_text(c) for c in df.columns]]
-    cells += [[terminal_text(_cell_text(v, str(c))) for v, c in zip(row, df.columns, strict=True)]
-              for row in df.astype(object).itertuples(index=False)]
-    widths = [max(len(r[i]) for r in cells) for i in range(len(df.columns))]
-    numeric = [_is_numeric(df, c) for c in df.columns]
-    lines = ["  ".join(v.rjust(w) if n else v.ljust(w) for v, w, n in zip(r, widths, numeric, strict=True))
-             .rstrip() for r in cells]
-    return "\n".join(lines) + "\n"
-
-
-def format_table(df: pd.DataFrame, fmt: str = "table") -> str:
-    """``df`` as ``table`` (aligned text), ``csv``, ``json`` (a list of row objects; times as
-    ISO text, NaN as ``null``; :func:`from_json` or ``pd.read_json`` read it back) or ``md``
-    (GitHub-flavoured Markdown)."""
-    if fmt == "table":
-        return text_table(df)
-    if fmt == "csv":
-        out = df.copy()
-        for c in out.columns:
-            if c in DATE_COLUMNS:
-                out[c] = out[c].map(lambda v: text_value(v) if not pd.isna(v) else "")
-        return str(out.to_csv(index=False))
-    if fmt == "json":
-        return json.dumps([{str(k): _json_value(v) for k, v in row.items()}
-                           for row in df.astype(object).to_dict(orient="records")],
-                          indent=2, ensure_ascii=False, allow_nan=False) + "\n"
-    if fmt == "md":
-        return markdown(df)
-    raise JournalError(f"format '{fmt}': choose from {', '.join(FORMATS)}")
+def list_text(records: Sequence[Record], *, columns: Sequence[str] | None = None,
+              sort: str | Sequence[str] | None = None, fmt: str = "table") -> str:
+    """The run table of ``records`` in ``fmt``, without pandas (``journal list``)."""
+    chosen = list(columns) if columns else default_columns(records)
+    return render_table(records_table(records, chosen).sorted(sort), fmt)

@@ -40,16 +40,23 @@ from .notes import NOTES_DIR
 from .paths import PathError, clean_stale_tmp, folder_inside, inside, try_lock, within
 from .records import (
     Confusion,
+    ConfusionHistory,
     Curve,
     Dataset,
     Environment,
+    EpochConfusion,
     EpochRow,
     Interruption,
     Launch,
     Record,
     Selection,
     Threshold,
+    find_run,
+    load_records,
+    matrix_text,
     new_run_id,
+    read_record,
+    write_atomic,
     write_record,
 )
 
@@ -297,6 +304,9 @@ class Run:
             at=rec.ended_at or rec.updated_at, after_epoch=epoch,
             reason=(rec.error or rec.status).splitlines()[-1][:500])]
         rec.history = [row for row in rec.history if row.epoch <= epoch]
+        if rec.confusion_epochs is not None:
+            rec.confusion_epochs = rec.confusion_epochs.model_copy(update={"epochs": [
+                e for e in rec.confusion_epochs.epochs if e.epoch <= epoch]})
         rec.status, rec.error, rec.ended_at = "running", None, None
         self.resuming = False
         self.save()
@@ -310,7 +320,17 @@ class Run:
         when a new epoch begins, at most every :attr:`flush_every` seconds otherwise, on
         :meth:`flush`, and by every other method. A SIGKILL loses at most the values logged
         since the last write. Tensors and NumPy scalars become plain floats; NaN and ±inf are kept.
+
+        ``confusion=matrix`` keeps the epoch's confusion matrix, with the labels given to an
+        earlier ``set_confusion(..., epoch=)`` (see :meth:`set_confusion`).
         """
+        if "confusion" in values:
+            matrix = values.pop("confusion")
+            history = self.record.confusion_epochs
+            if history is None:
+                raise TypeError("log(confusion=...) needs the class names once: call "
+                                "run.set_confusion(matrix, labels, epoch=...) for the first epoch")
+            self._epoch_confusion(epoch, matrix, history.labels, history.split)
         numbers = _numbers(values)
         if self._pending_epoch is not None and epoch != self._pending_epoch:
             self.save()  # the previous epoch is complete: write it
@@ -334,6 +354,14 @@ class Run:
             history = [*history, EpochRow(epoch=epoch, **values)]
         self.record.history = history
         self._pending_epoch, self._pending = None, {}
+
+    def logged(self, epoch: int) -> dict[str, float | None]:
+        """The values logged for ``epoch`` so far (written or not yet); empty if none."""
+        row = next((r for r in reversed(self.record.history) if r.epoch == epoch), None)
+        values = row.values() if row is not None else {}
+        if self._pending_epoch == epoch:
+            values = {**values, **self._pending}
+        return values
 
     def set_metrics(self, **values: Any) -> None:
         """Final metrics of the run (test metrics of the last checkpoint, say)."""
@@ -384,14 +412,43 @@ class Run:
         matrix: Sequence[Sequence[Any]],
         labels: Sequence[str],
         *,
-        split: str = "test",
+        split: str | None = None,
         checkpoint: str = "last",
+        epoch: int | None = None,
     ) -> None:
-        """The confusion matrix, rows = true class, columns = predicted class."""
+        """The confusion matrix, rows = true class, columns = predicted class.
+
+        With ``epoch``, the matrix of that epoch (``split`` default ``val``) joins the run's
+        confusion over epochs (``confusion_epochs``; the post shows the matrices at the selected
+        and last epochs and how each class's recall moved); without it, it is the run's final
+        matrix (``split`` default ``test``, at ``checkpoint``).
+        """
+        if epoch is not None:
+            self._epoch_confusion(epoch, matrix, labels, split or "val")
+            self.save()
+            return
         rows = [[int(to_number(v) or 0) for v in row] for row in matrix]
         self.record.confusion = Confusion(
-            labels=list(labels), matrix=rows, split=split, checkpoint=checkpoint
+            labels=list(labels), matrix=rows, split=split or "test", checkpoint=checkpoint
         )
+        self.save()
+
+    def _epoch_confusion(self, epoch: int, matrix: Sequence[Sequence[Any]], labels: Sequence[str],
+                         split: str) -> None:
+        rows = [[int(to_number(v) or 0) for v in row] for row in matrix]
+        item = EpochConfusion(epoch=epoch, matrix=matrix_text(rows))
+        history = self.record.confusion_epochs
+        if history is not None and (list(history.labels) != list(labels) or history.split != split):
+            raise ValueError(f"epoch {epoch}: the confusion matrices of a run share their labels and "
+                             f"split ({history.labels}, {history.split!r})")
+        kept = [e for e in (history.epochs if history else []) if e.epoch != epoch]
+        self.record.confusion_epochs = ConfusionHistory(
+            labels=list(labels), split=split, epochs=sorted([*kept, item], key=lambda e: e.epoch))
+
+    def tag(self, *tags: str) -> None:
+        """Add tags to the run (``run.tag("baseline", "paper")``): ``journal list --tag`` and
+        ``journal.runs(tags=...)`` find runs by them. A tag already there is kept once."""
+        self.record.tags = list(dict.fromkeys([*self.record.tags, *tags]))
         self.save()
 
     def set_threshold(self, policy: Literal["fixed", "eer"], value: float) -> None:
@@ -502,6 +559,44 @@ def reopen_run(record: Record, results_dir: str | Path, device: str | None = Non
     run.resuming = True
     record.environment = collect_environment(device)
     return run
+
+
+def tag_run(results_dir: str | Path, run_id: str, add: Sequence[str] = (),
+            remove: Sequence[str] = ()) -> Record:
+    """Add ``add`` and remove ``remove`` from the tags of the run ``run_id`` (an id or a unique
+    prefix) in ``results_dir``; returns the record as written.
+
+    Raises:
+        JournalError: no such run, a bad tag, or a run another process holds open (still
+            running, or being continued): it would write its own copy over the tags.
+    """
+    folder = Path(results_dir)
+    paths: dict[str, Path] = {}
+    records, _ = load_records(folder, paths=paths)
+    record = find_run(records, run_id, folder)
+    tags = [t for t in dict.fromkeys([*record.tags, *add]) if t not in set(remove)]
+    try:  # checked before anything is locked or written
+        updated = Record.model_validate({**record.model_dump(by_alias=True), "tags": tags})
+    except ValueError as exc:
+        from pydantic import ValidationError
+
+        message = exc.errors()[0]["msg"] if isinstance(exc, ValidationError) else str(exc)
+        raise JournalError(f"run {record.id}: {message}") from None
+    run = Run(record, folder, fixed_id=True)
+    run._created = True
+    if not run.lock():
+        raise JournalError(f"run {record.id} is open in another process; tag it when it has ended, "
+                           "or from its script with run.tag()")
+    try:
+        # Read again under the lock: the run may have written its end since the first read.
+        current = read_record(paths[record.id])
+        tags = [t for t in dict.fromkeys([*current.tags, *add]) if t not in set(remove)]
+        updated = current.model_copy(update={"tags": tags})
+        write_atomic(paths[record.id], updated.to_json())  # where it is, in a subfolder too
+        return updated
+    finally:
+        for handle in run._held:
+            handle.close()
 
 
 def _plain(value: Any) -> Any:

@@ -1,4 +1,4 @@
-"""Commands on run records: add, note, list, show, compare."""
+"""Commands on run records: add, note, list, tag, show, compare."""
 
 from __future__ import annotations
 
@@ -97,31 +97,85 @@ def note(text: str | None, run_id: str | None, experiment: str | None, variant: 
 @click.option("--results", "results_dir", type=click.Path(file_okay=False, path_type=Path),
               default=None, help="Folder of records [default: $JOURNAL_RESULTS or ./results].")
 @click.option("--experiment", default=None, help="Only runs of this experiment.")
-def list_runs(results_dir: Path | None, experiment: str | None) -> None:
-    """List the runs in the results folder, oldest first, one line each.
+@click.option("--variant", default=None, help="Only runs of this variant.")
+@click.option("--status", type=click.Choice(["running", "finished", "failed", "interrupted", "stale"]),
+              default=None, help="Only runs with this status.")
+@click.option("--tag", "tags", multiple=True, help="Only runs with this tag; repeatable (all must match).")
+@click.option("--since", default=None, help="Only runs started on or after this day (YYYY-MM-DD, UTC)/time.")
+@click.option("--until", default=None, help="Only runs started on or before this day or time.")
+@click.option("--where", "where", multiple=True, metavar="KEY=VALUE",
+              help="Only runs whose config KEY equals VALUE; repeatable.")
+@click.option("--columns", default=None, metavar="SPEC,…",
+              help="Columns: metrics (acer), metric@selection (val_acer@best, acer@last), "
+              "config.KEY, or id, experiment, variant, seed, status, started_at, ended_at, tags.")
+@click.option("--sort", default=None, metavar="COLUMN,…", help="Sort by these columns; -COLUMN descends.")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json", "md"]), default="table",
+              show_default=True, help="Aligned text, CSV, JSON (journal.runs_table.from_json reads it) "
+              "or a GitHub Markdown table.")
+def list_runs(results_dir: Path | None, experiment: str | None, variant: str | None,
+              status: str | None, tags: tuple[str, ...], since: str | None, until: str | None,
+              where: tuple[str, ...], columns: str | None, sort: str | None, fmt: str) -> None:
+    """List the runs in the results folder, oldest first, one row each under a header.
 
     Bad record files are reported on stderr, naming the file and the field, and make the
     exit code 1.
+
+    \b
+    Examples:
+      journal list --experiment fas_kd --columns variant,seed,acer,val_acer@best --sort acer
+      journal list --tag baseline --since 2026-11-01 --where kd=logit
+      journal list --format md >> "$GITHUB_STEP_SUMMARY"
     """
     from ..records import load_records
-    from ..render.tables import number
+    from ..runs_table import list_text, select
     from ..tracking import default_results_dir, remove_orphans
 
     folder = results_dir or default_results_dir()
+    chosen = _specs(columns, "--columns")
+    order = _specs(sort, "--sort")
     remove_orphans(folder)
     records, errors = load_records(folder)
-    records = [r for r in records if experiment is None or r.experiment == experiment]
-    for rec in sorted(records, key=lambda r: (r.started_at, r.id)):
-        key = next((k for k in ("acer", "acc", "accuracy") if k in rec.metrics), None)
-        metric = f"{key}={number(rec.metrics[key])}" if key else ""
-        seed = "-" if rec.seed is None else str(rec.seed)
-        echo(f"{rec.id}  {rec.variant}  seed={seed}  {rec.status}  {metric}".rstrip())
+    records = select(records, experiment=experiment, variant=variant, status=status, tags=tags,
+                     since=since, until=until, where=parse_overrides(where))
+    if records or fmt != "table":
+        click.echo(list_text(records, columns=chosen, sort=order, fmt=fmt), nl=False)
     for error in errors:
         echo(f"bad record: {error}", err=True)
     if not records and not errors:
         echo(f"no runs in {folder}", err=True)
     if errors:
         sys.exit(1)
+
+
+def _specs(text: str | None, option: str) -> list[str] | None:
+    if text is None:
+        return None
+    specs = [c.strip() for c in text.split(",") if c.strip()]
+    if not specs:
+        raise OneLineUsageError(f"{option}: name at least one column")
+    return specs
+
+
+@main.command()
+@click.argument("run_id")
+@click.argument("tags", nargs=-1)
+@click.option("--remove", "removed", multiple=True, metavar="TAG", help="Remove this tag; repeatable.")
+@click.option("--results", "results_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=None, help="Folder of records [default: $JOURNAL_RESULTS or ./results].")
+def tag(run_id: str, tags: tuple[str, ...], removed: tuple[str, ...], results_dir: Path | None) -> None:
+    """Add TAGS to a run (an id or a unique prefix of one); `journal list --tag` finds them.
+
+    \b
+    Examples:
+      journal tag 20261123T061000Z-fas_kd-3f2a baseline paper-table-3
+      journal tag 20261123T061000Z-fas_kd-3f2a --remove baseline
+    """
+    from ..tracking import default_results_dir, tag_run
+
+    if not tags and not removed:
+        raise OneLineUsageError("name a TAG to add, or --remove TAG")
+    record = tag_run(results_dir or default_results_dir(), run_id, tags, removed)
+    echo(f"{record.id}: {', '.join(record.tags) or '(no tags)'}")
 
 
 @main.command()
@@ -152,18 +206,21 @@ def show(run_id: str, results_dir: Path | None) -> None:
 @click.argument("variant_a")
 @click.argument("variant_b")
 @click.option("--experiment", default=None, help="Only runs of this experiment.")
+@click.option("--md", "as_markdown", is_flag=True, help="A GitHub Markdown table (for a pull request).")
 @click.option("--results", "results_dir", type=click.Path(file_okay=False, path_type=Path),
               default=None, help="Folder of records [default: $JOURNAL_RESULTS or ./results].")
 def compare_variants(
-    variant_a: str, variant_b: str, experiment: str | None, results_dir: Path | None
+    variant_a: str, variant_b: str, experiment: str | None, as_markdown: bool,
+    results_dir: Path | None
 ) -> None:
     """Compare two variants over their counted runs (each seed once, retired runs left out), on
     each task and data set both ran: n, mean ± std with the 95% interval, the difference with
     Welch's 95% interval, and whether it is within seed noise.
 
     \b
-    Example:
+    Examples:
       journal compare student "student + logit KD" --experiment fas_kd
+      journal compare student "student + logit KD" --md >> "$GITHUB_STEP_SUMMARY"
     """
     from rich.console import Console
 
@@ -179,6 +236,11 @@ def compare_variants(
         if not group:
             known = ", ".join(sorted({r.variant for r in records})) or "none"
             raise JournalError(f"no runs of variant '{name}' in {folder}; variants: {known}")
+    if as_markdown:
+        from ..compare_table import comparison_markdown
+
+        click.echo(comparison_markdown(groups[0], groups[1], (variant_a, variant_b)), nl=False)
+        return
     terminal.compare(groups[0], groups[1], (variant_a, variant_b), Console())
 
 

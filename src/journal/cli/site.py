@@ -46,11 +46,21 @@ def init(directory: Path, lang: str, site_name: str | None, requirement: str | N
 
 
 @main.command()
-def experiments() -> None:
-    """List the experiments `journal run` knows, with their config keys and defaults."""
-    from ..experiments import REGISTRY
+@click.option("--names", is_flag=True, help="Only the names, one a line (for scripts).")
+def experiments(names: bool) -> None:
+    """List the experiments `journal run` knows, with their config keys and defaults: the
+    installed ones (the `journal.experiments` entry points) and the `run:` lines of
+    $JOURNAL_RESULTS/experiments.yml (default: ./results).
+    """
+    from ..experiments import Registry
+    from ..tracking import default_results_dir
 
-    for name, exp in sorted(REGISTRY.items()):
+    registry = Registry(default_results_dir())
+    if names:
+        for name in registry:
+            echo(name)
+        return
+    for name, exp in registry.items():
         echo(f"{name}: {exp.summary}")
         defaults = exp.config_cls()
         for key, annotation in field_types(exp.config_cls).items():

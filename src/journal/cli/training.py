@@ -14,8 +14,22 @@ from . import OneLineUsageError, _check_writable, echo, main, parse_seeds
 # The library is imported inside each command, so `journal --help` and shell completion start fast.
 
 
+def complete_experiment(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[str]:
+    """Shell completion of an EXPERIMENT: the installed ones and the ``run:`` lines of the
+    results folder's ``experiments.yml`` (nothing is imported)."""
+    from ..experiments.registry import experiment_names
+    from ..tracking import default_results_dir
+
+    folder = ctx.params.get("results_dir") or default_results_dir()
+    try:
+        names = experiment_names(folder)
+    except Exception:  # a bad experiments.yml: complete the installed ones
+        names = experiment_names()
+    return [n for n in names if n.startswith(incomplete)]
+
+
 @main.command()
-@click.argument("experiment")
+@click.argument("experiment", shell_complete=complete_experiment)
 @click.option("--seeds", default="0", show_default=True, help="Seeds to run: 0,1,2,3 or 0-3.")
 @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
               help="Override a config value; repeatable. See `journal experiments`.")
@@ -50,15 +64,15 @@ def run(experiment: str, seeds: str, overrides: tuple[str, ...], results_dir: Pa
         for path in paths:
             echo(path)
         return
+    folder = results_dir or default_results_dir()
     try:
         pairs = parse_overrides(overrides)
-        apply_overrides(get_experiment(experiment).config_cls(), pairs)  # fail before training
+        apply_overrides(get_experiment(experiment, folder).config_cls(), pairs)  # fail before training
     except ConfigError as exc:
         raise OneLineUsageError(f"--set {exc}") from None
     seed_list = parse_seeds(seeds)
     if data_root is not None and not data_root.is_dir():
         raise JournalError(f"--data-root {data_root}: no such folder")
-    folder = results_dir or default_results_dir()
     _check_writable(folder)
     try:
         paths = run_experiment(experiment, seeds=seed_list, overrides=pairs, results_dir=folder,
@@ -84,7 +98,7 @@ def _interrupted_message(exc: KeyboardInterrupt, folder: Path) -> str:
 
 
 @main.command()
-@click.argument("experiment", required=False)
+@click.argument("experiment", required=False, shell_complete=complete_experiment)
 @click.option("--grid", "grid_items", multiple=True, metavar="KEY=V1,V2",
               help="A config key and the values to sweep; repeatable (the grid is their product).")
 @click.option("--seeds", default=None, help="Seeds of every point: 0,1,2,3 or 0-3 [default: 0].")
@@ -134,6 +148,7 @@ def sweep(experiment: str | None, grid_items: tuple[str, ...], seeds: str | None
     from ..sweeps import Sweep, counts, load_sweep_file, parse_grid, plan, summary_rows
     from ..tracking import default_results_dir
 
+    folder = results_dir or default_results_dir()
     try:
         spec = load_sweep_file(sweep_file) if sweep_file else {"experiment": None, "grid": {},
                                                                 "fixed": {}, "seeds": None}
@@ -144,7 +159,7 @@ def sweep(experiment: str | None, grid_items: tuple[str, ...], seeds: str | None
         fixed = {**spec["fixed"], **parse_overrides(overrides)}
         if not grid:
             raise OneLineUsageError("a sweep needs --grid KEY=V1,V2 (or 'grid:' in the sweep file)")
-        exp = get_experiment(name)
+        exp = get_experiment(name, folder)
         the_sweep = Sweep(name, grid, parse_seeds(seeds or spec["seeds"] or "0"), fixed)
         the_sweep.check_size()
         for point in Sweep(name, grid, [0], fixed).points():
@@ -153,7 +168,6 @@ def sweep(experiment: str | None, grid_items: tuple[str, ...], seeds: str | None
         raise OneLineUsageError(f"--grid/--set {exc}") from None
     if data_root is not None and not data_root.is_dir():
         raise JournalError(f"--data-root {data_root}: no such folder")
-    folder = results_dir or default_results_dir()
     _check_writable(folder)
     planned = plan(the_sweep, folder, rerun=rerun, data_root=data_root)
     todo = [p.spec for p in planned if p.action in ("run", "resume")]

@@ -1,8 +1,9 @@
-"""The experiment registry: name → config dataclass and training entry point.
+"""Experiments: the registry (:mod:`.registry`: entry points and ``experiments.yml`` lines),
+what ``journal run`` asks of one (:class:`RunRequest`) and running it once per seed.
 
 Entry points are imported lazily, so listing experiments or building the site never imports
-torch. Training needs the ``[experiments]`` extra (torch, pillow, tqdm); without it, starting
-an experiment raises :class:`MissingExtraError`, which says how to install it. Each
+torch. The bundled experiments need the ``[experiments]`` extra (torch, pillow, tqdm); without
+it, starting one raises :class:`MissingExtraError`, which says how to install it. Each
 experiment's ``run(config, request: RunRequest)`` trains one seed and writes its records
 through :mod:`journal.tracking`, returning their paths.
 """
@@ -11,38 +12,32 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
-import importlib
 import json
 import secrets
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
 from ..config import apply_overrides
-from ..errors import JournalError, UnknownExperimentError
+from ..errors import JournalError
 from ..naming import generated_variant
 from ..paths import check_name, folder_inside, inside
 from ..records import Dataset, Launch, Record, find_run, load_records
 from ..tracking import STATE_DIR, Run, reopen_run, start_run
-from .fas_kd.config import FasKdConfig
-from .finetune.config import FinetuneConfig
-from .reid_noisy.config import ReidNoisyConfig
-from .ser.config import SerConfig
-from .vad.config import VadConfig
+from .registry import (
+    EXTRA_MODULES,
+    GROUP,
+    REGISTRY,
+    Experiment,
+    MissingExtraError,
+    Registry,
+    experiment_names,
+    get_experiment,
+)
 
-EXTRA_MODULES = ("torch", "PIL", "tqdm")
-"""What the bundled experiments import that the core does not install."""
-
-
-class MissingExtraError(JournalError):
-    """A bundled experiment was started without the ``[experiments]`` extra installed."""
-
-    def __init__(self, experiment: str, module: str) -> None:
-        self.experiment = experiment
-        self.module = module
-        super().__init__(f"experiment '{experiment}' needs {module}; bundled experiments need the "
-                         "[experiments] extra (torch): pip install 'runjournal[experiments]'")
+__all__ = ["EXTRA_MODULES", "GROUP", "REGISTRY", "Experiment", "MissingExtraError", "Registry",
+           "RunRequest", "experiment_names", "get_experiment", "resume_run", "run_experiment"]
 
 
 def new_job_id(experiment: str, seed: int) -> str:
@@ -127,75 +122,6 @@ def launched_records(
             and (job is None or r.launch.job == job) and (sweep is None or r.launch.sweep == sweep)]
 
 
-@dataclass(frozen=True)
-class Experiment:
-    """A registered experiment."""
-
-    name: str
-    summary: str
-    config_cls: type
-    entry_point: str  # "module:function", imported on first use
-
-    def runner(self) -> Callable[..., list[Path]]:
-        module, _, func = self.entry_point.partition(":")
-        try:
-            loaded = importlib.import_module(module)
-        except ModuleNotFoundError as exc:
-            missing = (exc.name or "").partition(".")[0]
-            if missing in EXTRA_MODULES:
-                raise MissingExtraError(self.name, missing) from None
-            raise
-        runner: Callable[..., list[Path]] = getattr(loaded, func)
-        return runner
-
-
-REGISTRY: dict[str, Experiment] = {
-    "fas_kd": Experiment(
-        name="fas_kd",
-        summary="Face anti-spoofing on CASIA-SURF-style RGB/Depth/IR: a multi-modal teacher "
-        "distilled into an RGB student (seed note 004).",
-        config_cls=FasKdConfig,
-        entry_point="journal.experiments.fas_kd.train:run",
-    ),
-    "finetune": Experiment(
-        name="finetune",
-        summary="ECG/PPG: cross-modal contrastive pre-training, then full or linear fine-tuning "
-        "for AF detection and heart-rate regression (seed note 002).",
-        config_cls=FinetuneConfig,
-        entry_point="journal.experiments.finetune.train:run",
-    ),
-    "reid_noisy": Experiment(
-        name="reid_noisy",
-        summary="Person re-id on Market-1501-style images with noisy labels: two co-teaching "
-        "networks, CMC and mAP under the Market-1501 protocol (seed note 001).",
-        config_cls=ReidNoisyConfig,
-        entry_point="journal.experiments.reid_noisy.train:run",
-    ),
-    "ser": Experiment(
-        name="ser",
-        summary="Speech emotion recognition (正向/中性/负向) from 16 kHz WAV files with a "
-        "Light-SERNet-style CNN on spectrograms or MFCCs (seed note 003).",
-        config_cls=SerConfig,
-        entry_point="journal.experiments.ser.train:run",
-    ),
-    "vad": Experiment(
-        name="vad",
-        summary="Pose-based video anomaly detection: S4D or Transformer future-pose prediction on "
-        "ShanghaiTech-like skeleton tracks, frame AUC after Gaussian smoothing (seed note 000).",
-        config_cls=VadConfig,
-        entry_point="journal.experiments.vad.train:run",
-    ),
-}
-
-
-def get_experiment(name: str) -> Experiment:
-    """The experiment called ``name``; :class:`UnknownExperimentError` lists the valid ones."""
-    try:
-        return REGISTRY[name]
-    except KeyError:
-        raise UnknownExperimentError(name, sorted(REGISTRY)) from None
-
-
 UNTAGGED = ("reference.",)
 """Override prefixes that do not change training (a paper's numbers), so do not tag variants."""
 
@@ -216,7 +142,7 @@ def run_experiment(
     The config is validated (unknown key, wrong type) before anything is trained or written.
     ``job`` (one seed only) continues that job's records instead of starting new ones.
     """
-    experiment = get_experiment(name)
+    experiment = get_experiment(name, results_dir)
     overrides = overrides or {}
     config: Any = apply_overrides(experiment.config_cls(), overrides)
     run = experiment.runner()

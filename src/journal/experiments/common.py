@@ -1,4 +1,6 @@
-"""Helpers every experiment's training loop uses: device, seeding, progress."""
+"""Helpers every experiment's training loop uses: device, seeding, progress, the training state
+runs resume from, and :class:`EpochLoop`, the resumable epoch loop with its ``last``/best
+checkpoint selections (the bundled experiments and yours)."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ import math
 import pickle
 import random
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -234,3 +236,103 @@ def _load_state(part: Any, state: Any) -> None:
         part.set_state(state)
     else:
         part.load_state_dict(state)
+
+
+class EpochLoop:
+    """The resumable epoch loop: progress bar, best checkpoints, the state saved every epoch,
+    and the ``last`` and best selections at the end.
+
+    ``best`` names each checkpoint to keep and the logged metric and goal that choose it
+    (``{"acer_best": ("val_acer", "min")}``); after each epoch's body the loop reads that
+    metric from what the body logged (``run.log``), keeps the model's weights when it is the
+    best so far, and saves the training state (``state``: the modules, optimisers and
+    generators to restore, by name; the trackers are added under their own names); the progress
+    bar shows the logged metric ``show`` (default: the first best's). A reopened
+    run continues after its last saved epoch; a finished one comes back with :attr:`done` set.
+
+    Usage (``journal.experiments.ser.train`` reads the same)::
+
+        loop = EpochLoop(run, config.epochs, model=model, best={"ua_best": ("val_ua", "max")},
+                         state={"model": model, "optimiser": optimiser, "generator": gen},
+                         label=f"ser seed {request.seed}", progress=request.progress)
+        if loop.done:
+            return [run.path]
+        for epoch in loop:
+            train_one_epoch()
+            run.log(epoch, train_loss=..., val_ua=...)
+        loop.select_last("val_ua", test=evaluate())
+        chosen = loop.select_best(evaluate)   # each best checkpoint's weights, evaluated
+    """
+
+    def __init__(self, run: Run, epochs: int, *, model: torch.nn.Module,
+                 state: Mapping[str, Any], best: Mapping[str, tuple[str, str]] | None = None,
+                 label: str = "", progress: bool = True, show: str | None = None) -> None:
+        self.run = run
+        self.epochs = epochs
+        self.model = model
+        self.metrics = dict(best or {})
+        self.best = {name: BestCheckpoint(mode) for name, (_, mode) in self.metrics.items()}
+        self.state = TrainingState(run, **state, **self.best)
+        self.start = self.state.restore()
+        self.label = label
+        self.progress = progress
+        self.show = show or next((m for m, _ in self.metrics.values()), None)
+        """The logged metric the progress bar shows (default: the first best's)."""
+        self._tracked = 0
+
+    @property
+    def done(self) -> bool:
+        """The run had finished in an earlier attempt of its job: its final weights are back."""
+        return self.run.done
+
+    def track(self, epoch: int) -> None:
+        """Update the best checkpoints from the metrics logged for ``epoch`` now (the loop does
+        it after the epoch's body; call it inside to read :attr:`best` for this epoch)."""
+        if self._tracked == epoch:
+            return
+        values = self.run.logged(epoch)
+        for name, (metric, _) in self.metrics.items():
+            value = values.get(metric)
+            if value is not None:
+                self.best[name].update(value, epoch, self.model)
+        self._tracked = epoch
+
+    def __iter__(self) -> Iterator[int]:
+        bar = EpochProgress(self.epochs, self.label, enabled=self.progress, start=self.start)
+        try:
+            for epoch in bar:
+                yield epoch
+                self.track(epoch)
+                value = self.run.logged(epoch).get(self.show) if self.show else None
+                if value is not None:
+                    bar.show(**{str(self.show): value})
+                self.state.save(epoch)
+        finally:
+            bar.close()
+
+    def select_last(self, metric: str, *, test: Mapping[str, Any], value: Any = None) -> None:
+        """Record the ``last`` selection: the final epoch, ``metric``'s logged value there (or
+        ``value``) and the ``test`` metrics of the final weights."""
+        if value is None and self.run.record.history:
+            value = self.run.record.history[-1].values().get(metric)
+        self.run.select("last", metric=metric, mode="last", epoch=self.epochs, value=value,
+                        test=test)
+
+    def select_best(self, evaluate: Callable[[], Mapping[str, Any]], *,
+                    restore: bool = True) -> dict[str, Mapping[str, Any]]:
+        """For each best checkpoint that was found: load its weights, ``evaluate()`` them and
+        record the selection; returns name → test metrics. ``restore``: put the final weights
+        back afterwards (else the model keeps the last best checkpoint's)."""
+        final = copy.deepcopy(self.model.state_dict()) if restore else None
+        chosen: dict[str, Mapping[str, Any]] = {}
+        for name, tracker in self.best.items():
+            if tracker.state is None:
+                continue
+            self.model.load_state_dict(tracker.state)
+            chosen[name] = evaluate()
+            metric, mode = self.metrics[name]
+            self.run.select(name, metric=metric, mode=mode,  # type: ignore[arg-type]
+                            epoch=tracker.epoch, value=tracker.value, test=chosen[name])
+        if final is not None:
+            self.model.load_state_dict(final)
+        return chosen

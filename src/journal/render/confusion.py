@@ -16,6 +16,7 @@ import hashlib
 import math
 from collections.abc import Sequence
 
+from ..confusions import recall_moves, shown_epochs
 from ..escape import Markdown, html_attr, html_text
 from ..records import Record
 from ..series import chosen_epoch, row_shares, seed_label, summed_matrix
@@ -60,24 +61,71 @@ def _where(records: Sequence[Record]) -> str:
 
 
 def record_matrix(record: Record) -> str:
-    """One run's matrix with its split, checkpoint and epoch ("" without a matrix)."""
+    """One run's matrix with its split, checkpoint and epoch, then its matrices over epochs
+    (:func:`epochs_section`); "" without either."""
     conf = record.confusion
-    if conf is None:
+    final = "" if conf is None else matrix_html(conf.labels, conf.matrix, _where([record]))
+    return final + epochs_section(record)
+
+
+SPARKS = "▁▂▃▄▅▆▇█"
+
+
+def _spark(values: Sequence[float]) -> str:
+    """Recall (0 to 1) over epochs as one character each; NaN (no samples) as a space."""
+    return "".join(" " if math.isnan(v) else SPARKS[min(len(SPARKS) - 1, int(v * len(SPARKS)))]
+                   for v in values)
+
+
+def _recall(value: float) -> str:
+    return "—" if math.isnan(value) else f"{100 * value:.1f}\u00a0%"
+
+
+def epochs_section(record: Record) -> str:
+    """The run's confusion over epochs: the matrix at each epoch a selection chose and at the
+    last one, then each class's recall at the first, chosen and last epochs with its change and
+    a sparkline over every epoch ("" when the run logged no matrices per epoch). The numbers are
+    :func:`journal.confusions.recall_moves`'."""
+    history = record.confusion_epochs
+    moves = recall_moves(record)
+    if history is None or moves is None:
         return ""
-    return matrix_html(conf.labels, conf.matrix, _where([record]))
+    parts = []
+    for shown in shown_epochs(record):
+        matrix = history.at(shown.epoch) or []
+        caption = t("{split} split, epoch {epoch} ({why}); rows are the true class",
+                    split=history.split, epoch=shown.epoch, why=", ".join(shown.reasons))
+        parts.append(matrix_html(history.labels, matrix, caption))
+    head = "".join(f'<th scope="col">{html_text(t("epoch {epoch}", epoch=e))}</th>' for e in moves.epochs)
+    rows = []
+    for label, values, change in moves.rows:
+        cells = "".join(f"<td>{_recall(v)}</td>" for v in values)
+        delta = "—" if math.isnan(change) else f"{100 * change:+.1f}\u00a0pp"
+        spark = _spark([v for _, v in moves.series[label]])
+        rows.append(f"{_label(label, 'th', 'row')}{cells}<td>{delta}</td>"
+                    f'<td><span aria-hidden="true">{html_text(spark)}</span></td>')
+    caption = t("Recall per class over epochs ({split} split)", split=history.split)
+    parts.append(
+        f'<div class="journal-scroll" style="overflow-x:auto"><table class="journal-recall">'
+        f"<caption>{html_text(caption)}</caption><thead><tr><th>{html_text(t('class'))}</th>{head}"
+        f"<th>{html_text(t('change'))}</th><th>{html_text(t('over epochs'))}</th></tr></thead>"
+        f"<tbody>{''.join(f'<tr>{r}</tr>' for r in rows)}</tbody></table></div>")
+    return "".join(parts)
 
 
 def section(records: Sequence[Record], key: str = "") -> Markdown:
-    """The matrix summed over the runs that have one (when they share labels), then each run's,
-    as tabs; ``key`` (the variant's slug) keeps the tabs of two variants apart on one page."""
-    runs = [r for r in records if r.confusion is not None]
+    """The matrix summed over the runs that have one (when they share labels), then each run's
+    (with its matrices over epochs, :func:`epochs_section`), as tabs; ``key`` (the variant's
+    slug) keeps the tabs of two variants apart on one page."""
+    runs = [r for r in records if r.confusion is not None or r.confusion_epochs is not None]
     if not runs:
         return Markdown("")
     tabs = [(seed_label(r), record_matrix(r)) for r in runs]
-    confusions = [r.confusion for r in runs if r.confusion is not None]
+    final = [r for r in runs if r.confusion is not None]
+    confusions = [r.confusion for r in final if r.confusion is not None]
     total = summed_matrix(confusions)
-    if total is not None and len(runs) > 1:
-        caption = t("Sum over {n} runs", n=len(runs)) + "; " + _where(runs)
+    if total is not None and len(final) > 1:
+        caption = t("Sum over {n} runs", n=len(final)) + "; " + _where(final)
         tabs.insert(0, (t("sum over seeds"), matrix_html(confusions[0].labels, total, caption)))
     if len(tabs) == 1:
         return Markdown(tabs[0][1])

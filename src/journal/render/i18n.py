@@ -76,6 +76,12 @@ ZH: dict[str, str] = {
     "Counts ({where}; rows are the true class):": "计数（{where}；行为真实类别）：",
     "Row-normalised (% of each true class):": "按行归一化（占各真实类别的百分比）：",
     "{split} split, checkpoint {checkpoint}": "{split} 集，检查点 {checkpoint}",
+    "{split} split, epoch {epoch} ({why}); rows are the true class":
+        "{split} 集，第 {epoch} 轮（{why}）；行为真实类别",
+    "Recall per class over epochs ({split} split)": "各类别召回率随轮次的变化（{split} 集）",
+    "epoch {epoch}": "第 {epoch} 轮",
+    "change": "变化",
+    "over epochs": "逐轮",
     "run id": "运行 ID",
     "seed": "种子",
     "wall time": "耗时",

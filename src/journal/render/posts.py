@@ -190,7 +190,7 @@ def _details(
     # bold labels, not headings: the page's table of contents lists the variants, not the
     # parts folded inside them
     parts += [f"**{title}**\n\n{body}\n" for title, body in optional if body]
-    with_cm = [r for r in recs if r.confusion is not None]
+    with_cm = [r for r in recs if r.confusion is not None or r.confusion_epochs is not None]
     if with_cm:  # summed over the seeds first, then each seed's
         parts.append(f"**{t('Confusion matrix')}**\n\n" + confusion.section(with_cm, key) + "\n")
     chart_files = sec.variant_charts(recs, name, stem, key)

@@ -14,7 +14,6 @@ threshold of that checkpoint on validation; ``fixed``: 0.5).
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -29,14 +28,7 @@ from ... import metrics
 from ...config import as_dict
 from ...records import Dataset as DatasetInfo
 from .. import RunRequest
-from ..common import (
-    BestCheckpoint,
-    EpochProgress,
-    TrainingState,
-    describe_device,
-    pick_device,
-    seed_everything,
-)
+from ..common import EpochLoop, describe_device, pick_device, seed_everything
 from .config import FasKdConfig
 from .data import LABELS, LIST_FILES, CasiaSurfList, ensure_tiny_data
 from .models import MODALITIES, Student, Teacher
@@ -145,39 +137,32 @@ def _train_model(
         test = DataLoader(splits["test"], batch_size=256)
         optimiser = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
         loss_fn = _loss_fn(config, kd, teacher)
-        best = {"acer_best": BestCheckpoint("min"), "hter_best": BestCheckpoint("min")}
-        state = TrainingState(run, model=model, optimiser=optimiser, generator=generator, **best)
-        start = state.restore()
-        if run.done:  # finished in an earlier attempt of this job: its final weights are back
+        loop = EpochLoop(run, config.epochs, model=model,
+                         best={"acer_best": ("val_acer", "min"), "hter_best": ("val_hter", "min")},
+                         state={"model": model, "optimiser": optimiser, "generator": generator},
+                         label=f"{variant} seed {seed}", progress=progress)
+        if loop.done:  # finished in an earlier attempt of this job: its final weights are back
             model.eval()
             return run.path
-        bar = EpochProgress(config.epochs, f"{variant} seed {seed}", enabled=progress, start=start)
-        try:
-            for epoch in bar:
-                model.train()
-                total, count = 0.0, 0
-                for rgb, depth, ir, y in train:
-                    batch = (rgb.to(device), depth.to(device), ir.to(device), y.to(device))
-                    loss = loss_fn(model, batch)
-                    optimiser.zero_grad(set_to_none=True)
-                    loss.backward()
-                    optimiser.step()
-                    total += loss.item() * len(y)
-                    count += len(y)
-                val_y, val_s, val_loss = _scores(model, val, device)
-                m = _fas(config, val_y, val_s, val_y, val_s)
-                run.log(
-                    epoch=epoch,
-                    train_loss=total / max(count, 1),
-                    val_loss=val_loss,
-                    **{f"val_{k}": m[k] for k in ("acc", "acer", "hter", "apcer", "bpcer")},
-                )
-                bar.show(val_acer=m["acer"])
-                best["acer_best"].update(m["acer"], epoch, model)
-                best["hter_best"].update(m["hter"], epoch, model)
-                state.save(epoch)
-        finally:
-            bar.close()
+        for epoch in loop:
+            model.train()
+            total, count = 0.0, 0
+            for rgb, depth, ir, y in train:
+                batch = (rgb.to(device), depth.to(device), ir.to(device), y.to(device))
+                loss = loss_fn(model, batch)
+                optimiser.zero_grad(set_to_none=True)
+                loss.backward()
+                optimiser.step()
+                total += loss.item() * len(y)
+                count += len(y)
+            val_y, val_s, val_loss = _scores(model, val, device)
+            m = _fas(config, val_y, val_s, val_y, val_s)
+            run.log(
+                epoch=epoch,
+                train_loss=total / max(count, 1),
+                val_loss=val_loss,
+                **{f"val_{k}": m[k] for k in ("acc", "acer", "hter", "apcer", "bpcer")},
+            )
 
         def evaluate(missing: tuple[str, ...] = ()) -> dict[str, float]:
             val_y, val_s, _ = _scores(model, val, device)
@@ -185,7 +170,6 @@ def _train_model(
             return _fas(config, test_y, test_s, val_y, val_s)
 
         last = evaluate()
-        last_val = run.record.history[-1].values().get("val_acer")
         run.set_metrics(**{k: last[k] for k in REPORTED})
         run.set_threshold(config.threshold, last["threshold"])
         counts = {k: int(last[k]) for k in ("tp", "fn", "tn", "fp")}
@@ -193,29 +177,14 @@ def _train_model(
         if role == "teacher":
             for name, missing in MISSING.items():
                 run.evaluate(name, **{k: v for k, v in evaluate(missing).items() if k in REPORTED})
-        run.select(
-            "last",
-            metric="val_acer",
-            mode="last",
-            epoch=config.epochs,
-            value=last_val,
-            test={k: last[k] for k in (*REPORTED, "threshold")},
-        )
-        final_state = copy.deepcopy(model.state_dict())
-        for name, tracker in best.items():
-            if tracker.state is None:
-                continue
-            model.load_state_dict(tracker.state)
+        kept = (*REPORTED, "threshold")
+        loop.select_last("val_acer", test={k: last[k] for k in kept})
+
+        def evaluate_kept() -> dict[str, float]:
             chosen = evaluate()
-            run.select(
-                name,
-                metric=f"val_{name.removesuffix('_best')}",
-                mode="min",
-                epoch=tracker.epoch,
-                value=tracker.value,
-                test={k: chosen[k] for k in (*REPORTED, "threshold")},
-            )
-        model.load_state_dict(final_state)
+            return {k: chosen[k] for k in kept}
+
+        loop.select_best(evaluate_kept)
         model.eval()
         return run.path
 

@@ -32,14 +32,7 @@ from ...records import Dataset as DatasetInfo
 from ...records import write_atomic
 from ...tracking import Run
 from .. import RunRequest
-from ..common import (
-    BestCheckpoint,
-    EpochProgress,
-    TrainingState,
-    describe_device,
-    pick_device,
-    seed_everything,
-)
+from ..common import EpochLoop, describe_device, pick_device, seed_everything
 from ..storage import data_home
 from .config import FinetuneConfig
 from .data import CLASS_NAMES, TASKS, ensure_tiny_data, load_array, load_split
@@ -103,32 +96,26 @@ def pretrain(
             generator=generator,
         )
         optimiser = torch.optim.Adam(model.parameters(), lr=config.pretrain_lr)
-        state = TrainingState(run, model=model, optimiser=optimiser, generator=generator)
-        start = state.restore()
-        if run.done:  # finished earlier but its cached checkpoint is gone: use its saved state
+        loop = EpochLoop(run, config.pretrain_epochs, model=model,
+                         state={"model": model, "optimiser": optimiser, "generator": generator},
+                         label=f"pretrain seed {seed}", progress=progress, show="val_top1")
+        if loop.done:  # finished earlier but its cached checkpoint is gone: use its saved state
             return model.to(device), checkpoint, [run.path]
-        bar = EpochProgress(config.pretrain_epochs, f"pretrain seed {seed}", enabled=progress,
-                            start=start)
-        try:
-            for epoch in bar:
-                model.train()
-                losses = []
-                for e, p in loader:
-                    ecg_emb, ppg_emb = model(e.to(device), p.to(device))
-                    loss, _ = info_nce(ecg_emb, ppg_emb, config.temperature)
-                    optimiser.zero_grad(set_to_none=True)
-                    loss.backward()
-                    optimiser.step()
-                    losses.append(loss.item())
-                model.eval()
-                with torch.no_grad():
-                    ecg_emb, ppg_emb = model(ecg[:n_val].to(device), ppg[:n_val].to(device))
-                    val_loss, top1 = info_nce(ecg_emb, ppg_emb, config.temperature)
-                run.log(epoch=epoch, ssl_loss=float(np.mean(losses)), val_ssl_loss=val_loss, val_top1=top1)
-                bar.show(val_top1=float(top1))
-                state.save(epoch)
-        finally:
-            bar.close()
+        for epoch in loop:
+            model.train()
+            losses = []
+            for e, p in loader:
+                ecg_emb, ppg_emb = model(e.to(device), p.to(device))
+                loss, _ = info_nce(ecg_emb, ppg_emb, config.temperature)
+                optimiser.zero_grad(set_to_none=True)
+                loss.backward()
+                optimiser.step()
+                losses.append(loss.item())
+            model.eval()
+            with torch.no_grad():
+                ecg_emb, ppg_emb = model(ecg[:n_val].to(device), ppg[:n_val].to(device))
+                val_loss, top1 = info_nce(ecg_emb, ppg_emb, config.temperature)
+            run.log(epoch=epoch, ssl_loss=float(np.mean(losses)), val_ssl_loss=val_loss, val_top1=top1)
         run.set_metrics(val_top1=top1, val_ssl_loss=val_loss, chance_top1=1.0 / n_val)
         checkpoint.parent.mkdir(parents=True, exist_ok=True)
         buffer = io.BytesIO()
@@ -205,52 +192,47 @@ def finetune(
     )
     key = "mae" if regression else "auroc"
     mode: Literal["min", "max"] = "min" if regression else "max"
-    best = BestCheckpoint(mode)
-    state = TrainingState(run, model=model, optimiser=optimiser, best=best, generator=generator)
-    start = state.restore()
-    if run.done:  # finished in an earlier attempt of this job
-        return
-    bar = EpochProgress(config.epochs, f"{task} seed {seed}", enabled=progress, start=start)
-    try:
-        for epoch in bar:
-            model.train()
-            if config.mode == "linear":
-                model.encoder.eval()  # frozen: batch-norm statistics stay those of pre-training
-            total = 0.0
-            for xb, yb in loader:
-                out = model(xb.to(device))
-                yb = yb.to(device)
-                loss = F.mse_loss(out[:, 0], yb) if regression else F.cross_entropy(out, yb)
-                optimiser.zero_grad(set_to_none=True)
-                loss.backward()
-                optimiser.step()
-                total += loss.item() * len(yb)
-            val, val_loss, _ = _evaluate(model, x["val"], data["val"][1], task, scale, device)
-            run.log(
-                epoch=epoch,
-                train_loss=total / len(targets),
-                val_loss=val_loss,
-                **{f"val_{k}": v for k, v in val.items()},
-            )
-            best.update(val[key], epoch, model)
-            bar.show(**{f"val_{key}": val[key]})
-            state.save(epoch)
-    finally:
-        bar.close()
-    last, _, _ = _evaluate(model, x["test"], data["test"][1], task, scale, device)
-    run.select(
-        "last",
-        metric=f"val_{key}",
-        mode="last",
-        epoch=config.epochs,
-        value=run.record.history[-1].values().get(f"val_{key}"),
-        test=last,
-    )
-    if best.state is not None:
-        model.load_state_dict(best.state)
-    chosen, _, extra = _evaluate(model, x["test"], data["test"][1], task, scale, device)
     name = f"{key}_best"
-    run.select(name, metric=f"val_{key}", mode=mode, epoch=best.epoch, value=best.value, test=chosen)
+    loop = EpochLoop(run, config.epochs, model=model, best={name: (f"val_{key}", mode)},
+                     state={"model": model, "optimiser": optimiser, "generator": generator},
+                     label=f"{task} seed {seed}", progress=progress)
+    if loop.done:  # finished in an earlier attempt of this job
+        return
+    for epoch in loop:
+        model.train()
+        if config.mode == "linear":
+            model.encoder.eval()  # frozen: batch-norm statistics stay those of pre-training
+        total = 0.0
+        for xb, yb in loader:
+            out = model(xb.to(device))
+            yb = yb.to(device)
+            loss = F.mse_loss(out[:, 0], yb) if regression else F.cross_entropy(out, yb)
+            optimiser.zero_grad(set_to_none=True)
+            loss.backward()
+            optimiser.step()
+            total += loss.item() * len(yb)
+        val, val_loss, _ = _evaluate(model, x["val"], data["val"][1], task, scale, device)
+        run.log(
+            epoch=epoch,
+            train_loss=total / len(targets),
+            val_loss=val_loss,
+            **{f"val_{k}": v for k, v in val.items()},
+        )
+    last, _, _ = _evaluate(model, x["test"], data["test"][1], task, scale, device)
+    loop.select_last(f"val_{key}", test=last)
+    tested: dict[str, Any] = {}
+
+    def evaluate() -> dict[str, float]:
+        tested["chosen"], _, tested["extra"] = _evaluate(model, x["test"], data["test"][1], task,
+                                                         scale, device)
+        return dict(tested["chosen"])
+
+    if not loop.select_best(evaluate, restore=False):  # no finite validation value: the last weights
+        evaluate()
+        never = loop.best[name]
+        run.select(name, metric=f"val_{key}", mode=mode, epoch=never.epoch, value=never.value,
+                   test=tested["chosen"])
+    chosen, extra = tested["chosen"], tested["extra"]
     run.set_checkpoint(name)
     run.set_metrics(**chosen)
     if extra is not None:

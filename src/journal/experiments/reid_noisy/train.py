@@ -22,14 +22,7 @@ from ...config import as_dict
 from ...records import Dataset as DatasetInfo
 from ...tracking import Run
 from .. import RunRequest
-from ..common import (
-    BestCheckpoint,
-    EpochProgress,
-    TrainingState,
-    describe_device,
-    pick_device,
-    seed_everything,
-)
+from ..common import EpochLoop, describe_device, pick_device, seed_everything
 from .config import ReidNoisyConfig
 from .data import corrupt, ensure_tiny_market, load_images, read_split
 from .model import ReidNet
@@ -146,49 +139,40 @@ def run(config: ReidNoisyConfig, request: RunRequest) -> list[Path]:
             shuffle=True,
             generator=generator,
         )
-        best = BestCheckpoint("max")
-        state = TrainingState(run, net1=nets[0], net2=nets[1], optimiser1=optimisers[0],
-                              optimiser2=optimisers[1], best=best, generator=generator)
-        start = state.restore()
-        if run.done:  # finished in an earlier attempt of this job
+        loop = EpochLoop(run, config.epochs, model=nets[0], best={"map_best": ("map", "max")},
+                         state={"net1": nets[0], "net2": nets[1], "optimiser1": optimisers[0],
+                                "optimiser2": optimisers[1], "generator": generator},
+                         label=f"reid seed {request.seed}", progress=request.progress)
+        if loop.done:  # finished in an earlier attempt of this job
             return [run.path]
-        bar = EpochProgress(config.epochs, f"reid seed {request.seed}", enabled=request.progress,
-                            start=start)
-        try:
-            for epoch in bar:
-                for net in nets:
-                    net.train()
-                forget = forget_schedule(config, epoch)
-                sums = np.zeros(5)
-                for xb, yb, cb in loader:
-                    losses, accs, clean = coteach_step(
-                        nets, optimisers, xb.to(device), yb.to(device), cb.to(device), forget
-                    )
-                    sums += [*losses, *accs, clean]
-                means = sums / len(loader)
-                m = evaluate(nets[0], split["query"], split["bounding_box_test"], device)
-                run.log(
-                    epoch=epoch,
-                    loss1=means[0],
-                    loss2=means[1],
-                    acc1=means[2],
-                    acc2=means[3],
-                    clean_kept=means[4],
-                    forget_rate=forget,
-                    **m,
+        for epoch in loop:
+            for net in nets:
+                net.train()
+            forget = forget_schedule(config, epoch)
+            sums = np.zeros(5)
+            for xb, yb, cb in loader:
+                losses, accs, clean = coteach_step(
+                    nets, optimisers, xb.to(device), yb.to(device), cb.to(device), forget
                 )
-                best.update(m["map"], epoch, nets[0])
-                _log_lines(run, epoch, list(means[:2]), list(means[2:4]), m, best.epoch)
-                run.check_finite(epoch, loss1=means[0], loss2=means[1])
-                bar.show(mAP=m["map"])
-                state.save(epoch)
-        finally:
-            bar.close()
+                sums += [*losses, *accs, clean]
+            means = sums / len(loader)
+            m = evaluate(nets[0], split["query"], split["bounding_box_test"], device)
+            run.log(
+                epoch=epoch,
+                loss1=means[0],
+                loss2=means[1],
+                acc1=means[2],
+                acc2=means[3],
+                clean_kept=means[4],
+                forget_rate=forget,
+                **m,
+            )
+            loop.track(epoch)  # the log line names the best epoch so far, this one included
+            _log_lines(run, epoch, list(means[:2]), list(means[2:4]), m, loop.best["map_best"].epoch)
+            run.check_finite(epoch, loss1=means[0], loss2=means[1])
         last = evaluate(nets[0], split["query"], split["bounding_box_test"], device)
         run.set_metrics(**last)
-        run.select("last", metric="map", mode="last", epoch=config.epochs, value=last["map"], test=last)
-        if best.state is not None:
-            nets[0].load_state_dict(best.state)
-            chosen = evaluate(nets[0], split["query"], split["bounding_box_test"], device)
-            run.select("map_best", metric="map", mode="max", epoch=best.epoch, value=best.value, test=chosen)
+        loop.select_last("map", value=last["map"], test=last)
+        loop.select_best(lambda: evaluate(nets[0], split["query"], split["bounding_box_test"], device),
+                         restore=False)
         return [run.path]

@@ -20,14 +20,7 @@ from ...config import as_dict
 from ...errors import JournalError
 from ...records import Dataset as DatasetInfo
 from .. import RunRequest
-from ..common import (
-    BestCheckpoint,
-    EpochProgress,
-    TrainingState,
-    describe_device,
-    pick_device,
-    seed_everything,
-)
+from ..common import EpochLoop, describe_device, pick_device, seed_everything
 from .config import SerConfig
 from .data import DURATION_S, SAMPLE_RATE, Item, ensure_tiny_corpus, read_index, read_wav
 from .features import log_spectrogram, mfcc
@@ -134,55 +127,46 @@ def run(config: SerConfig, request: RunRequest) -> list[Path]:
             loader = DataLoader(train_set, batch_size=config.batch_size, shuffle=True, generator=generator)
         weight = class_weight.to(device) if config.class_balance == "weights" else None
         optimiser = torch.optim.Adam(model.parameters(), lr=config.lr)
-        best = BestCheckpoint("max")
-        state = TrainingState(run, model=model, optimiser=optimiser, best=best, generator=generator)
-        start = state.restore()
-        if run.done:  # finished in an earlier attempt of this job
+        loop = EpochLoop(run, config.epochs, model=model, best={"ua_best": ("val_ua", "max")},
+                         state={"model": model, "optimiser": optimiser, "generator": generator},
+                         label=f"ser seed {request.seed}", progress=request.progress)
+        if loop.done:  # finished in an earlier attempt of this job
             return [run.path]
-        bar = EpochProgress(config.epochs, f"ser seed {request.seed}", enabled=request.progress,
-                            start=start)
-        try:
-            for epoch in bar:
-                model.train()
-                total = 0.0
-                for xb, yb in loader:
-                    xb, yb = xb.to(device), yb.to(device)
-                    loss = _loss(model(xb), yb, weight, config)
-                    optimiser.zero_grad(set_to_none=True)
-                    loss.backward()
-                    optimiser.step()
-                    total += loss.item() * len(yb)
-                val_logits = _predict(model, x["val"], device)
-                _, report = _figures(val_logits, y["val"], names)
-                summary = metrics.speech_emotion_summary(report)
-                run.log(
-                    epoch=epoch,
-                    train_loss=total / len(train_set),
-                    val_loss=F.cross_entropy(val_logits, y["val"]).item(),
-                    val_wa=summary["wa"],
-                    val_ua=summary["ua"],
-                )
-                best.update(summary["ua"], epoch, model)
-                bar.show(val_ua=summary["ua"])
-                state.save(epoch)
-        finally:
-            bar.close()
+        for epoch in loop:
+            model.train()
+            total = 0.0
+            for xb, yb in loader:
+                xb, yb = xb.to(device), yb.to(device)
+                loss = _loss(model(xb), yb, weight, config)
+                optimiser.zero_grad(set_to_none=True)
+                loss.backward()
+                optimiser.step()
+                total += loss.item() * len(yb)
+            val_logits = _predict(model, x["val"], device)
+            _, report = _figures(val_logits, y["val"], names)
+            summary = metrics.speech_emotion_summary(report)
+            run.log(
+                epoch=epoch,
+                train_loss=total / len(train_set),
+                val_loss=F.cross_entropy(val_logits, y["val"]).item(),
+                val_wa=summary["wa"],
+                val_ua=summary["ua"],
+            )
 
-        _, last_report = _figures(_predict(model, x["test"], device), y["test"], names)
-        last = metrics.speech_emotion_summary(last_report)
-        run.select(
-            "last",
-            metric="val_ua",
-            mode="last",
-            epoch=config.epochs,
-            value=run.record.history[-1].values().get("val_ua"),
-            test=last,
-        )
-        if best.state is not None:
-            model.load_state_dict(best.state)
-        confusion, report = _figures(_predict(model, x["test"], device), y["test"], names)
-        chosen = metrics.speech_emotion_summary(report)
-        run.select("ua_best", metric="val_ua", mode="max", epoch=best.epoch, value=best.value, test=chosen)
+        figures = {"last": _figures(_predict(model, x["test"], device), y["test"], names)}
+        loop.select_last("val_ua", test=metrics.speech_emotion_summary(figures["last"][1]))
+
+        def evaluate() -> dict[str, float]:
+            figures["best"] = _figures(_predict(model, x["test"], device), y["test"], names)
+            return metrics.speech_emotion_summary(figures["best"][1])
+
+        chosen = loop.select_best(evaluate, restore=False).get("ua_best")
+        confusion, report = figures.get("best", figures["last"])
+        if chosen is None:  # no finite validation UA: the last weights are the ones reported
+            chosen = metrics.speech_emotion_summary(report)
+            never = loop.best["ua_best"]
+            run.select("ua_best", metric="val_ua", mode="max", epoch=never.epoch, value=never.value,
+                       test=chosen)
         run.set_checkpoint("ua_best")
         run.set_metrics(**chosen)
         run.set_confusion(confusion, names, checkpoint="ua_best")
