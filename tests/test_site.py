@@ -133,7 +133,7 @@ def test_ser_post_shows_chinese_class_names(tmp_path: Path, ser_results: Path) -
     (page,) = (project / "site" / "blog").glob("20*/*/*/ser-*/index.html")
     html = page.read_text(encoding="utf-8")
     assert '<td style="text-align: left;"><strong>负向</strong></td>' in html  # per-class, confusion
-    assert ">Per-class report<" in html and ">UA (test)</th>" in html
+    assert "<strong>Per-class report</strong>" in html and ">UA\u00a0% [95% CI]</th>" in html
     charts = re.findall(r'<img alt="[^"]*" src="([^"]+per-class-f1\.svg)"', html)
     (svg,) = [(page.parent / src).resolve().read_text(encoding="utf-8") for src in charts]
     assert "负向" in svg and "<text" in svg  # text, not paths: the browser's CJK font draws it
