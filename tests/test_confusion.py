@@ -23,7 +23,7 @@ def test_a_matrix_with_counts_shares_and_shading() -> None:
     assert "<td>0<br><small>0.0\u00a0%</small></td>" in html  # 0 of 4: no shade
     assert shade.format("0.300") + "<strong>2</strong><br><small>50.0\u00a0%</small>" in html
     assert "<small>—</small>" in html and "<td>4</td>" in html  # empty row; row total n
-    assert "<b>" not in html and "&lt;b&gt;pos&lt;/b&gt;" in html
+    assert "<b>" not in html and "&#60;b&#62;pos&#60;/b&#62;" in html  # text to HTML and Markdown alike
     assert 'title="a very long class name">a very long…</th>' in html
     assert html.startswith('<div class="journal-scroll"')
 
@@ -38,7 +38,7 @@ def test_section_sums_over_seeds_and_names_the_epoch(make_record: Factory) -> No
     for cell in ("<strong>5</strong><br><small>62.5\u00a0%", "3<br><small>37.5\u00a0%",
                  "1<br><small>12.5\u00a0%", "<strong>7</strong><br><small>87.5\u00a0%"):
         assert cell in out, cell
-    assert "Sum over 2 runs; test split, checkpoint acer_best, epoch 3" in out
+    assert "Sum over 2 runs; test split, checkpoint acer&#95;best, epoch 3" in out
     assert out.index("sum over seeds") < out.index("seed 0") < out.index("seed 1")
     html = markdown.markdown(f"before\n\n{out}\n\nafter", extensions=["tables", "md_in_html"])
     assert "<p><div" not in html and html.count("<table") == 3  # kept as one raw block

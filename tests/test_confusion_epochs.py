@@ -116,7 +116,7 @@ def test_a_selection_on_an_epoch_without_a_matrix_is_not_shown(make_record: Call
 def test_the_section_shows_chosen_and_last_matrices_and_recall_moves(tmp_path: Path) -> None:
     record = _run_with_epochs(tmp_path)
     html = epochs_section(record)
-    assert "val split, epoch 3 (acc_best); rows are the true class" in html
+    assert "val split, epoch 3 (acc&#95;best); rows are the true class" in html
     assert "val split, epoch 4 (last); rows are the true class" in html
     assert html.count('<table class="journal-confusion">') == 2
     assert "<strong>9</strong>" in html  # the diagonal of epoch 3

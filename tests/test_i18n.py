@@ -38,7 +38,7 @@ def test_a_chinese_post_and_overview(make_record: Factory) -> None:
     md = post.markdown
     for label in ('??? info "超参数"',
                   "**混淆矩阵**", "**运行记录**", "| 运行 | 状态 |", "均值 ± 标准差（n=2）",
-                  "状态：失败, 已完成。", "<th>真实 \\ 预测</th>",
+                  "状态：失败, 已完成。", "<th>真实 &#92; 预测</th>",
                   "test 集，检查点 last，第 3 轮；行为真实类别"):
         assert label in md, label
     assert "## 学生 + KD" in md and "Hyperparameters" not in md

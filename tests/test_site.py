@@ -52,7 +52,7 @@ def test_strict_build_renders_a_dated_post(tmp_path: Path, fas_kd_results: Path)
     assert ">hyperparameter</th>" in html
     assert re.search(r"<strong>mean ± std \(n=2\)</strong>", html)
     assert re.search(r"<strong>\d\.\d{4}\u00a0±\u00a0\d\.\d{4}</strong>", html)
-    assert "<th>true \\ predicted</th>" in html  # the confusion matrix, an HTML table
+    assert "<th>true &#92; predicted</th>" in html  # the confusion matrix, an HTML table
     charts = re.findall(r'<img alt="[^"]*" src="([^"]+\.svg)"', html)
     assert len(charts) >= 2
     for src in charts:

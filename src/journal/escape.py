@@ -98,8 +98,16 @@ def md(template: str, **values: Any) -> Markdown:
     return Markdown(template.format(**{k: md_text(v) for k, v in values.items()}))
 
 
+def html_md(text: Any) -> str:
+    """Text, or a double-quoted attribute value, in an HTML fragment that Markdown still reads
+    (raw HTML inside a paragraph, a tab or a folded block is parsed for backticks, ``{: …}``
+    attribute lists and links like any other text): every character HTML or Markdown could act
+    on becomes a numeric character reference, which both read as the character itself."""
+    return str(md_text(str(text)))
+
+
 def html_text(text: Any) -> str:
-    """Text inside an HTML element."""
+    """Text inside an HTML element that Markdown never reads (a top-level raw HTML block)."""
     return html.escape(clean(text), quote=False)
 
 

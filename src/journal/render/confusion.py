@@ -2,8 +2,8 @@
 (the true class) in a semi-transparent accent that reads on light and dark pages, the share also
 written as text (for screen readers and print), the diagonal bold, the checkpoint and epoch
 named, wide matrices scrolling inside their own container and long labels abbreviated (the full
-label in a ``title``). Every text from a record goes through :func:`journal.escape.html_text` or
-:func:`journal.escape.html_attr`.
+label in a ``title``). The HTML sits inside Markdown (a folded block, a tab), which still reads
+its text: every text from a record goes through :func:`journal.escape.html_md`.
 
 A raw HTML block must start at the beginning of a line outside any indented block, so
 :func:`section` writes its tabs (the sum over seeds first, then each seed) as Material's tab
@@ -17,7 +17,7 @@ import math
 from collections.abc import Sequence
 
 from ..confusions import recall_moves, shown_epochs
-from ..escape import Markdown, html_attr, html_text
+from ..escape import Markdown, html_md
 from ..records import Record
 from ..series import chosen_epoch, row_shares, seed_label, summed_matrix
 from .i18n import t
@@ -28,8 +28,8 @@ LABEL_CHARS = 12
 
 def _label(text: str, tag: str, scope: str) -> str:
     short = text if len(text) <= LABEL_CHARS else text[:LABEL_CHARS - 1] + "…"
-    title = f' title="{html_attr(text)}"' if short != text else ""
-    return f'<{tag} scope="{scope}"{title}>{html_text(short)}</{tag}>'
+    title = f' title="{html_md(text)}"' if short != text else ""
+    return f'<{tag} scope="{scope}"{title}>{html_md(short)}</{tag}>'
 
 
 def matrix_html(labels: Sequence[str], matrix: Sequence[Sequence[int]], caption: str) -> str:
@@ -45,9 +45,9 @@ def matrix_html(labels: Sequence[str], matrix: Sequence[Sequence[int]], caption:
             value = f"<strong>{count}</strong>" if i == j else str(count)
             cells.append(f"<td{style}>{value}<br><small>{text}</small></td>")
         rows.append(f"<tr>{_label(label, 'th', 'row')}{''.join(cells)}<td>{sum(row)}</td></tr>")
-    corner = html_text(t("true \\ predicted"))
+    corner = html_md(t("true \\ predicted"))
     return (f'<div class="journal-scroll" style="overflow-x:auto"><table class="journal-confusion">'
-            f"<caption>{html_text(caption)}</caption><thead><tr><th>{corner}</th>{head}"
+            f"<caption>{html_md(caption)}</caption><thead><tr><th>{corner}</th>{head}"
             f"<th>n</th></tr></thead><tbody>{''.join(rows)}</tbody></table></div>")
 
 
@@ -96,19 +96,19 @@ def epochs_section(record: Record) -> str:
         caption = t("{split} split, epoch {epoch} ({why}); rows are the true class",
                     split=history.split, epoch=shown.epoch, why=", ".join(shown.reasons))
         parts.append(matrix_html(history.labels, matrix, caption))
-    head = "".join(f'<th scope="col">{html_text(t("epoch {epoch}", epoch=e))}</th>' for e in moves.epochs)
+    head = "".join(f'<th scope="col">{html_md(t("epoch {epoch}", epoch=e))}</th>' for e in moves.epochs)
     rows = []
     for label, values, change in moves.rows:
         cells = "".join(f"<td>{_recall(v)}</td>" for v in values)
         delta = "—" if math.isnan(change) else f"{100 * change:+.1f}\u00a0pp"
         spark = _spark([v for _, v in moves.series[label]])
         rows.append(f"{_label(label, 'th', 'row')}{cells}<td>{delta}</td>"
-                    f'<td><span aria-hidden="true">{html_text(spark)}</span></td>')
+                    f'<td><span aria-hidden="true">{html_md(spark)}</span></td>')
     caption = t("Recall per class over epochs ({split} split)", split=history.split)
     parts.append(
         f'<div class="journal-scroll" style="overflow-x:auto"><table class="journal-recall">'
-        f"<caption>{html_text(caption)}</caption><thead><tr><th>{html_text(t('class'))}</th>{head}"
-        f"<th>{html_text(t('change'))}</th><th>{html_text(t('over epochs'))}</th></tr></thead>"
+        f"<caption>{html_md(caption)}</caption><thead><tr><th>{html_md(t('class'))}</th>{head}"
+        f"<th>{html_md(t('change'))}</th><th>{html_md(t('over epochs'))}</th></tr></thead>"
         f"<tbody>{''.join(f'<tr>{r}</tr>' for r in rows)}</tbody></table></div>")
     return "".join(parts)
 
@@ -132,7 +132,7 @@ def section(records: Sequence[Record], key: str = "") -> Markdown:
     group = "__journal_cm_" + hashlib.sha256(f"{key}\0{runs[0].id}".encode()).hexdigest()[:8]
     inputs = "".join(f'<input{" checked" if i == 0 else ""} id="{group}_{i}" name="{group}" type="radio">'
                      for i in range(len(tabs)))
-    labels = "".join(f'<label for="{group}_{i}">{html_text(title)}</label>'
+    labels = "".join(f'<label for="{group}_{i}">{html_md(title)}</label>'
                      for i, (title, _) in enumerate(tabs))
     blocks = "".join(f'<div class="tabbed-block">{body}</div>' for _, body in tabs)
     return Markdown(f'<div class="tabbed-set tabbed-alternate" data-tabs="1:{len(tabs)}">{inputs}'
