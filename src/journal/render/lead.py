@@ -219,19 +219,18 @@ def lead_block(records: Sequence[Record], key: str | None, declaration: Declarat
             label += f" ({t(an.display_status(r))})"
         elif best is not None and r.id == best.id:
             label += f" ({t('best')})"
+        if r.id in chosen_epochs:  # in the run's cell, not a column: the table keeps its width
+            label += t(", epoch {epochs}", epochs=chosen_epochs[r.id])
         row: list[Markdown | str] = [escape(label)]
         row += [shows[m].value(r.metrics.get(m)) for m in columns]
         if with_counts:
             found = counts[r.id]
             row.append(Markdown(" ".join(map(str, found))) if found else "—")
-        if chosen_epochs:
-            row.insert(1, str(chosen_epochs[r.id]) if r.id in chosen_epochs else "—")
         rows.append(row)
     headers = [t("run"), *[shows[m].label for m in columns]]
     if with_counts:
         headers.append("TP FN TN FP")
-    if chosen_epochs:
-        headers.insert(1, t("epoch"))
+
     parts = [str(table(headers, rows, "l" + "r" * (len(headers) - 1)))]
     if same:
         parts.append(escape(t("Equal in every run, shown once: {pairs}.", pairs=", ".join(
