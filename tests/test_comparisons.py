@@ -246,3 +246,17 @@ def test_declared_task_metric_overrides_the_experiment_default(rec: Callable[...
     rankings = {r.group.task: r for r in plan(runs, decl)}
     assert (rankings["t1"].metric, rankings["t1"].goal) == ("acc", "min")
     assert (rankings["t2"].metric, rankings["t2"].goal) == ("acc", "max")
+
+
+def test_a_bounded_metric_difference_stays_within_the_possible_differences() -> None:
+    from scipy import stats
+
+    from journal.comparisons import difference
+
+    a, b = [0.10, 0.95], [0.05, 0.90]  # two seeds a side, wildly apart
+    welch = stats.ttest_ind(b, a, equal_var=False).confidence_interval(0.95)
+    assert welch.low < -1 and welch.high > 1  # Welch's own interval leaves [−1, 1]
+    d = difference(a, b, "acc")
+    assert (d.low, d.high) == (-1.0, 1.0) and d.within_noise is True
+    loss = difference(a, b, "val_loss")  # unbounded: untouched
+    assert loss.low == pytest.approx(welch.low) and loss.high == pytest.approx(welch.high)

@@ -133,7 +133,7 @@ def test_ser_post_shows_chinese_class_names(tmp_path: Path, ser_results: Path) -
     (page,) = (project / "site" / "blog").glob("20*/*/*/ser-*/index.html")
     html = page.read_text(encoding="utf-8")
     assert '<td style="text-align: left;"><strong>负向</strong></td>' in html  # per-class, confusion
-    assert "<strong>Per-class report</strong>" in html and ">UA\u00a0% [95% CI]</th>" in html
+    assert "<strong>Per-class report</strong>" in html and ">UA\u00a0% &#91;95% CI&#93;</th>" in html
     charts = re.findall(r'<img alt="[^"]*" src="([^"]+per-class-f1\.svg)"', html)
     (svg,) = [(page.parent / src).resolve().read_text(encoding="utf-8") for src in charts]
     assert "负向" in svg and "<text" in svg  # text, not paths: the browser's CJK font draws it
@@ -261,7 +261,9 @@ def test_overview_pages_notes_and_declarations_in_the_site(tmp_path: Path, fas_k
     assert result.returncode == 0, result.stderr
     site = project / "site"
     overview = (site / "experiments" / "fas-kd" / "index.html").read_text(encoding="utf-8")
-    assert "★ teacher · epochs=6" in overview and "student · epochs=6 (baseline)" in overview
+    # the teacher is an upper bound (the bundled declaration): shown, never starred
+    assert "★ teacher" not in overview and ">upper bound<" in overview
+    assert "student · epochs=6 (baseline)" in overview
     assert re.search(r'href="\.\./\.\./blog/20\d\d/\d\d/\d\d/fas-kd-[\d-]+/">20', overview)  # dated post
     assert "<strong>within noise</strong>" in overview and "ours − Paper" in overview
     (chart,) = re.findall(r'<img alt="[^"]*" src="([^"]+\.svg)"', overview)

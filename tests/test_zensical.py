@@ -184,7 +184,7 @@ def test_mkdocs_and_zensical_show_the_same_pages_and_tables(tmp_path: Path, resu
 
 
 def _ci_row(post: Path) -> str:
-    (row,) = [line for line in post.read_text().splitlines() if line.startswith("| 95% CI")]
+    (row,) = [line.strip() for line in post.read_text().splitlines() if line.strip().startswith("| 95% CI")]
     return row
 
 

@@ -36,7 +36,7 @@ from .declarations import Declaration, Role
 from .errors import JournalError
 from .identity import non_result_keys
 from .records import Record
-from .statistics import Difference, Interval, Unresolved, welch
+from .statistics import Difference, Interval, Unresolved, bounds_of, welch
 from .summary import SeedSummary, seed_summary
 
 TASK_KEY = "task"
@@ -149,6 +149,18 @@ class Ranking:
     comparisons: list[Comparison] = field(default_factory=list)
 
 
+def difference(a: Sequence[float | None], b: Sequence[float | None], metric: str) -> Difference:
+    """``mean(b) − mean(a)`` with Welch's 95% interval (:func:`journal.statistics.welch`); for a
+    bounded metric the interval is cut to the differences that are possible (±the width of its
+    range: ±1 for a rate), as a metric's own interval is kept inside its range."""
+    d = welch(a, b)
+    bounds = bounds_of(metric)
+    if bounds is None or d.low != d.low:
+        return d
+    width = bounds[1] - bounds[0]
+    return Difference(d.diff, max(d.low, -width), min(d.high, width), d.within_noise)
+
+
 def task_of(record: Record) -> str | None:
     """The task a record belongs to: its config's ``task`` (a text), else None (one task)."""
     value = record.config.get(TASK_KEY)
@@ -222,7 +234,7 @@ def comparisons(
         out.append(Comparison(
             arm.variant, other.variant, arm.group, "baseline" if basis == "baseline" else "nearest",
             an.config_changes(other.config, arm.config), metric,
-            welch(_values(other, metric), _values(arm, metric))))
+            difference(_values(other, metric), _values(arm, metric), metric)))
     return out
 
 
@@ -266,7 +278,7 @@ def _verdict(
         against = baselines[0] if baselines else None
     if against is None:
         return Verdict("single_candidate", best.variant, n=best_row.n)
-    diff = welch(_values(against, metric), _values(best, metric))
+    diff = difference(_values(against, metric), _values(best, metric), metric)
     if diff.within_noise is None:
         return Verdict("partner_single_seed", best.variant, against.variant, diff, best_row.n)
     code: VerdictCode = "within_noise" if diff.within_noise else "winner"
@@ -324,7 +336,7 @@ def compare_pair(a: Sequence[Record], b: Sequence[Record]) -> dict[Group, list[P
         metrics = [m for m in an.ordered_keys(r.metrics for r in [*ra, *rb])
                    if an.measured(ra, m) and an.measured(rb, m)]
         out[group] = [PairMetric(m, seed_summary(ra, m), seed_summary(rb, m),
-                                 welch(an.finished_values(ra, m), an.finished_values(rb, m)))
+                                 difference(an.finished_values(ra, m), an.finished_values(rb, m), m))
                       for m in metrics]
     return out
 
