@@ -194,7 +194,8 @@ def test_a_change_to_statistics_code_re_renders_a_cached_post(
     (project / "docs").mkdir(parents=True)
     (project / "mkdocs.yml").write_text("site_name: t\n")
     for seed, acer in enumerate((0.2, 0.3, 0.25)):
-        write_record(make_record(seed=seed, metrics={"acer": acer, "acc": 1 - acer}),
+        # mae is unbounded: its interval is the t-interval the edit below doubles
+        write_record(make_record(seed=seed, metrics={"acer": acer, "acc": 1 - acer, "mae": 2 + acer}),
                      project / "results", create=True)
     code = tmp_path / "code"
     shutil.copytree(REPO / "src" / "journal", code / "journal",
@@ -225,7 +226,9 @@ def test_a_change_to_statistics_code_re_renders_a_cached_post(
     def widths(row: str) -> list[float]:
         return [float(b) - float(a) for a, b in re.findall(r"\[(-?[\d.]+), (-?[\d.]+)\]", row)]
 
-    assert widths(after)[0] == pytest.approx(2 * widths(before)[0], abs=2e-4)
+    # the last column is mae's t-interval, twice as wide; acer's and acc's (logit-t) unchanged
+    assert widths(after)[-1] == pytest.approx(2 * widths(before)[-1], abs=2e-4)
+    assert widths(after)[:2] == widths(before)[:2]
 
 
 def _get(url: str) -> int:
