@@ -55,6 +55,9 @@ def test_selection_stats_per_rule(make_record: Factory) -> None:
     assert stats.at["acer_best", "acer mean"] == pytest.approx(0.3)
     assert stats.at["acer_best", "acer std"] == pytest.approx(np.std([0.25, 0.35], ddof=1))
     assert stats.at["last", "n"] == 2
+    assert stats.at["acer_best", "epochs"] == ", ".join(str(r.selections["acer_best"].epoch)
+                                                         for r in recs)
+    assert stats.at["last", "chosen on"] == "last epoch"
 
 
 def test_row_normalised_percentages() -> None:

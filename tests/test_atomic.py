@@ -57,9 +57,28 @@ def test_leaves_follows_links_and_refuses_loops(tmp_path: Path) -> None:
     assert paths.NOTES_DIR == "notes" and paths.DECLARATIONS_FILE == "experiments.yml"
 
 
-def test_the_layout_names_agree_with_the_modules_that_use_them() -> None:
+def test_only_paths_names_the_results_folder_layout() -> None:
+    """The folder and file names of the results folder are defined once, in paths.py: no other
+    module assigns a layout constant or spells one of the names as a literal."""
+    import ast
+
+    names = {"DEFAULT_RESULTS_DIR", "NOTES_DIR", "STATE_DIR", "SUBMITIT_DIR", "DECLARATIONS_FILE"}
+    literals = {".state", ".submitit", "experiments.yml"}
+    src = Path(paths.__file__).parent
+    offenders = []
+    for module in sorted(src.rglob("*.py")):
+        if module == Path(paths.__file__):
+            continue
+        tree = ast.parse(module.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Assign | ast.AnnAssign):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                offenders += [f"{module.name}: {t.id} =" for t in targets
+                              if isinstance(t, ast.Name) and t.id in names]
+            elif isinstance(node, ast.Constant) and node.value in literals:
+                offenders.append(f"{module.name}:{node.lineno}: {node.value!r}")
+    assert offenders == []
     from journal import declarations, notes, tracking
 
-    assert notes.NOTES_DIR == paths.NOTES_DIR
-    assert tracking.STATE_DIR == paths.STATE_DIR
-    assert declarations.DECLARATIONS_FILE == paths.DECLARATIONS_FILE
+    assert notes.NOTES_DIR is paths.NOTES_DIR and tracking.STATE_DIR is paths.STATE_DIR
+    assert declarations.DECLARATIONS_FILE is paths.DECLARATIONS_FILE

@@ -21,6 +21,7 @@ from datetime import date
 
 import pandas as pd
 
+from .declarations import Declaration
 from .records import STALE_AFTER as STALE_AFTER
 from .records import Record
 from .records import display_status as display_status
@@ -153,17 +154,20 @@ def selections_frame(records: Sequence[Record], columns: Sequence[str]) -> pd.Da
 
 
 def selection_stats(records: Sequence[Record], columns: Sequence[str]) -> pd.DataFrame:
-    """Mean ± std of each selection's test metrics over the finished runs, one row per selection."""
+    """Mean ± std of each selection's test metrics over the finished runs, one row per selection,
+    with what it was chosen on and the epoch it chose in each run (``"12, 14, 9"``)."""
     finished = [r for r in records if r.status == "finished"]
     frame = selections_frame(finished, columns)
+    head = ["selection", "chosen on", "epochs", "n"]
     if frame.empty:
-        return pd.DataFrame(columns=["selection", "n", *[f"{c} {s}" for c in columns for s in STAT_ROWS]])
+        return pd.DataFrame(columns=[*head, *[f"{c} {s}" for c in columns for s in STAT_ROWS]])
     grouped = frame.groupby("selection", sort=False)
-    if not columns:  # selections chosen on validation but never tested
-        return grouped.size().rename("n").reset_index()
-    out = grouped[list(columns)].agg(["mean", "std"])
-    out.columns = [f"{c} {s}" for c, s in out.columns]
+    out = (grouped[list(columns)].agg(["mean", "std"]) if columns  # else never tested
+           else pd.DataFrame(index=grouped.size().index))
+    out.columns = [f"{c} {s}" for c, s in out.columns] if columns else []
     out.insert(0, "n", grouped.size())
+    out.insert(0, "epochs", grouped["epoch"].apply(lambda e: ", ".join(str(int(x)) for x in e)))
+    out.insert(0, "chosen on", grouped["chosen on"].first())
     return out.reset_index()
 
 
@@ -302,6 +306,17 @@ def baseline_differences(
         for name, recs in variants.items()
         if name != baseline and any(metric in r.metrics for r in recs)
     ]
+
+
+def baseline_runs(
+    records: Sequence[Record], experiment: str, declaration: Declaration
+) -> tuple[str, list[Record]] | None:
+    """The declared baseline and its runs on every day, or ``None`` if it has no run."""
+    name = declaration.baseline
+    if name is None:
+        return None
+    runs = [r for r in records if r.experiment == experiment and r.variant == name]
+    return (name, by_variant(runs)[name]) if runs else None
 
 
 def variant_overview(records: Sequence[Record], columns: Sequence[str]) -> pd.DataFrame:

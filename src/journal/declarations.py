@@ -45,8 +45,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from .errors import FileError
 from .layout import leaves, yaml_problem
 from .metrics import goal_of
+from .paths import DECLARATIONS_FILE
 
-DECLARATIONS_FILE = "experiments.yml"
 Role = Literal["candidate", "reference", "upper bound", "lower bound"]
 SUFFIX_SEPARATOR = " · "
 """What separates a variant's base name from its generated setting tags."""

@@ -33,10 +33,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from .errors import FileError, JournalError, RecordExistsError
 from .layout import leaves, yaml_problem
-from .paths import clean_stale_tmp, folder_inside
+from .paths import NOTES_DIR, clean_stale_tmp, folder_inside
 from .records import Record, UTCDateTime, find_run, load_records, write_atomic
 
-NOTES_DIR = "notes"
 MAX_NOTE_CHARS = 1_000_000
 _HEADER = re.compile(r"\A---[ \t]*\n(.*?)^---[ \t]*\n?", re.DOTALL | re.MULTILINE)
 

@@ -34,6 +34,8 @@ from typing import IO, Any
 
 from .errors import JournalError
 
+DEFAULT_RESULTS_DIR = "results"
+"""The results folder when neither ``--results`` nor ``JOURNAL_RESULTS`` names one."""
 NOTES_DIR = "notes"
 """Notes on runs, variants and days (:mod:`journal.notes`)."""
 STATE_DIR = ".state"

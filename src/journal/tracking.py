@@ -36,8 +36,17 @@ from typing import Any, Literal
 from . import __version__, metrics
 from .errors import DivergedError, JournalError, RecordExistsError
 from .host import recorded_hostname
-from .notes import NOTES_DIR
-from .paths import PathError, clean_stale_tmp, folder_inside, inside, try_lock, within
+from .paths import (
+    DEFAULT_RESULTS_DIR,
+    NOTES_DIR,
+    STATE_DIR,
+    PathError,
+    clean_stale_tmp,
+    folder_inside,
+    inside,
+    try_lock,
+    within,
+)
 from .records import (
     Confusion,
     ConfusionHistory,
@@ -60,12 +69,9 @@ from .records import (
     write_record,
 )
 
-DEFAULT_RESULTS_DIR = "results"
 LOG_LINES = 40
 FLUSH_SECONDS = 2.0
 """How often ``Run.log`` writes the record at most, between epochs."""
-STATE_DIR = ".state"
-"""Folder (inside the results folder) of the training states runs resume from."""
 
 
 def default_results_dir() -> Path:

@@ -144,7 +144,7 @@ def sweep(experiment: str | None, grid_items: tuple[str, ...], seeds: str | None
     from .. import terminal
     from ..experiments import get_experiment
     from ..launchers import SlurmOptions, run_local, run_slurm
-    from ..paths import within
+    from ..paths import SUBMITIT_DIR, within
     from ..sweeps import Sweep, counts, load_sweep_file, parse_grid, plan, summary_rows
     from ..tracking import default_results_dir
 
@@ -183,7 +183,7 @@ def sweep(experiment: str | None, grid_items: tuple[str, ...], seeds: str | None
         results = run_local(todo, jobs=jobs, echo=echo)
     else:
         options = SlurmOptions(partition, time_min, gpus, cpus, array_parallelism, cluster)
-        logs = within(folder, folder / ".submitit" / the_sweep.id)
+        logs = within(folder, folder / SUBMITIT_DIR / the_sweep.id)
         results = run_slurm(todo, options=options, logs=logs, echo=echo)
     terminal.sweep_summary(the_sweep.id, summary_rows(results, skipped), counts(results, skipped),
                            Console())

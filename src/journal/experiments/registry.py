@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import JournalError, UnknownExperimentError
+from ..paths import DECLARATIONS_FILE
 
 GROUP = "journal.experiments"
 """The entry-point group experiments register in."""
@@ -197,7 +198,7 @@ class Registry(Mapping[str, Experiment]):
                 if name in targets and targets[name] != target:
                     raise JournalError(
                         f"experiment '{name}' is installed ({targets[name]}) and declared in "
-                        f"{Path(self._results_dir or '.') / 'experiments.yml'} ({target}); "
+                        f"{Path(self._results_dir or '.') / DECLARATIONS_FILE} ({target}); "
                         "rename one of them")
                 targets[name] = target
             self._targets = targets

@@ -376,7 +376,7 @@ def build_posts(
                     plans[experiment] = []
             recs = [r for r in all_recs if r.id not in why]
             excluded = [(r, why[r.id]) for r in all_recs if r.id in why]
-            ctx = Context(declaration, baseline_runs(counted, experiment, declaration), notes,
+            ctx = Context(declaration, an.baseline_runs(counted, experiment, declaration), notes,
                           plans[experiment], excluded)
             key = _post_key(experiment, day, recs, slug, ctx, salt) if cache_dir is not None else ""
             post = _cached(cache_dir, key)
@@ -477,17 +477,6 @@ def _store(cache_dir: Path, post: Post) -> None:
     cache_dir.mkdir(parents=True, exist_ok=True)
     write_atomic(_cache_file(cache_dir, post), pickle.dumps(post, protocol=pickle.HIGHEST_PROTOCOL),
                  durable=False)
-
-
-def baseline_runs(
-    records: Sequence[Record], experiment: str, declaration: Declaration
-) -> tuple[str, list[Record]] | None:
-    """The declared baseline and its runs on every day, or ``None`` if it has no run."""
-    name = declaration.baseline
-    if name is None:
-        return None
-    runs = [r for r in records if r.experiment == experiment and r.variant == name]
-    return (name, an.by_variant(runs)[name]) if runs else None
 
 
 class Rendered(Protocol):

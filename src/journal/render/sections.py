@@ -112,16 +112,11 @@ def selections_table(records: Sequence[Record], columns: Sequence[str]) -> str:
     stats = an.selection_stats(records, columns)
     if stats.empty:
         return ""
-    frame = an.selections_frame([r for r in records if r.status == "finished"], columns)
-    epochs = frame.groupby("selection", sort=False)["epoch"].apply(
-        lambda e: ", ".join(str(int(x)) for x in e)
-    )
-    chosen = frame.groupby("selection", sort=False)["chosen on"].first()
     rows = []
     for _, row in stats.iterrows():
         name = row["selection"]
         rows.append(
-            [escape(name), escape(t(chosen[name])), escape(epochs[name]), str(int(row["n"]))]
+            [escape(name), escape(t(row["chosen on"])), escape(row["epochs"]), str(int(row["n"]))]
             + [mean_std(row[f"{c} mean"], row[f"{c} std"]) if (name, c) in measured else "—"
                for c in columns]
         )
