@@ -120,6 +120,20 @@ def test_load_records_keeps_good_and_reports_bad(tmp_path: Path, make_record: Fa
     assert len(errors) == 1 and errors[0].path.name == "broken.json"
 
 
+def test_hidden_folders_hold_no_records(tmp_path: Path, make_record: Factory) -> None:
+    """Training state (``.state``) and job logs (``.submitit``) may hold JSON of their own."""
+    write_record(make_record(seed=0), tmp_path, create=True)
+    sub = tmp_path / "2026" / "fas_kd"
+    sub.mkdir(parents=True)
+    write_record(make_record(seed=1), sub, create=True)
+    for hidden in (".state", ".submitit/123", "2026/.cache"):
+        (tmp_path / hidden).mkdir(parents=True)
+        (tmp_path / hidden / "optimizer.json").write_text('{"lr": 0.1}')
+    (tmp_path / ".half-written.json").write_text("{")
+    records, errors = load_records(tmp_path)
+    assert sorted(r.seed for r in records) == [0, 1] and errors == []
+
+
 def test_run_ids_sort_by_time_and_do_not_collide() -> None:
     from datetime import UTC, datetime
 

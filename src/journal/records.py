@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import gc
 import json
+import os
 import re
 import secrets
 from collections.abc import Iterable, Iterator
@@ -437,12 +438,19 @@ def write_record(record: Record, results_dir: str | Path, *, create: bool = Fals
 
 
 def iter_record_files(results_dir: str | Path) -> Iterator[Path]:
-    """Record files below ``results_dir``, sorted by name (so by time for our ids)."""
+    """Record files below ``results_dir``, sorted by name (so by time for our ids).
+
+    Hidden files and everything inside hidden folders are not records: ``.state`` holds the
+    training states of runs (an experiment may keep JSON there), ``.submitit`` job logs, and
+    ``.NAME.tmp`` files are atomic writes in progress."""
     root = Path(results_dir)
     if not root.is_dir():
         return iter(())
-    files = (p for p in root.rglob("*.json") if p.is_file() and not p.name.startswith("."))
-    return iter(sorted(files, key=lambda p: (p.name, str(p))))
+    files = []
+    for folder, dirs, names in os.walk(root):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        files += [Path(folder, n) for n in names if n.endswith(".json") and not n.startswith(".")]
+    return iter(sorted((p for p in files if p.is_file()), key=lambda p: (p.name, str(p))))
 
 
 def load_records(
