@@ -64,8 +64,11 @@ def report(name: str, ratio: float, target: str, ok: bool, detail: str) -> None:
 
 # -- a generated journal ------------------------------------------------------------------------
 def make_record(experiment: str, variant: int, seed: int, day: int, epochs: int) -> Record:
-    rng = random.Random(hash((experiment, variant, seed, day)) & 0xFFFF)
+    rng = random.Random(f"{experiment}/{variant}/{seed}/{day}")
     start = datetime(2026, 1, 1, 8, tzinfo=UTC) + timedelta(days=day, minutes=10 * variant + seed)
+    # each day tries a new setting (one dropout per day of an experiment), so that every run
+    # counts: the same variant, config and seed on another day would be a re-run (superseded)
+    dropout = round(0.1 + 0.01 * (day // len(EXPERIMENTS)), 2)
     quality = 0.6 + 0.05 * variant + rng.gauss(0, 0.02)
     history = [EpochRow(epoch=e, train_loss=1.0 / e + rng.random() * 0.05,
                         val_loss=1.1 / e + rng.random() * 0.05,
@@ -77,9 +80,11 @@ def make_record(experiment: str, variant: int, seed: int, day: int, epochs: int)
     matrix = [[int(100 * (acc if i == j else (1 - acc) / (n - 1))) for j in range(n)] for i in range(n)]
     return Record.model_validate(dict(
         id=f"{start:%Y%m%dT%H%M%SZ}-{experiment}-{variant}{seed}{day:03d}", experiment=experiment,
-        variant=f"v{variant} lr={10 ** -(variant + 2):g}", seed=seed, status="finished",
-        started_at=start, updated_at=start + timedelta(minutes=5), ended_at=start + timedelta(minutes=5),
-        config={"lr": 10 ** -(variant + 2), "epochs": epochs, "batch_size": 32, "model": experiment},
+        variant=f"v{variant} lr={10 ** -(variant + 2):g} dropout={dropout:g}", seed=seed,
+        status="finished", started_at=start, updated_at=start + timedelta(minutes=5),
+        ended_at=start + timedelta(minutes=5),
+        config={"lr": 10 ** -(variant + 2), "dropout": dropout, "epochs": epochs, "batch_size": 32,
+                "model": experiment},
         history=history,
         metrics={"acc": acc, "macro_f1": acc - 0.02, "loss": history[-1].values()["val_loss"]},
         selections={"last": Selection(metric="val_acc", mode="last", epoch=epochs, value=acc,
@@ -191,10 +196,13 @@ def served_latency(project: Path, generator: str, day: int, index: int) -> float
 
 
 def bench_site(smoke: bool, repeat: int) -> None:
-    """The MkDocs plugin and the Zensical path on one journal, against plain MkDocs."""
+    """The MkDocs plugin and the Zensical path on one journal, against plain MkDocs.
+
+    Cold builds take minutes at the full size (every chart is drawn), so they run once; the rest
+    is the median of ``repeat``."""
     from journal.folder import load_journal
     from journal.serve import DocsRenderer
-    from journal.site import build_site, write_docs
+    from journal.site import MANIFEST, build_site, generated_files, write_docs
 
     runs, days = (100, 10) if smoke else (2000, 200)
     work = Path(tempfile.mkdtemp(prefix="journal-bench-site-"))
@@ -215,29 +223,36 @@ def bench_site(smoke: bool, repeat: int) -> None:
         _new_record(project, days - 1, next(extra))
         mkdocs_build(project)
 
-    t_cold = median_time(cold, repeat)
+    t_cold = median_time(cold, 1)
     t_warm = median_time(lambda: mkdocs_build(project), repeat)
     t_new = median_time(one_new_mkdocs, repeat)
 
     # the floor: plain MkDocs (no plugin) of the same pages, written by `journal render --docs`
     floor = work / "floor"
     shutil.copytree(project / "docs", floor / "docs")
-    write_docs(build_site(load_journal(project / "results"), cache_dir=cache), floor / "docs",
-               results_dir=project / "results")
+    site = build_site(load_journal(project / "results"), cache_dir=cache)
+    write_docs(site, floor / "docs", results_dir=project / "results")
     text = (REPO / "mkdocs.yml").read_text(encoding="utf-8")
     (floor / "mkdocs.yml").write_text(text.replace("  - journal:\n      results_dir: results\n", ""),
                                       encoding="utf-8")
     t_floor = median_time(lambda: mkdocs_build(floor), repeat)
     posts = len(list((floor / "docs" / "blog" / "posts" / "journal").glob("*.md")))
+    drawn = len(site.chart_keys)
 
     # Zensical: `journal render --docs` (from the cache), then `zensical build`
     renderer = DocsRenderer(project / "results", project / "docs")
 
-    def z_cold() -> None:
-        shutil.rmtree(cache, ignore_errors=True)
-        shutil.rmtree(project / ".cache", ignore_errors=True)
-        renderer.render()
-        zensical_build(project)
+    def z_cold(keep_charts: bool) -> Callable[[], None]:
+        def run() -> None:  # as a fresh clone: no generated docs, no site, no Zensical cache
+            for rel in [*generated_files(project / "docs"), MANIFEST]:
+                (project / "docs" / rel).unlink(missing_ok=True)
+            for folder in (cache / "rendered", project / ".cache", project / "site"):
+                shutil.rmtree(folder, ignore_errors=True)
+            if not keep_charts:
+                shutil.rmtree(cache, ignore_errors=True)
+            renderer.render()
+            zensical_build(project)
+        return run
 
     def z_warm() -> None:
         renderer.render()
@@ -248,35 +263,42 @@ def bench_site(smoke: bool, repeat: int) -> None:
         renderer.render()
         zensical_build(project)
 
-    z = {"cold": median_time(z_cold, repeat), "warm": median_time(z_warm, repeat),
-         "new": median_time(z_new, repeat)}
+    z = {"cold": median_time(z_cold(keep_charts=False), 1),
+         "cold site": median_time(z_cold(keep_charts=True), repeat),
+         "warm": median_time(z_warm, repeat), "new": median_time(z_new, repeat)}
     served = {gen: statistics.median(served_latency(project, gen, next(new_day), next(extra))
                                      for _ in range(repeat)) for gen in ("zensical", "mkdocs")}
 
-    size = f"{count} runs, {posts} posts; plain MkDocs {t_floor:.1f} s"
+    size = f"{count} runs, {posts} posts, {drawn} charts; plain MkDocs {t_floor:.1f} s"
     report("MkDocs plugin, cold (empty cache) / plain MkDocs", t_cold / t_floor, "(info)", True,
            f"{t_cold:.1f} s; {size}")
     report("MkDocs plugin, warm / plain MkDocs", t_warm / t_floor, "≤ 1.3", t_warm / t_floor <= 1.3,
            f"{t_warm:.1f} s")
     report("MkDocs plugin, one new record / plain MkDocs", t_new / t_floor, "≤ 1.5",
            t_new / t_floor <= 1.5, f"{t_new:.1f} s")
-    report("Zensical, cold (render + build) / plain MkDocs", z["cold"] / t_floor, "(info)", True,
-           f"{z['cold']:.1f} s")
-    report("Zensical, warm / plain MkDocs", z["warm"] / t_floor, "≤ 1.0", z["warm"] <= t_floor,
-           f"{z['warm']:.1f} s")
-    report("Zensical, one new record / plain MkDocs", z["new"] / t_floor, "≤ 1.0",
-           z["new"] <= t_floor, f"{z['new']:.1f} s")
+    # the issue's targets for the Zensical path are in seconds at 2,000 runs on 2 cores; the ratio
+    # to plain MkDocs, measured in the same run, carries them to another machine
+    full = not smoke
+    for name, key, limit in (("cold, every chart drawn", "cold", None),
+                             ("cold site (charts cached)", "cold site", 20.0),
+                             ("warm", "warm", 6.0), ("one new record (build)", "new", None)):
+        seconds = z[key]
+        ok = limit is None or not full or seconds <= limit
+        target = f"≤ {limit:g} s" if limit is not None else "(info)"
+        report(f"Zensical, {name} / plain MkDocs", seconds / t_floor, target, ok, f"{seconds:.1f} s")
     report("served: new record visible, mkdocs serve / plain MkDocs", served["mkdocs"] / t_floor,
            "(info)", True, f"{served['mkdocs']:.1f} s")
     report("served: new record visible, journal serve (Zensical) / mkdocs serve",
-           served["zensical"] / served["mkdocs"], "≤ 1.0", served["zensical"] <= served["mkdocs"],
+           served["zensical"] / served["mkdocs"], "≤ 5 s",
+           served["zensical"] <= served["mkdocs"] and (not full or served["zensical"] <= 5.0),
            f"{served['zensical']:.1f} s vs {served['mkdocs']:.1f} s")
-    bench_charts(project / "results", repeat)
+    bench_charts(project / "results", repeat, limit=None if smoke else 200)
     shutil.rmtree(work, ignore_errors=True)
 
 
-def bench_charts(results: Path, repeat: int) -> None:
-    """Drawing every chart of the journal (cold: no cache) on 1 process and on 2."""
+def bench_charts(results: Path, repeat: int, limit: int | None = None) -> None:
+    """Drawing the journal's charts (cold: no cache) on 1 process and on 2; the first ``limit``
+    of them, if given."""
     from journal.records import load_records
     from journal.render import build_posts, charts
 
@@ -293,6 +315,8 @@ def bench_charts(results: Path, repeat: int) -> None:
         build_posts(records, workers=1)
     finally:
         charts.resolve = real_resolve  # type: ignore[assignment]
+    if limit is not None:
+        specs = dict(list(specs.items())[:limit])
 
     def draw(workers: int) -> None:
         with tempfile.TemporaryDirectory() as folder, charts.cache_in(folder):

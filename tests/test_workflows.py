@@ -20,6 +20,7 @@ from journal.scaffold import init_journal
 
 # The current major version of each official action the workflows use.
 CURRENT = {"actions/checkout": "v6", "actions/setup-python": "v6", "actions/configure-pages": "v6",
+           "actions/cache": "v6",
            "actions/upload-pages-artifact": "v5", "actions/deploy-pages": "v5"}
 
 
@@ -108,6 +109,18 @@ def test_actions_are_at_their_current_major_version(workflow: Path) -> None:
     for use in used:
         action, _, version = use.partition("@")
         assert version == CURRENT[action], use
+
+
+def test_the_build_starts_from_the_cache_of_earlier_builds(workflow: Path) -> None:
+    """Posts and charts are cached by content, so any earlier cache is a safe start: a Pages
+    build then draws only the charts of new runs, not all of them."""
+    steps = _steps(_load(workflow)["jobs"]["build"])
+    caches = [i for i, s in enumerate(steps) if s.get("uses", "").startswith("actions/cache@")]
+    builds = [i for i, s in enumerate(steps) if "mkdocs build" in s.get("run", "")]
+    assert len(caches) == 1 and builds and caches[0] < builds[0]
+    cache = steps[caches[0]]["with"]
+    assert cache["path"] == ".journal-cache"
+    assert cache["restore-keys"] == "journal-cache-" and cache["key"].startswith("journal-cache-")
 
 
 def test_pip_cache_is_keyed_on_the_requirements(workflow: Path) -> None:
