@@ -154,8 +154,13 @@ def _wait_for(url: str, timeout: float = 900.0) -> float:
 
 
 def _new_record(project: Path, day: int, index: int) -> str:
-    """Write a record on a day after every other; returns the URL path of its post."""
-    record = make_record("fas_kd", 9, index, day, 50)
+    """Write a new ``fas_kd`` run on ``day`` and return the URL path of its post.
+
+    It is a further seed (100 + ``index``) of the day's lowest-scoring variant (a new variant on a
+    day with no ``fas_kd`` runs), so the experiment's leader and verdict stay as they were and
+    the posts that show that variant are rendered again. A run that changes the leader renders
+    every post of its experiment again, since each post states the experiment's verdict."""
+    record = make_record("fas_kd", 0, 100 + index, day, 50)
     write_record(record, project / "results", create=True)
     when = record.started_at
     return f"blog/{when:%Y/%m/%d}/fas-kd-{when:%Y-%m-%d}/"

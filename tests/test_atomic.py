@@ -62,7 +62,8 @@ def test_only_paths_names_the_results_folder_layout() -> None:
     module assigns a layout constant or spells one of the names as a literal."""
     import ast
 
-    names = {"DEFAULT_RESULTS_DIR", "NOTES_DIR", "STATE_DIR", "SUBMITIT_DIR", "DECLARATIONS_FILE"}
+    names = {"DEFAULT_RESULTS_DIR", "NOTES_DIR", "RETIRED_DIR", "STATE_DIR", "SUBMITIT_DIR",
+             "DECLARATIONS_FILE"}
     literals = {".state", ".submitit", "experiments.yml"}
     src = Path(paths.__file__).parent
     offenders = []

@@ -87,14 +87,57 @@ def test_unchanged_posts_are_read_back_not_rendered(
     changed = [r.model_copy(update={"metrics": {"acer": 0.5}}) if r.id == "d1-a-1" else r
                for r in records]
     after = build_posts(changed, cache_dir=tmp_path)
-    # the changed record's post is rendered again; so is every post whose comparisons (taken
-    # over the whole experiment) it takes part in
-    assert rendered[2:] == ["fas_kd2026-11-23", "fas_kd2026-11-24"]
+    # the changed record's post is rendered again; the first day's runs are all superseded by the
+    # second day's, so that post shows no comparison the change touches and stays cached
+    assert rendered[2:] == ["fas_kd2026-11-24"]
     assert after[1].markdown != first[1].markdown
+    fresh = build_posts(changed)  # no cache: what every post must read now
+    assert [p.markdown for p in after] == [p.markdown for p in fresh]
+    del rendered[3:]
     for path in tmp_path.glob("*.pickle"):
         path.write_bytes(b"garbage")
     build_posts(changed, cache_dir=tmp_path)
-    assert len(rendered) == 6  # a damaged cache entry is rendered again, never served
+    assert len(rendered) == 5  # a damaged cache entry is rendered again, never served
+
+
+def test_a_run_elsewhere_re_renders_only_the_posts_whose_comparisons_it_changes(
+    tmp_path: Path, make_record: Factory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each post shows its own variants' rows and comparisons of the experiment's plan and the
+    verdict: a new seed of a variant re-renders the posts that show it (its n and mean moved)
+    and, when it changes the verdict, every post of the experiment; never fewer than that."""
+    from journal.render import posts as posts_module
+
+    rendered: list[str] = []
+    real = posts_module.render_post
+    monkeypatch.setattr(posts_module, "render_post",
+                        lambda *a, **k: (rendered.append(str(a[1])), real(*a, **k))[1])
+    records = []
+    # nearest partners (fewest differing settings, then the earliest): a ↔ b, c → b
+    configs = {"a": {"lr": 0.1, "wd": 0}, "b": {"lr": 0.01, "wd": 0}, "c": {"lr": 0.01, "wd": 1}}
+    for day, (variant, base) in enumerate([("a", 0.30), ("b", 0.20), ("c", 0.10)]):
+        for seed in (0, 1, 2):
+            records.append(make_record(id=f"{variant}-{seed}", variant=variant, seed=seed,
+                                       config=configs[variant], metrics={"acer": base + 0.01 * seed},
+                                       started_at=T0 + timedelta(days=day, minutes=seed)))
+    build_posts(records, cache_dir=tmp_path)
+    rendered.clear()
+
+    def add(variant: str, seed: int, acer: float, day: int) -> list[str]:
+        records.append(make_record(id=f"{variant}-{seed}", variant=variant, seed=seed,
+                                   config=configs[variant], metrics={"acer": acer},
+                                   started_at=T0 + timedelta(days=day, minutes=seed)))
+        rendered.clear()
+        after = build_posts(records, cache_dir=tmp_path)
+        again = sorted(rendered)
+        assert [p.markdown for p in after] == [p.markdown for p in build_posts(records)]
+        return again
+
+    # a 4th seed of the worst variant, far behind: its post and b's (compared with a); c's post
+    # (c against b, the verdict c against b) stays cached
+    assert add("a", 3, 0.31, 0) == ["2026-11-23", "2026-11-24"]
+    # a 4th seed of the leader moves the verdict's difference: every post states it
+    assert add("c", 3, 0.12, 2) == ["2026-11-23", "2026-11-24", "2026-11-25"]
 
 
 def test_charts_no_post_uses_are_pruned(tmp_path: Path, make_record: Factory) -> None:

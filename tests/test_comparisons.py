@@ -105,6 +105,19 @@ def test_a_setting_one_side_lacks_counts_and_non_result_keys_do_not() -> None:
     assert distance(STUDENT, {**STUDENT, "kd": "logit", "temperature": 2.0}) == 2
 
 
+def test_distance_counts_exactly_the_changes_config_changes_lists() -> None:
+    import random
+
+    from journal.analysis import config_changes
+
+    rng = random.Random(7)
+    values = [None, 0, 1, 1.0, "1", True, [1, 2], {"x": 1}, "a b"]
+    for _ in range(2000):
+        a = {k: rng.choice(values) for k in rng.sample("abcdef", rng.randint(0, 6))}
+        b = {k: rng.choice(values) for k in rng.sample("abcdef", rng.randint(0, 6))}
+        assert distance(a, b) == len(config_changes(a, b)), (a, b)
+
+
 def test_device_and_baseline_flags_do_not_make_a_difference(rec: Callable[..., Record]) -> None:
     runs = [*seeds(rec, "student", [0.1, 0.11], STUDENT),
             *seeds(rec, "student + logit KD", [0.06, 0.07],

@@ -26,7 +26,7 @@ that excludes 0; otherwise the verdict says there is no clear winner, and why.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal, NamedTuple
@@ -65,6 +65,15 @@ class Arm:
     config: dict[str, object]
     first_run: datetime
     role: Role
+    settings: frozenset[tuple[str, str]] = field(init=False, repr=False, compare=False)
+    """The config as ``(key, repr(value))`` pairs, ``None`` values left out (see :func:`distance`)."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "settings", _settings(self.config))  # frozen: set once here
+
+
+def _settings(config: Mapping[str, object]) -> frozenset[tuple[str, str]]:
+    return frozenset((k, repr(v)) for k, v in config.items() if v is not None)
 
 
 @dataclass(frozen=True)
@@ -190,9 +199,15 @@ def arms(records: Sequence[Record], declaration: Declaration | None = None) -> d
     return out
 
 
-def distance(a: dict[str, object], b: dict[str, object]) -> int:
-    """How many settings differ between two configs (a setting one lacks counts)."""
-    return len(an.config_changes(a, b))
+def distance(a: Mapping[str, object], b: Mapping[str, object]) -> int:
+    """How many settings differ between two configs (a setting one lacks counts; an absent
+    setting reads as ``None``): the number of :func:`journal.analysis.config_changes`."""
+    return _distance(_settings(a), _settings(b))
+
+
+def _distance(a: frozenset[tuple[str, str]], b: frozenset[tuple[str, str]]) -> int:
+    # a key whose value differs is in both halves of the symmetric difference: count keys
+    return len({key for key, _ in a ^ b})
 
 
 def partner(arm: Arm, group_arms: Sequence[Arm], declaration: Declaration) -> tuple[Arm, str] | None:
@@ -210,7 +225,7 @@ def partner(arm: Arm, group_arms: Sequence[Arm], declaration: Declaration) -> tu
 
 
 def _nearest(arm: Arm, others: Sequence[Arm]) -> Arm:
-    return min(others, key=lambda o: (distance(o.config, arm.config), o.first_run, o.variant))
+    return min(others, key=lambda o: (_distance(o.settings, arm.settings), o.first_run, o.variant))
 
 
 def _values(arm: Arm, metric: str) -> list[float | None]:

@@ -33,10 +33,10 @@ from typing import Any, NamedTuple
 
 import yaml
 
+from .atomic import TargetExistsError, write_atomic
 from .errors import FileError, JournalError
-from .records import _ID_RE, Record, iter_record_files, load_records, write_atomic
-
-RETIRED_DIR = "retired"
+from .paths import RETIRED_DIR
+from .records import _ID_RE, Record, iter_record_files, load_records
 
 NON_RESULT_KEYS = frozenset({
     "device", "workers", "num_workers", "progress", "verbose", "log_every",
@@ -207,7 +207,10 @@ def retire(
     when = (now or datetime.now(UTC)).astimezone(UTC)
     text = yaml.safe_dump({"run": run_id, "reason": reason, "at": when.strftime("%Y-%m-%dT%H:%M:%SZ")},
                           allow_unicode=True, sort_keys=False)
-    write_atomic(path, text, exclusive=True)
+    try:
+        write_atomic(path, text, exclusive=True)
+    except TargetExistsError:  # retired at the same moment by another process
+        raise JournalError(f"run {run_id} is already retired ({path})") from None
     return path
 
 

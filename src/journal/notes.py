@@ -31,10 +31,11 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from .errors import FileError, JournalError, RecordExistsError
+from .atomic import TargetExistsError, write_atomic
+from .errors import FileError, JournalError
 from .layout import leaves, yaml_problem
 from .paths import NOTES_DIR, clean_stale_tmp, folder_inside
-from .records import Record, UTCDateTime, find_run, load_records, write_atomic
+from .records import Record, UTCDateTime, find_run, load_records
 
 MAX_NOTE_CHARS = 1_000_000
 _HEADER = re.compile(r"\A---[ \t]*\n(.*?)^---[ \t]*\n?", re.DOTALL | re.MULTILINE)
@@ -156,7 +157,7 @@ def write_note(
         try:
             write_atomic(path, content, exclusive=True)
             return path
-        except RecordExistsError:
+        except TargetExistsError:
             continue
     raise JournalError(f"{folder}: could not find a free note file name")  # pragma: no cover
 

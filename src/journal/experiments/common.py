@@ -18,9 +18,9 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from ..atomic import write_atomic
 from ..errors import JournalError
 from ..paths import clean_stale_tmp, folder_inside
-from ..records import write_atomic
 from ..tracking import STATE_DIR, Run
 
 

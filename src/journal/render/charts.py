@@ -38,8 +38,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..analysis import Series
+from ..atomic import write_atomic
 from ..escape import chart_text
-from ..records import write_atomic
 from ..series import Line, Mark
 from ..series import log_scale as series_log_scale
 

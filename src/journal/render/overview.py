@@ -202,10 +202,13 @@ def experiment_stems(experiments: Sequence[str]) -> dict[str, str]:
 
 
 def render_index(
-    records: Sequence[Record], declarations: Mapping[str, Declaration] | None = None
+    records: Sequence[Record], declarations: Mapping[str, Declaration] | None = None,
+    plans: Mapping[str, Sequence[Ranking]] | None = None,
 ) -> Page:
-    """The list of experiments, each with its runs, variants, days, last run and best variant."""
+    """The list of experiments, each with its runs, variants, days, last run and best variant
+    (``plans``: each experiment's :func:`journal.comparisons.plan`, where known already)."""
     declarations = declarations or {}
+    plans = plans or {}
     stems = experiment_stems(sorted({r.experiment for r in records}))
     groups: dict[str, list[Record]] = {}
     for rec in records:
@@ -214,7 +217,9 @@ def render_index(
     for experiment in sorted(groups):
         recs = groups[experiment]
         declaration = declaration_for(experiment, declarations)
-        rankings = comparisons.plan(recs, declaration)
+        rankings = plans.get(experiment)
+        if rankings is None:
+            rankings = comparisons.plan(recs, declaration)
         best_cell: str = "—"
         if rankings:
             first = rankings[0]
@@ -248,6 +253,7 @@ def render_overviews(
     post_links: PostLinks | None = None,
     on_problem: Problem | None = None,
     excluded: Sequence[tuple[Record, str]] = (),
+    plans: Mapping[str, Sequence[Ranking]] | None = None,
 ) -> list[Page]:
     """The index page and one overview per experiment, from the counted ``records`` (those not
     superseded or retired; ``excluded`` holds the others with the reason). An overview that
@@ -257,7 +263,7 @@ def render_overviews(
     report = on_problem or raise_problem
     pages = []
     try:
-        pages.append(render_index(records, declarations))
+        pages.append(render_index(records, declarations, plans))
     except Exception as exc:
         report("the experiments index", records, exc)
     with charts.deferred() as pending:
@@ -267,6 +273,7 @@ def render_overviews(
                 pages.append(render_overview(
                     experiment, mine, declaration=declaration_for(experiment, declarations),
                     notes=notes, post_links=post_links, stem=stem,
+                    rankings=(plans or {}).get(experiment),
                     excluded=[(r, why) for r, why in excluded if r.experiment == experiment]))
             except Exception as exc:  # one bad record costs its overview, never the site
                 report(f"overview of {experiment}", mine, exc)

@@ -25,11 +25,12 @@ import yaml
 
 from .. import analysis as an
 from .. import comparisons, identity
+from ..atomic import write_atomic
 from ..comparisons import Comparison, Ranking
 from ..declarations import Declaration, declaration_for
 from ..escape import Markdown, clean, front_matter_text, md
 from ..notes import Note
-from ..records import Record, write_atomic
+from ..records import Record
 from . import charts, confusion, i18n, lead
 from . import sections as sec
 from .i18n import t
@@ -338,6 +339,7 @@ def build_posts(
     on_problem: Problem | None = None,
     salt: str = "",
     resolution: identity.Resolution | None = None,
+    plans: Mapping[str, list[Ranking]] | None = None,
 ) -> list[Post]:
     """Every post, oldest first, with unique slugs and file names; charts missing from the cache
     are drawn on ``workers`` processes (default: one per core). With ``cache_dir``, a post whose
@@ -350,6 +352,8 @@ def build_posts(
 
     Runs that ``resolution`` (default: :func:`journal.identity.resolve` of ``records``) excludes
     (a seed run again, a retired run) are listed in their post with the reason, never counted.
+    ``plans`` holds each experiment's :func:`journal.comparisons.plan` of the counted runs where
+    the caller has it already (:func:`journal.site.build_site`); the rest are computed here.
     """
     records = list(records)
     report = on_problem or raise_problem
@@ -362,7 +366,7 @@ def build_posts(
                       if n.target.kind == "day" and n.target.experiment and n.target.day
                       and (n.target.experiment, n.target.day) not in groups})
     names = sec.unique_slugs([*(experiment for experiment, _ in groups), *(e for e, _ in diaries)])
-    plans: dict[str, list[Ranking]] = {}
+    plans = dict(plans or {})
     with charts.deferred() as pending:
         for (experiment, day), all_recs in groups.items():
             slug = f"{names[experiment]}-{day.isoformat()}"
@@ -443,8 +447,8 @@ def _post_key(
              *(r.to_json() for r in records),
              *(r.to_json() for r in (ctx.baseline[1] if ctx.baseline else [])),
              # computed from every day's runs: a change elsewhere (or to how it is computed)
-             # that changes this post's comparisons renders it again
-             repr(list(ctx.rankings)),
+             # that changes what this post shows of the comparisons renders it again
+             _shown_plan(ctx.rankings, {r.variant for r in records}),
              *(f"{r.to_json()}{why}" for r, why in ctx.excluded),
              *(f"{n.target.model_dump_json()}{n.created.isoformat()}{n.text}" for n in ctx.notes
                if n.target.experiment == experiment)]
@@ -453,6 +457,16 @@ def _post_key(
         digest.update(part.encode("utf-8"))
         digest.update(b"\0")
     return digest.hexdigest()
+
+
+def _shown_plan(rankings: Sequence[Ranking], variants: set[str]) -> str:
+    """What a post with ``variants`` shows of its experiment's plan: how many rankings there
+    are, and of each ranking holding one of them its group, metric, verdict, and their rows and
+    comparisons. A run of another variant that changes none of these leaves the post cached."""
+    shown = [(r.group, r.metric, r.goal, r.verdict, [row for row in r.rows if row.variant in variants],
+              [c for c in r.comparisons if c.variant in variants])
+             for r in rankings if any(row.variant in variants for row in r.rows)]
+    return repr((len(rankings), shown))
 
 
 def _cache_file(cache_dir: Path, post: Post) -> Path:

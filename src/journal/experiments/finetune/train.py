@@ -27,9 +27,9 @@ from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
 from ... import metrics
+from ...atomic import write_atomic
 from ...config import as_dict
 from ...records import Dataset as DatasetInfo
-from ...records import write_atomic
 from ...tracking import Run
 from .. import RunRequest
 from ..common import EpochLoop, describe_device, pick_device, seed_everything
