@@ -121,6 +121,42 @@ def test_a_new_record_rewrites_only_its_post_and_the_overviews(
     assert not (project / "docs" / "blog/posts/journal/2026-11-24-ser").exists()  # cleaned
 
 
+def test_a_renderer_parses_only_the_record_files_that_changed(
+        tmp_path: Path, make_record: Callable[..., Record], monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    from journal import records as records_module
+
+    project = _project(tmp_path, make_record)
+    results, docs = project / "results", project / "docs"
+    renderer = DocsRenderer(results, docs)
+    parsed: list[str] = []
+    real = records_module.read_record
+    monkeypatch.setattr(records_module, "read_record",
+                        lambda path: (parsed.append(Path(path).name), real(path))[1])
+    renderer.render()
+    assert parsed and len(renderer.read) == len(parsed)
+    parsed.clear()
+    renderer.render()
+    assert parsed == []  # nothing changed: no file parsed again
+    path = next(results.glob("*.json"))
+    record = real(path)
+    record.metrics["acer"] = 0.42
+    write_record(record, results)  # replaced atomically: a new mtime
+    changed = renderer.render()
+    assert parsed == [path.name] and project / "docs" / POST in changed
+    assert "42" in (docs / POST).read_text()
+    # what the cache gives is what a fresh read gives: the same files, byte for byte
+    fresh = DocsRenderer(results, tmp_path / "fresh" / "docs")
+    (tmp_path / "fresh" / "docs").mkdir(parents=True)
+    (tmp_path / "fresh" / "mkdocs.yml").write_text("site_name: t\n")
+    fresh.render()
+    assert (tmp_path / "fresh" / "docs" / POST).read_bytes() == (docs / POST).read_bytes()
+    os.remove(path)
+    renderer.render()
+    assert path not in renderer.read
+
+
 def test_snapshot_sees_records_notes_and_declarations_not_state(tmp_path: Path) -> None:
     results = tmp_path / "results"
     (results / "notes").mkdir(parents=True)

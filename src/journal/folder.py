@@ -14,7 +14,7 @@ from .declarations import DECLARATIONS_FILE, Declaration, DeclarationError, load
 from .errors import FileError
 from .identity import Resolution, Retirement, load_retirements, resolve
 from .notes import Note, load_notes, unmatched
-from .records import Record, load_records
+from .records import ReadCache, Record, load_records
 
 
 @dataclass
@@ -39,10 +39,11 @@ class Journal:
         return self.declarations.get(experiment) or Declaration()
 
 
-def load_journal(results_dir: str | Path) -> Journal:
-    """Read ``results_dir``; bad files become errors, never exceptions."""
+def load_journal(results_dir: str | Path, *, cache: ReadCache | None = None) -> Journal:
+    """Read ``results_dir``; bad files become errors, never exceptions. ``cache``: records
+    read before (see :func:`journal.records.load_records`)."""
     paths: dict[str, Path] = {}
-    records, record_errors = load_records(results_dir, paths=paths)
+    records, record_errors = load_records(results_dir, paths=paths, cache=cache)
     notes, note_errors = load_notes(results_dir)
     errors: list[FileError] = [*record_errors, *note_errors, *unmatched(notes, records)]
     try:

@@ -453,16 +453,24 @@ def iter_record_files(results_dir: str | Path) -> Iterator[Path]:
     return iter(sorted((p for p in files if p.is_file()), key=lambda p: (p.name, str(p))))
 
 
+ReadCache = dict[Path, tuple[int, int, "Record"]]
+"""Records read before, by file, with the file's mtime (ns) and size then."""
+
+
 def load_records(
-    results_dir: str | Path, *, paths: dict[str, Path] | None = None
+    results_dir: str | Path, *, paths: dict[str, Path] | None = None, cache: ReadCache | None = None
 ) -> tuple[list[Record], list[RecordError]]:
     """Every record below ``results_dir``, and an error for each file that is bad.
 
     Nothing is dropped silently: the caller decides whether bad files fail the build. With
     ``paths``, the file of each record is filled in by run id (so a later problem can name it).
+    With ``cache`` (kept by a caller that reads the folder again and again, such as ``journal
+    serve``), a file whose mtime and size are unchanged is not parsed again; the cache is updated
+    to hold exactly the files read this time. Callers must not modify the records.
     """
     records: list[Record] = []
     errors: list[RecordError] = []
+    seen: set[Path] = set()
     # Thousands of records are millions of small objects, none of them cyclic: pausing the
     # cyclic garbage collector while they are built saves it rescanning them again and again.
     paused = gc.isenabled()
@@ -475,7 +483,10 @@ def load_records(
                                           "folder; not read"))
                 continue
             try:
-                records.append(read_record(path))
+                if cache is None:
+                    records.append(read_record(path))
+                else:
+                    records.append(_read_cached(path, cache, seen))
                 if paths is not None:
                     paths.setdefault(records[-1].id, path)
             except RecordError as exc:
@@ -485,7 +496,21 @@ def load_records(
     finally:
         if paused:
             gc.enable()
+    if cache is not None:
+        for gone in set(cache) - seen:
+            del cache[gone]
     return records, errors
+
+
+def _read_cached(path: Path, cache: ReadCache, seen: set[Path]) -> Record:
+    stat = path.stat()
+    seen.add(path)
+    known = cache.get(path)
+    if known is not None and known[0] == stat.st_mtime_ns and known[1] == stat.st_size:
+        return known[2]
+    record = read_record(path)
+    cache[path] = (stat.st_mtime_ns, stat.st_size, record)
+    return record
 
 
 def find_run(records: Iterable[Record], run_id: str, where: str | Path) -> Record:

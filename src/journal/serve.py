@@ -27,6 +27,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from .errors import JournalError
 
@@ -102,13 +103,16 @@ class DocsRenderer:
     docs: Path
     lang: str = "en"
     problems: list[str] = field(default_factory=list)
+    read: dict[Path, Any] = field(default_factory=dict, repr=False)
+    """Records parsed before, by file (a file whose mtime and size are unchanged is not read
+    again)."""
 
     def render(self) -> list[Path]:
         """Build the site (cached posts are read back, not rendered) and write what changed."""
         from .folder import load_journal
         from .site import build_site, project_cache, prune_cache, write_docs
 
-        journal = load_journal(self.results)
+        journal = load_journal(self.results, cache=self.read)
         cache = project_cache(self.docs)
         site = build_site(journal, lang=self.lang, cache_dir=cache)
         self.problems = site.problems
@@ -158,6 +162,12 @@ def serve(
     renderer.render()
     for problem in renderer.problems:
         log(f"journal: {problem}")
+    # matplotlib's import and font cache cost the first chart of the first new run a second:
+    # pay them while the server starts (and before any render draws, which waits for this)
+    from .render.charts import warm_up
+
+    warming = threading.Thread(target=warm_up, name="journal-chart-warm-up", daemon=True)
+    warming.start()
     seen = snapshot(results)
     argv = list(command(generator, config, addr))
     process = subprocess.Popen(argv, stdin=subprocess.DEVNULL)
@@ -170,6 +180,7 @@ def serve(
                 continue
             seen = now
             start = time.perf_counter()
+            warming.join()
             changed = renderer.render()
             for problem in renderer.problems:
                 log(f"journal: {problem}")

@@ -20,6 +20,7 @@ rendered in parallel:
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import json
@@ -249,6 +250,13 @@ def _panel_chart(
         if handles:
             fig.legend(handles=handles, loc="outside lower center", ncols=columns)
         return _svg(fig)
+
+
+def warm_up() -> None:
+    """Import matplotlib and load its fonts by drawing one small chart (nothing is kept), so
+    that the next chart drawn in this process does not pay for them."""
+    with contextlib.suppress(Exception):  # a failed warm-up only makes the first chart slower
+        _panel_chart([Line("a", "b", [1.0, 2.0], [1.0, 2.0])], title="warm-up", ylabel="y")
 
 
 # -- cache, deferral, parallel rendering -------------------------------------------------------
