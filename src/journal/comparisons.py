@@ -26,13 +26,13 @@ that excludes 0; otherwise the verdict says there is no clear winner, and why.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal, NamedTuple
 
 from . import analysis as an
-from .declarations import Declaration, Role
+from .declarations import Declaration, Role, declaration_for
 from .errors import JournalError
 from .identity import non_result_keys
 from .records import Record
@@ -317,6 +317,29 @@ def plan(records: Sequence[Record], declaration: Declaration | None = None) -> l
         out.append(Ranking(group, metric, goal, rows, verdict,
                            comparisons(group_arms, metric, declaration)))
     return out
+
+
+def plan_all(
+    counted: Sequence[Record],
+    declarations: Mapping[str, Declaration] | None = None,
+    on_problem: Callable[[str, Sequence[Record], BaseException | None], None] | None = None,
+) -> dict[str, list[Ranking]]:
+    """:func:`plan` of each experiment's counted runs, by experiment. An experiment whose plan
+    fails is passed to ``on_problem`` (``"comparisons of NAME"``, its runs, the exception) and
+    gets no comparisons; without ``on_problem`` the error is raised."""
+    mine: dict[str, list[Record]] = {}
+    for record in counted:
+        mine.setdefault(record.experiment, []).append(record)
+    plans: dict[str, list[Ranking]] = {}
+    for experiment, records in mine.items():
+        try:
+            plans[experiment] = plan(records, declaration_for(experiment, declarations or {}))
+        except Exception as exc:  # one experiment's bad data costs its comparisons only
+            if on_problem is None:
+                raise
+            on_problem(f"comparisons of {experiment}", records, exc)
+            plans[experiment] = []
+    return plans
 
 
 @dataclass(frozen=True)

@@ -453,7 +453,7 @@ def iter_record_files(results_dir: str | Path) -> Iterator[Path]:
     return iter(sorted((p for p in files if p.is_file()), key=lambda p: (p.name, str(p))))
 
 
-ReadCache = dict[Path, tuple[int, int, "Record"]]
+ReadCache = dict[Path, tuple[int, int, Record]]
 """Records read before, by file, with the file's mtime (ns) and size then."""
 
 

@@ -27,9 +27,12 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from .errors import JournalError
+
+if TYPE_CHECKING:
+    from .records import ReadCache
 
 GENERATORS = ("zensical", "mkdocs")
 Snapshot = tuple[tuple[str, int, int], ...]
@@ -103,7 +106,7 @@ class DocsRenderer:
     docs: Path
     lang: str = "en"
     problems: list[str] = field(default_factory=list)
-    read: dict[Path, Any] = field(default_factory=dict, repr=False)
+    read: ReadCache = field(default_factory=dict, repr=False)
     """Records parsed before, by file (a file whose mtime and size are unchanged is not read
     again)."""
 

@@ -25,14 +25,13 @@ import json
 import os
 import posixpath
 import shutil
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path, PurePosixPath
 
 from .atomic import write_atomic
-from .comparisons import Ranking, plan
-from .declarations import declaration_for
+from .comparisons import plan_all
 from .errors import JournalError
 from .escape import terminal_text
 from .folder import Journal
@@ -114,7 +113,7 @@ def build_site(
 
     records = journal.records
     resolution = journal.resolution()
-    plans = _plans(resolution.counted, journal, on_problem)
+    plans = plan_all(resolution.counted, journal.declarations, on_problem)
     salt = f"{layout.posts_dir}\0{layout.overview_dir}"
     with language(lang), charts.cache_in(cache_dir / "charts" if cache_dir else None):
         posts = build_posts(records, notes=journal.notes, declarations=journal.declarations,
@@ -129,24 +128,6 @@ def build_site(
                                      excluded=resolution.excluded, plans=plans)
     used = overview_charts.union(*(p.chart_keys for p in posts))
     return Site(posts, pages, layout, problems, used, lang)
-
-
-def _plans(counted: Sequence[Record], journal: Journal,
-           on_problem: Callable[[str, Sequence[Record], BaseException | None], None],
-           ) -> dict[str, list[Ranking]]:
-    """Each experiment's comparison plan of its counted runs, computed once for the posts and
-    the overview pages; an experiment whose plan fails is reported and gets none."""
-    mine: dict[str, list[Record]] = {}
-    for record in counted:
-        mine.setdefault(record.experiment, []).append(record)
-    plans: dict[str, list[Ranking]] = {}
-    for experiment, records in mine.items():
-        try:
-            plans[experiment] = plan(records, declaration_for(experiment, journal.declarations))
-        except Exception as exc:  # one experiment's bad data costs its comparisons only
-            on_problem(f"comparisons of {experiment}", records, exc)
-            plans[experiment] = []
-    return plans
 
 
 def write_site(site: Site, root: Path) -> list[Path]:

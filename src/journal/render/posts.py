@@ -352,8 +352,8 @@ def build_posts(
 
     Runs that ``resolution`` (default: :func:`journal.identity.resolve` of ``records``) excludes
     (a seed run again, a retired run) are listed in their post with the reason, never counted.
-    ``plans`` holds each experiment's :func:`journal.comparisons.plan` of the counted runs where
-    the caller has it already (:func:`journal.site.build_site`); the rest are computed here.
+    ``plans``: :func:`journal.comparisons.plan_all` of the counted runs, when the caller has it
+    already (:func:`journal.site.build_site`); computed here otherwise.
     """
     records = list(records)
     report = on_problem or raise_problem
@@ -366,22 +366,16 @@ def build_posts(
                       if n.target.kind == "day" and n.target.experiment and n.target.day
                       and (n.target.experiment, n.target.day) not in groups})
     names = sec.unique_slugs([*(experiment for experiment, _ in groups), *(e for e, _ in diaries)])
-    plans = dict(plans or {})
+    if plans is None:
+        plans = comparisons.plan_all(counted, declarations, report)
     with charts.deferred() as pending:
         for (experiment, day), all_recs in groups.items():
             slug = f"{names[experiment]}-{day.isoformat()}"
             declaration = declaration_for(experiment, declarations)
-            if experiment not in plans:
-                try:
-                    plans[experiment] = comparisons.plan(
-                        [r for r in counted if r.experiment == experiment], declaration)
-                except Exception as exc:
-                    report(f"comparisons of {experiment}", all_recs, exc)
-                    plans[experiment] = []
             recs = [r for r in all_recs if r.id not in why]
             excluded = [(r, why[r.id]) for r in all_recs if r.id in why]
             ctx = Context(declaration, an.baseline_runs(counted, experiment, declaration), notes,
-                          plans[experiment], excluded)
+                          plans.get(experiment, []), excluded)
             key = _post_key(experiment, day, recs, slug, ctx, salt) if cache_dir is not None else ""
             post = _cached(cache_dir, key)
             if post is None:
