@@ -273,3 +273,27 @@ def test_a_bounded_metric_difference_stays_within_the_possible_differences() -> 
     assert (d.low, d.high) == (-1.0, 1.0) and d.within_noise is True
     loss = difference(a, b, "val_loss")  # unbounded: untouched
     assert loss.low == pytest.approx(welch.low) and loss.high == pytest.approx(welch.high)
+
+
+def test_plan_all_costs_a_failing_experiment_its_comparisons_only(
+        rec: Callable[..., Record], monkeypatch: pytest.MonkeyPatch) -> None:
+    import journal.comparisons as comparisons
+
+    runs = [*seeds(rec, "student", [0.1, 0.11], STUDENT),
+            *[r.model_copy(update={"experiment": "ser", "id": f"ser-{r.id}"})
+              for r in seeds(rec, "student", [0.1, 0.11], STUDENT)]]
+    real = comparisons.plan
+
+    def broken(records: list[Record], declaration: Declaration | None = None) -> list[Any]:
+        if records[0].experiment == "ser":
+            raise ValueError("bad data")
+        return real(records, declaration)
+
+    monkeypatch.setattr(comparisons, "plan", broken)
+    problems: list[tuple[str, int, str]] = []
+    plans = comparisons.plan_all(runs, {}, lambda what, recs, exc: problems.append(
+        (what, len(recs), str(exc))))
+    assert plans["ser"] == [] and len(plans["fas_kd"]) == 1
+    assert problems == [("comparisons of ser", 2, "bad data")]
+    with pytest.raises(ValueError, match="bad data"):
+        comparisons.plan_all(runs, {})
