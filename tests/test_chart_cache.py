@@ -138,6 +138,11 @@ def test_a_run_elsewhere_re_renders_only_the_posts_whose_comparisons_it_changes(
     assert add("a", 3, 0.31, 0) == ["2026-11-23", "2026-11-24"]
     # a 4th seed of the leader moves the verdict's difference: every post states it
     assert add("c", 3, 0.12, 2) == ["2026-11-23", "2026-11-24", "2026-11-25"]
+    # a new variant, nobody's nearest, ranked third of four: a drops from rank 3 to rank 4 on
+    # the overview, but no post shows a rank, so only the new variant's post is rendered
+    configs["d"] = {"lr": 0.5, "wd": 5}
+    assert add("d", 0, 0.25, 3) == ["2026-11-26"]
+    assert add("d", 1, 0.26, 3) == ["2026-11-26"]
 
 
 def test_charts_no_post_uses_are_pruned(tmp_path: Path, make_record: Factory) -> None:

@@ -16,7 +16,7 @@ import hashlib
 import pickle
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Protocol
@@ -456,8 +456,11 @@ def _post_key(
 def _shown_plan(rankings: Sequence[Ranking], variants: set[str]) -> str:
     """What a post with ``variants`` shows of its experiment's plan: how many rankings there
     are, and of each ranking holding one of them its group, metric, verdict, and their rows and
-    comparisons. A run of another variant that changes none of these leaves the post cached."""
-    shown = [(r.group, r.metric, r.goal, r.verdict, [row for row in r.rows if row.variant in variants],
+    comparisons, in their order. A run of another variant that changes none of these leaves the
+    post cached. A row's rank is left out: only the overview shows it, and a new variant that
+    ranks above shifts the rank of every variant below."""
+    shown = [(r.group, r.metric, r.goal, r.verdict,
+              [replace(row, rank=None) for row in r.rows if row.variant in variants],
               [c for c in r.comparisons if c.variant in variants])
              for r in rankings if any(row.variant in variants for row in r.rows)]
     return repr((len(rankings), shown))
