@@ -156,3 +156,24 @@ def test_declarations_file_errors_name_file_and_field(tmp_path: Path, records: l
         "student + KD, teacher",
         f"{path}: field 'fas_kd.key_metric': no run measured 'ACER'; metrics: acc, acer",
     ]
+
+
+def test_the_chart_of_many_variants_draws_the_best_and_every_baseline(make_record: Factory) -> None:
+    """25 candidates and a baseline that ranks last: the table ranks all 26, the chart draws the
+    best CHART_BARS − 1 candidates and the baseline, and its title says so."""
+    from journal.render.overview import CHART_BARS
+
+    records = [make_record(id=f"v{i:02d}-{seed}", variant=f"v{i:02d}", seed=seed,
+                           config={"lr": i}, metrics={"acer": 0.01 * i + 0.001 * seed},
+                           started_at=T0 + timedelta(minutes=2 * i + seed))
+               for i in range(1, 26) for seed in (0, 1)]
+    records += [make_record(id=f"base-{seed}", variant="base", seed=seed, config={"lr": 99},
+                            metrics={"acer": 0.9}, started_at=T0 + timedelta(hours=1, minutes=seed))
+                for seed in (0, 1)]
+    page = render_overview("fas_kd", records, declaration=Declaration(baseline="base"))
+    assert len(_rows(page.markdown)) == 26
+    (svg,) = [s.decode() for s in page.assets.values()]
+    drawn = [f"v{i:02d}" for i in range(1, 26) if f">v{i:02d}<" in svg]
+    assert drawn == [f"v{i:02d}" for i in range(1, CHART_BARS)]  # the best 19, in rank order
+    assert ">base<" in svg
+    assert "best 20 of 26 variants" in page.markdown

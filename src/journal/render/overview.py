@@ -21,7 +21,7 @@ import yaml
 
 from .. import analysis as an
 from .. import comparisons
-from ..comparisons import Ranking
+from ..comparisons import Ranking, Row
 from ..declarations import Declaration, declaration_for
 from ..escape import Markdown, front_matter_text, md
 from ..notes import Note
@@ -163,14 +163,19 @@ def render_overview(
         parts.append(_ranking_table(experiment, ranking, records, columns, links, declaration) + "\n")
         if ranking.comparisons:
             parts.append(sec.comparisons_table(ranking.comparisons, declaration) + "\n")
-        plotted = [row for row in ranking.rows if row.mean == row.mean]
+        measured = [row for row in ranking.rows if row.mean == row.mean]
+        plotted = _charted(measured, declaration)
         if plotted:
             names = [row.variant for row in plotted]
             recs = {n: variants.get(n, []) for n in names}
             stats = [an.seed_summary(recs[n], ranking.metric) for n in names]
-            chart_title = t("{experiment}: test {metric} per variant (mean ± std over seeds)",
-                            experiment=" · ".join([experiment, title]) if title else experiment,
-                            metric=metric_label(ranking.metric))
+            whose = " · ".join([experiment, title]) if title else experiment
+            chart_title = (t("{experiment}: test {metric} per variant (mean ± std over seeds)",
+                             experiment=whose, metric=metric_label(ranking.metric))
+                           if len(plotted) == len(measured) else
+                           t("{experiment}: test {metric}, best {k} of {n} variants (mean ± std "
+                             "over seeds)", experiment=whose, metric=metric_label(ranking.metric),
+                             k=len(plotted), n=len(measured)))
             group = sec.slugify(title) + "-" if title else ""
             chart = f"{stem}/{group}{sec.slugify(ranking.metric)}-by-variant.svg"
             winner = ranking.verdict.winner
@@ -194,6 +199,24 @@ def render_overview(
         parts.append(f"## {t('Notes')}\n")
         parts += [sec.note_blocks(found, name) + "\n" for name, found in noted]
     return Page(f"{stem}.md", "\n".join(parts), experiment, assets)
+
+
+CHART_BARS = 20
+"""The most bars an overview's chart draws (the table above it lists every variant): a chart of
+a hundred variants is taller than a phone's screen many times over, and redrawn by each run."""
+
+
+def _charted(rows: Sequence[Row], declaration: Declaration) -> list[Row]:
+    """``rows`` (in ranking order) that the overview's chart draws: all of them when they fit,
+    else the best candidates, with the declared baseline and every reference or bound however
+    they rank, :data:`CHART_BARS` bars in all."""
+    if len(rows) <= CHART_BARS:
+        return list(rows)
+    always = {row.variant for row in rows
+              if row.role != "candidate" or declaration.is_baseline(row.variant)}
+    others = [row.variant for row in rows if row.variant not in always]
+    kept = always | set(others[:max(CHART_BARS - len(always), 1)])
+    return [row for row in rows if row.variant in kept]
 
 
 def experiment_stems(experiments: Sequence[str]) -> dict[str, str]:
