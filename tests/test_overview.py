@@ -176,4 +176,10 @@ def test_the_chart_of_many_variants_draws_the_best_and_every_baseline(make_recor
     drawn = [f"v{i:02d}" for i in range(1, 26) if f">v{i:02d}<" in svg]
     assert drawn == [f"v{i:02d}" for i in range(1, CHART_BARS)]  # the best 19, in rank order
     assert ">base<" in svg
-    assert "best 20 of 26 variants" in page.markdown
+    # the title names no total: a run of a variant outside the chart leaves it as it was
+    assert "the best 20 variants (mean ± std over seeds)" in page.markdown
+    more = [make_record(id=f"w-{seed}", variant="w", seed=seed, config={"lr": 50},
+                        metrics={"acer": 0.5}, started_at=T0 + timedelta(hours=2, minutes=seed))
+            for seed in (0, 1)]
+    again = render_overview("fas_kd", records + more, declaration=Declaration(baseline="base"))
+    assert len(_rows(again.markdown)) == 27 and again.assets == page.assets

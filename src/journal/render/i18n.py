@@ -105,8 +105,8 @@ ZH: dict[str, str] = {
     "{name} (chosen epoch)": "{name}（选中的轮次）",
     "{experiment}: test {metric} per variant (mean ± std over seeds)":
         "{experiment}：各变体测试 {metric}（种子间均值 ± 标准差）",
-    "{experiment}: test {metric}, best {k} of {n} variants (mean ± std over seeds)":
-        "{experiment}：测试 {metric}，{n} 个变体中最好的 {k} 个（种子间均值 ± 标准差）",
+    "{experiment}: test {metric}, the best {k} variants (mean ± std over seeds)":
+        "{experiment}：测试 {metric}，最好的 {k} 个变体（种子间均值 ± 标准差）",
     # overview
     "Experiments": "实验",
     "Overview": "总览",

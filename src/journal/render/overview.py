@@ -173,9 +173,9 @@ def render_overview(
             chart_title = (t("{experiment}: test {metric} per variant (mean ± std over seeds)",
                              experiment=whose, metric=metric_label(ranking.metric))
                            if len(plotted) == len(measured) else
-                           t("{experiment}: test {metric}, best {k} of {n} variants (mean ± std "
-                             "over seeds)", experiment=whose, metric=metric_label(ranking.metric),
-                             k=len(plotted), n=len(measured)))
+                           t("{experiment}: test {metric}, the best {k} variants (mean ± std over "
+                             "seeds)", experiment=whose, metric=metric_label(ranking.metric),
+                             k=len(plotted)))
             group = sec.slugify(title) + "-" if title else ""
             chart = f"{stem}/{group}{sec.slugify(ranking.metric)}-by-variant.svg"
             winner = ranking.verdict.winner
