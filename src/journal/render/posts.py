@@ -368,14 +368,17 @@ def build_posts(
     names = sec.unique_slugs([*(experiment for experiment, _ in groups), *(e for e, _ in diaries)])
     if plans is None:
         plans = comparisons.plan_all(counted, declarations, report)
+    baselines: dict[str, tuple[str, list[Record]] | None] = {}  # by experiment
     with charts.deferred() as pending:
         for (experiment, day), all_recs in groups.items():
             slug = f"{names[experiment]}-{day.isoformat()}"
             declaration = declaration_for(experiment, declarations)
             recs = [r for r in all_recs if r.id not in why]
             excluded = [(r, why[r.id]) for r in all_recs if r.id in why]
-            ctx = Context(declaration, an.baseline_runs(counted, experiment, declaration), notes,
-                          plans.get(experiment, []), excluded)
+            if experiment not in baselines:
+                baselines[experiment] = an.baseline_runs(counted, experiment, declaration)
+            ctx = Context(declaration, baselines[experiment], notes, plans.get(experiment, []),
+                          excluded)
             key = _post_key(experiment, day, recs, slug, ctx, salt) if cache_dir is not None else ""
             post = _cached(cache_dir, key)
             if post is None:
