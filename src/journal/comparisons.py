@@ -35,6 +35,7 @@ from . import analysis as an
 from .declarations import Declaration, Role, declaration_for
 from .errors import JournalError
 from .identity import non_result_keys
+from .memo import Memo
 from .records import Record
 from .statistics import Difference, Interval, Unresolved, bounds_of, welch
 from .summary import SeedSummary, seed_summary
@@ -323,17 +324,21 @@ def plan_all(
     counted: Sequence[Record],
     declarations: Mapping[str, Declaration] | None = None,
     on_problem: Callable[[str, Sequence[Record], BaseException | None], None] | None = None,
+    memo: Memo | None = None,
 ) -> dict[str, list[Ranking]]:
     """:func:`plan` of each experiment's counted runs, by experiment. An experiment whose plan
     fails is passed to ``on_problem`` (``"comparisons of NAME"``, its runs, the exception) and
-    gets no comparisons; without ``on_problem`` the error is raised."""
+    gets no comparisons; without ``on_problem`` the error is raised. With ``memo``, an
+    experiment whose runs and declaration are those of the memo's last build keeps its plan."""
     mine: dict[str, list[Record]] = {}
     for record in counted:
         mine.setdefault(record.experiment, []).append(record)
     plans: dict[str, list[Ranking]] = {}
     for experiment, records in mine.items():
         try:
-            plans[experiment] = plan(records, declaration_for(experiment, declarations or {}))
+            declaration = declaration_for(experiment, declarations or {})
+            plans[experiment] = (memo.plan(experiment, records, declaration, plan) if memo
+                                 else plan(records, declaration))
         except Exception as exc:  # one experiment's bad data costs its comparisons only
             if on_problem is None:
                 raise

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .errors import JournalError
+from .memo import Memo
 
 if TYPE_CHECKING:
     from .records import ReadCache
@@ -109,6 +110,8 @@ class DocsRenderer:
     read: ReadCache = field(default_factory=dict, repr=False)
     """Records parsed before, by file (a file whose mtime and size are unchanged is not read
     again)."""
+    memo: Memo = field(default_factory=Memo, repr=False)
+    """What the last build computed from records that have not changed since."""
 
     def render(self) -> list[Path]:
         """Build the site (cached posts are read back, not rendered) and write what changed."""
@@ -117,7 +120,7 @@ class DocsRenderer:
 
         journal = load_journal(self.results, cache=self.read)
         cache = project_cache(self.docs)
-        site = build_site(journal, lang=self.lang, cache_dir=cache)
+        site = build_site(journal, lang=self.lang, cache_dir=cache, memo=self.memo)
         self.problems = site.problems
         changed = write_docs(site, self.docs, results_dir=self.results)
         prune_cache(site, cache)

@@ -35,6 +35,7 @@ from .comparisons import plan_all
 from .errors import JournalError
 from .escape import terminal_text
 from .folder import Journal
+from .memo import Memo
 from .records import Record, duplicates
 from .render import charts
 from .render.i18n import language
@@ -100,8 +101,10 @@ def build_site(
     lang: str = "en",
     cache_dir: Path | None = None,
     workers: int | None = None,
+    memo: Memo | None = None,
 ) -> Site:
-    """Posts and overview pages of ``journal`` (see the module's docstring)."""
+    """Posts and overview pages of ``journal`` (see the module's docstring); ``memo`` keeps
+    what this build computes for the next one in the same process (``journal serve``)."""
     layout = layout or Layout()
     problems = [f"bad {error.what} {terminal_text(error)}" for error in journal.errors]
     problems += [f"run id {run_id} occurs in more than one file" for run_id in duplicates(journal.records)]
@@ -113,13 +116,15 @@ def build_site(
 
     records = journal.records
     resolution = journal.resolution()
-    plans = plan_all(resolution.counted, journal.declarations, on_problem)
+    if memo is not None:
+        memo.retain(records)
+    plans = plan_all(resolution.counted, journal.declarations, on_problem, memo)
     salt = f"{layout.posts_dir}\0{layout.overview_dir}"
     with language(lang), charts.cache_in(cache_dir / "charts" if cache_dir else None):
         posts = build_posts(records, notes=journal.notes, declarations=journal.declarations,
                             cache_dir=cache_dir / "rendered" if cache_dir else None,
                             workers=workers, on_problem=on_problem, salt=salt, resolution=resolution,
-                            plans=plans)
+                            plans=plans, memo=memo)
         links = {(p.experiment, p.day): posixpath.relpath(f"{layout.posts_dir}/{p.filename}",
                                                           layout.overview_dir) for p in posts}
         with charts.track() as overview_charts:

@@ -29,6 +29,7 @@ from ..atomic import write_atomic
 from ..comparisons import Comparison, Ranking
 from ..declarations import Declaration, declaration_for
 from ..escape import Markdown, clean, front_matter_text, md
+from ..memo import Memo
 from ..notes import Note
 from ..records import Record
 from . import charts, confusion, i18n, lead
@@ -340,6 +341,7 @@ def build_posts(
     salt: str = "",
     resolution: identity.Resolution | None = None,
     plans: Mapping[str, list[Ranking]] | None = None,
+    memo: Memo | None = None,
 ) -> list[Post]:
     """Every post, oldest first, with unique slugs and file names; charts missing from the cache
     are drawn on ``workers`` processes (default: one per core). With ``cache_dir``, a post whose
@@ -353,7 +355,8 @@ def build_posts(
     Runs that ``resolution`` (default: :func:`journal.identity.resolve` of ``records``) excludes
     (a seed run again, a retired run) are listed in their post with the reason, never counted.
     ``plans``: :func:`journal.comparisons.plan_all` of the counted runs, when the caller has it
-    already (:func:`journal.site.build_site`); computed here otherwise.
+    already (:func:`journal.site.build_site`); computed here otherwise. ``memo``: what an
+    earlier build in this process computed (:class:`journal.memo.Memo`).
     """
     records = list(records)
     report = on_problem or raise_problem
@@ -367,7 +370,8 @@ def build_posts(
                       and (n.target.experiment, n.target.day) not in groups})
     names = sec.unique_slugs([*(experiment for experiment, _ in groups), *(e for e, _ in diaries)])
     if plans is None:
-        plans = comparisons.plan_all(counted, declarations, report)
+        plans = comparisons.plan_all(counted, declarations, report, memo)
+    json_of = memo.json_of if memo is not None else Record.to_json
     baselines: dict[str, tuple[str, list[Record]] | None] = {}  # by experiment
     with charts.deferred() as pending:
         for (experiment, day), all_recs in groups.items():
@@ -379,7 +383,8 @@ def build_posts(
                 baselines[experiment] = an.baseline_runs(counted, experiment, declaration)
             ctx = Context(declaration, baselines[experiment], notes, plans.get(experiment, []),
                           excluded)
-            key = _post_key(experiment, day, recs, slug, ctx, salt) if cache_dir is not None else ""
+            key = (_post_key(experiment, day, recs, slug, ctx, salt, json_of)
+                   if cache_dir is not None else "")
             post = _cached(cache_dir, key)
             if post is None:
                 try:
@@ -434,19 +439,20 @@ _CODE = _library_code()
 
 
 def _post_key(
-    experiment: str, day: date, records: Sequence[Record], slug: str, ctx: Context, salt: str = ""
+    experiment: str, day: date, records: Sequence[Record], slug: str, ctx: Context, salt: str = "",
+    json_of: Callable[[Record], str] = Record.to_json,
 ) -> str:
     """A hash of everything a post is rendered from: its records, the experiment's declarations,
     the baseline's runs, its comparisons and the runs it does not count, the notes, the
     language, the library code and the caller's ``salt`` (its options)."""
     parts = [_CODE, salt, i18n.current(), experiment, day.isoformat(), slug,
              ctx.declaration.model_dump_json(),
-             *(r.to_json() for r in records),
-             *(r.to_json() for r in (ctx.baseline[1] if ctx.baseline else [])),
+             *(json_of(r) for r in records),
+             *(json_of(r) for r in (ctx.baseline[1] if ctx.baseline else [])),
              # computed from every day's runs: a change elsewhere (or to how it is computed)
              # that changes what this post shows of the comparisons renders it again
              _shown_plan(ctx.rankings, {r.variant for r in records}),
-             *(f"{r.to_json()}{why}" for r, why in ctx.excluded),
+             *(f"{json_of(r)}{why}" for r, why in ctx.excluded),
              *(f"{n.target.model_dump_json()}{n.created.isoformat()}{n.text}" for n in ctx.notes
                if n.target.experiment == experiment)]
     digest = hashlib.sha256()
