@@ -70,3 +70,15 @@ def test_mean_line_over_seeds(make_record: Callable[..., Record]) -> None:
     assert line is not None and line.x == [1.0, 2.0] and line.y == [0.6, 0.7]
     assert math.isclose(line.high[0] - line.y[0], math.sqrt(0.02))  # sample std of 0.5, 0.7
     assert line.nan == [2.0] and line.low[1] == line.high[1] == 0.7
+
+
+def test_long_bar_labels_keep_their_start_and_end() -> None:
+    """Variants that share a long prefix stay apart on the chart: the ellipsis goes in the
+    middle, never over the setting that differs."""
+    names = ["v2 lr=0.0001 dropout=0.21", "v2 lr=0.0001 dropout=0.37", "short"]
+    assert [charts.shorten(n) for n in names] == [
+        "v2 lr=0.000…dropout=0.21", "v2 lr=0.000…dropout=0.37", "short"]
+    assert all(len(charts.shorten(n)) == 24 for n in names[:2])
+    svg = charts._bar_chart(names, [0.7, 0.6, 0.5], [0.01, 0.02, 0.03], title="t", ylabel="Acc",
+                            horizontal=True).decode()
+    assert "dropout=0.21" in svg and "dropout=0.37" in svg

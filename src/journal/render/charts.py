@@ -96,6 +96,15 @@ def wrap(text: str) -> str:
     return "\n".join(textwrap.wrap(text, 44 if text.isascii() else 24)) or text
 
 
+def shorten(label: str, width: int = 24) -> str:
+    """``label`` in at most ``width`` characters: its start and its end around an ellipsis, as
+    variants that share a prefix (``v2 lr=0.0001 dropout=0.21``) differ at the end."""
+    if len(label) <= width:
+        return label
+    head = (width - 1) // 2
+    return label[:head] + "…" + label[-(width - 1 - head):]
+
+
 def _svg(fig: Figure) -> bytes:
     buf = io.BytesIO()
     with warnings.catch_warnings():
@@ -128,7 +137,9 @@ def _bar_chart(
     ``horizontal``: one row per label, for long names such as variants.
     """
     matplotlib = _matplotlib()
-    labels, title, ylabel = [chart_text(x) for x in labels], chart_text(title), chart_text(ylabel)
+    # shortened before escaping, so that the cut never splits an escape
+    short = [chart_text(shorten(x)) for x in labels]  # the table names them in full
+    title, ylabel = chart_text(title), chart_text(ylabel)
     with matplotlib.rc_context(STYLE):
         height = max(2.6, 0.4 * len(labels) + 1.4) if horizontal else 3.2
         fig = _figure(height)
@@ -142,7 +153,6 @@ def _bar_chart(
         alphas = [0.95 if highlight is None or i == highlight else 0.45 for i in positions]
         top = max(1.0, max((m + e for m, e in zip(values, errors, strict=True)), default=1.0))
         bottom = min(0.0, min((m - e for m, e in zip(values, errors, strict=True)), default=0.0))
-        short = [x if len(x) <= 24 else x[:23] + "…" for x in labels]  # the table names them in full
         if horizontal:
             bars = ax.barh(positions, values, xerr=errors, color=colours, capsize=4, ecolor=INK)
             ax.set_yticks(positions, short)
