@@ -439,12 +439,12 @@ _CODE = _library_code()
 
 
 def _post_key(
-    experiment: str, day: date, records: Sequence[Record], slug: str, ctx: Context, salt: str = "",
-    json_of: Callable[[Record], str] = Record.to_json,
+    experiment: str, day: date, records: Sequence[Record], slug: str, ctx: Context, salt: str,
+    json_of: Callable[[Record], str],
 ) -> str:
-    """A hash of everything a post is rendered from: its records, the experiment's declarations,
-    the baseline's runs, its comparisons and the runs it does not count, the notes, the
-    language, the library code and the caller's ``salt`` (its options)."""
+    """A hash of everything a post is rendered from: its records (their text, ``json_of``), the
+    experiment's declarations, the baseline's runs, its comparisons and the runs it does not
+    count, the notes, the language, the library code and the caller's ``salt`` (its options)."""
     parts = [_CODE, salt, i18n.current(), experiment, day.isoformat(), slug,
              ctx.declaration.model_dump_json(),
              *(json_of(r) for r in records),
