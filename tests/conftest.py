@@ -113,3 +113,14 @@ def vad_results(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def reid_results(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Records of ``journal run reid_noisy --seeds 0,1`` (4 epochs)."""
     return run_cli(tmp_path_factory, "reid_noisy", "--seeds", "0,1", "--set", "epochs=4")
+
+
+def like_a_terminal() -> None:
+    """``preexec_fn`` of a child that a test stops with SIGINT, as Ctrl-C in a terminal would.
+
+    A test run started in the background (``nohup``, ``&``) inherits SIGINT ignored, and a
+    Python child that starts with SIGINT ignored keeps ignoring it, as it should; the child of
+    such a test is given SIGINT's default back, so that the test does not hang."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

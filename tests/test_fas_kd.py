@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import like_a_terminal
 from journal.errors import JournalError
 from journal.experiments.fas_kd.data import (
     LIST_FILES,
@@ -95,6 +96,7 @@ def test_ctrl_c_leaves_an_interrupted_record(tmp_path: Path) -> None:
             [sys.executable, "-m", "journal.cli", "run", "fas_kd", "--set", "epochs=500",
              "--set", "baseline=false", "--results", str(tmp_path / "r"), "--quiet"],
             env=env, stdout=subprocess.DEVNULL, stderr=stderr, text=True,
+            preexec_fn=like_a_terminal,
         )
         try:
             deadline = time.monotonic() + 240

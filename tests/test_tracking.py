@@ -17,6 +17,7 @@ import pytest
 import torch
 
 import journal
+from conftest import like_a_terminal
 from journal.records import read_record
 
 
@@ -111,7 +112,8 @@ SCRIPT = textwrap.dedent(
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_signal_leaves_a_valid_interrupted_record(tmp_path: Path, sig: signal.Signals) -> None:
     proc = subprocess.Popen([sys.executable, "-c", SCRIPT, str(tmp_path)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            preexec_fn=like_a_terminal)
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
