@@ -86,6 +86,21 @@ def test_a_lead_block_reads_like_note_004(make_record: Factory) -> None:
     assert "**ACER " in text and "(n=2)**" in text
 
 
+def test_a_lead_block_shows_the_key_metric_when_the_runs_name_their_metrics_otherwise(
+    make_record: Factory,
+) -> None:
+    """A declaration lists R1 and mAP but the runs logged ``macro_f1`` and ``acc``: the per-seed
+    table still has numbers (the key metric first), not a lone column of run names."""
+    runs = [make_record(seed=s, metrics={"macro_f1": 0.5 - s / 10, "acc": 0.6 + s / 10}) for s in range(2)]
+    declared = Declaration(key_metric="r1", metrics=["r1", "map"])
+    lines = lead_block(runs, "macro_f1", declared, None).splitlines()
+    assert lines[0] == "| run | macro F1\u00a0% | Acc\u00a0% |"
+    assert lines[2] == "| seed 0 (best) | 50.00 | 60.00 |"
+    # a declared metric the runs did measure keeps its place, and the key metric joins it
+    runs = [make_record(seed=s, metrics={"map": 0.3, "acc": 0.6 + s / 10}) for s in range(2)]
+    assert lead_block(runs, "acc", declared, None).splitlines()[0] == "| run | Acc\u00a0% | mAP\u00a0% |"
+
+
 def test_the_vad_per_epoch_line(make_record: Factory) -> None:
     aucs = [0.7120, 0.7810, 0.8466, 0.8301]
     rec = make_record(

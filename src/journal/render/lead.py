@@ -182,20 +182,22 @@ def grid(variants: Mapping[str, Sequence[Record]], metric: str, declaration: Dec
 
 def lead_columns(records: Sequence[Record], key: str | None, declaration: Declaration
                  ) -> tuple[list[str], dict[str, str]]:
-    """The metrics of a lead block's per-seed table (declared order, else the key metric first
-    and the usual summary metrics), at most :data:`LEAD_COLUMNS`, and the metrics left out
-    because they equal a shown one (``{dropped: shown}``)."""
+    """The metrics of a lead block's per-seed table, at most :data:`LEAD_COLUMNS`, and the
+    metrics left out because they equal a shown one (``{dropped: shown}``).
+
+    The declared metrics the runs measured, in declared order; when the runs measured none of
+    them (a script that names its metrics otherwise), the usual summary metrics with the key
+    metric first. The key metric, when measured, is always shown: the headline ranks by it."""
     from .sections import summary_columns
 
     measured = an.ordered_keys(r.metrics for r in records)
-    if declaration.metrics:
-        wanted = [m for m in declaration.metrics if m in measured]
-    else:
+    wanted = [m for m in declaration.metrics or () if m in measured]
+    if not wanted:
         wanted = summary_columns(measured)
-        if key in measured and key not in wanted:
-            wanted = [key, *wanted]
-        elif key in wanted:
+        if key in wanted:
             wanted = [key, *[m for m in wanted if m != key]]
+    if key in measured and key not in wanted:
+        wanted = [key, *wanted]
     same = equal_metrics(records, wanted, keep=[key] if key else [])
     shown = [m for m in wanted if m not in same][:LEAD_COLUMNS]
     return shown, {k: v for k, v in same.items() if v in shown}
