@@ -82,3 +82,21 @@ def test_long_bar_labels_keep_their_start_and_end() -> None:
     svg = charts._bar_chart(names, [0.7, 0.6, 0.5], [0.01, 0.02, 0.03], title="t", ylabel="Acc",
                             horizontal=True).decode()
     assert "dropout=0.21" in svg and "dropout=0.37" in svg
+
+
+def test_a_chart_key_hashes_the_same_text_as_a_deep_copy_of_its_spec() -> None:
+    """The key reads a spec's dataclasses field by field (no deep copy): the text it hashes is
+    what ``dataclasses.asdict`` gives, nested dataclasses, tuples and NaN included, so a key
+    never changes with how it is computed, and a different point gives a different key."""
+    import dataclasses
+    import json
+
+    lines = [Line(label="seed 0", key="val_loss", x=[1, 2, 3], y=[0.5, 0.4], nan=[3])]
+    marks = (Mark(label="seed 0", key="val_loss", x=1, y=math.nan),)
+    kwargs = {"title": "loss", "marks": marks}
+    ours = json.dumps([lines, kwargs], default=charts._plain, allow_nan=True)
+    deep = json.dumps([[dataclasses.asdict(x) for x in lines],
+                       {"title": "loss", "marks": [dataclasses.asdict(m) for m in marks]}], allow_nan=True)
+    assert ours == deep
+    moved = [dataclasses.replace(lines[0], y=[0.5, 0.41])]
+    assert charts.chart_key("panel", [lines], kwargs) != charts.chart_key("panel", [moved], kwargs)
