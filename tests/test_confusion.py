@@ -17,15 +17,28 @@ def test_a_matrix_with_counts_shares_and_shading() -> None:
     html = confusion.matrix_html(["neg", "<b>pos</b>", "a very long class name"],
                                  [[3, 1, 0], [1, 2, 1], [0, 0, 0]], "test")
     assert "<td><strong>3</strong><br><small>75.0\u00a0%</small></td>" not in html  # shaded
-    shade = '<td style="background:rgba(68,138,255,{})">'
-    assert shade.format("0.450") + "<strong>3</strong><br><small>75.0\u00a0%</small></td>" in html
-    assert shade.format("0.150") + "1<br><small>25.0\u00a0%</small></td>" in html
+    # 3/4 → 7.5 tenths → h8; 1/4 → 2.5 → h3 (halves up); 2/4 → h5
+    assert '<td class="h8"><strong>3</strong><br><small>75.0\u00a0%</small></td>' in html
+    assert '<td class="h3">1<br><small>25.0\u00a0%</small></td>' in html
     assert "<td>0<br><small>0.0\u00a0%</small></td>" in html  # 0 of 4: no shade
-    assert shade.format("0.300") + "<strong>2</strong><br><small>50.0\u00a0%</small>" in html
+    assert '<td class="h5"><strong>2</strong><br><small>50.0\u00a0%</small>' in html
+    assert "style=" not in html.split("<table", 1)[1]  # no inline colour in any cell
     assert "<small>—</small>" in html and "<td>4</td>" in html  # empty row; row total n
     assert "<b>" not in html and "&#60;b&#62;pos&#60;/b&#62;" in html  # text to HTML and Markdown alike
     assert 'title="a very long class name">a very long…</th>' in html
     assert html.startswith('<div class="journal-scroll"')
+
+
+def test_a_shade_is_the_share_in_tenths_and_the_stylesheet_colours_each() -> None:
+    import math
+    from importlib.resources import files
+
+    cases = {0.0: 0, math.nan: 0, 0.001: 1, 0.149: 1, 0.15: 2, 0.5: 5, 0.949: 9, 0.95: 10, 1.0: 10}
+    assert {s: confusion.shade(s) for s in cases} == cases
+    css = files("journal").joinpath("assets/journal.css").read_text(encoding="utf-8")
+    for step in range(1, confusion.SHADES + 1):  # every class a cell can carry is coloured
+        rule = f"td.h{step} {{ background-color: rgba(68, 138, 255, {0.06 * step:.2f}); }}"
+        assert f"table.journal-confusion {rule}" in css
 
 
 def test_section_sums_over_seeds_and_names_the_epoch(make_record: Factory) -> None:

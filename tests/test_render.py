@@ -44,7 +44,7 @@ def test_post_content(make_record: Factory) -> None:
     assert "| **kd** | none | logit |" in md  # what differs stands out
     assert "| **mean ± std (n=2)** |  | **0.7500\u00a0±\u00a00.0000** |" in md
     assert "0.3000\u00a0±\u00a00.0707" in md  # acer of 0.25 and 0.35, sample std
-    assert ('<th scope="row">attack</th><td style="background:rgba(68,138,255,0.450)"><strong>3'
+    assert ('<th scope="row">attack</th><td class="h8"><strong>3'
             '</strong><br><small>75.0\u00a0%</small></td>') in md  # counts and the row share, shaded
     assert '??? failure "seed 2 failed"' in md and "CUDA out of memory" in md
     assert set(post.assets) == {

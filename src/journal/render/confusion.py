@@ -2,8 +2,15 @@
 (the true class) in a semi-transparent accent that reads on light and dark pages, the share also
 written as text (for screen readers and print), the diagonal bold, the checkpoint and epoch
 named, wide matrices scrolling inside their own container and long labels abbreviated (the full
-label in a ``title``). The HTML sits inside Markdown (a folded block, a tab), which still reads
-its text: every text from a record goes through :func:`journal.escape.html_md`.
+label in a ``title``).
+
+A cell's shade is a class, ``h1`` (a share below 15 %) to ``h10`` (95 % or more), which
+``journal.css`` colours: a class is a quarter of the bytes of an inline colour, and matrices are
+most of a post's Markdown, which every build reads (Zensical's link check reads it all on each
+build). The exact share is the cell's text.
+
+The HTML sits inside Markdown (a folded block, a tab), which still reads its text: every text
+from a record goes through :func:`journal.escape.html_md`.
 
 A raw HTML block must start at the beginning of a line outside any indented block, so
 :func:`section` writes its tabs (the sum over seeds first, then each seed) as Material's tab
@@ -22,8 +29,17 @@ from ..records import Record
 from ..series import chosen_epoch, row_shares, seed_label, summed_matrix
 from .i18n import t
 
-ACCENT = "68,138,255"
 LABEL_CHARS = 12
+SHADES = 10
+"""Steps of a cell's shade (``h1`` … ``h10`` in ``journal.css``); a share of 0 is not shaded."""
+
+
+def shade(share: float) -> int:
+    """The shade step of a row share: its nearest tenth (halves up), at least 1 for any share
+    above 0; 0 for none or an empty row."""
+    if math.isnan(share) or share <= 0:
+        return 0
+    return max(1, min(SHADES, math.floor(SHADES * share + 0.5)))
 
 
 def _label(text: str, tag: str, scope: str) -> str:
@@ -41,9 +57,10 @@ def matrix_html(labels: Sequence[str], matrix: Sequence[Sequence[int]], caption:
         cells = []
         for j, (count, s) in enumerate(zip(row, share, strict=True)):
             text = "—" if math.isnan(s) else f"{100 * s:.1f}\u00a0%"
-            style = "" if math.isnan(s) or s == 0 else f' style="background:rgba({ACCENT},{0.6 * s:.3f})"'
+            step = shade(s)
+            shaded = f' class="h{step}"' if step else ""
             value = f"<strong>{count}</strong>" if i == j else str(count)
-            cells.append(f"<td{style}>{value}<br><small>{text}</small></td>")
+            cells.append(f"<td{shaded}>{value}<br><small>{text}</small></td>")
         rows.append(f"<tr>{_label(label, 'th', 'row')}{''.join(cells)}<td>{sum(row)}</td></tr>")
     corner = html_md(t("true \\ predicted"))
     return (f'<div class="journal-scroll" style="overflow-x:auto"><table class="journal-confusion">'
