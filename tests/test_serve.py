@@ -216,7 +216,14 @@ def test_serve_renders_then_follows_a_new_record(
             time.sleep(0.1)
         assert new_post.is_file(), lines
         assert "均值 ± 标准差" in new_post.read_text()  # theme.language: zh, from mkdocs.yml
-        assert any("files rewritten in" in line for line in lines)
+
+        def reported() -> bool:
+            return any("files rewritten in" in line for line in lines)
+
+        # the post is written during the render, the line once the render is over
+        while not reported() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert reported(), lines
     finally:
         stop.set()
         thread.join(timeout=60)
