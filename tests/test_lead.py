@@ -99,6 +99,11 @@ def test_a_lead_block_shows_the_key_metric_when_the_runs_name_their_metrics_othe
     # a declared metric the runs did measure keeps its place, and the key metric joins it
     runs = [make_record(seed=s, metrics={"map": 0.3, "acc": 0.6 + s / 10}) for s in range(2)]
     assert lead_block(runs, "acc", declared, None).splitlines()[0] == "| run | Acc\u00a0% | mAP\u00a0% |"
+    # declared eighth of eight, all measured: the first five, then the key metric
+    names = [f"m{i}" for i in range(8)]
+    runs = [make_record(seed=s, metrics={m: i + s / 10 for i, m in enumerate(names)}) for s in range(2)]
+    head = lead_block(runs, "m7", Declaration(key_metric="m7", metrics=names), None).splitlines()[0]
+    assert head == "| run | m0 | m1 | m2 | m3 | m4 | m7 |"
 
 
 def test_the_vad_per_epoch_line(make_record: Factory) -> None:

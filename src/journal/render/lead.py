@@ -187,7 +187,8 @@ def lead_columns(records: Sequence[Record], key: str | None, declaration: Declar
 
     The declared metrics the runs measured, in declared order; when the runs measured none of
     them (a script that names its metrics otherwise), the usual summary metrics with the key
-    metric first. The key metric, when measured, is always shown: the headline ranks by it."""
+    metric first. The key metric, when measured, is always shown (in the last column when the
+    declaration lists it after :data:`LEAD_COLUMNS` others): the headline ranks by it."""
     from .sections import summary_columns
 
     measured = an.ordered_keys(r.metrics for r in records)
@@ -199,7 +200,10 @@ def lead_columns(records: Sequence[Record], key: str | None, declaration: Declar
     if key in measured and key not in wanted:
         wanted = [key, *wanted]
     same = equal_metrics(records, wanted, keep=[key] if key else [])
-    shown = [m for m in wanted if m not in same][:LEAD_COLUMNS]
+    shown = [m for m in wanted if m not in same]
+    if key in shown[LEAD_COLUMNS:]:  # declared late among many: it takes the last column
+        shown = [*shown[:LEAD_COLUMNS - 1], key]
+    shown = shown[:LEAD_COLUMNS]
     return shown, {k: v for k, v in same.items() if v in shown}
 
 
