@@ -292,7 +292,8 @@ def bench_site(smoke: bool, repeat: int) -> None:
                 shutil.rmtree(cache / "rendered", ignore_errors=True)
             if keep == "nothing":
                 shutil.rmtree(cache, ignore_errors=True)
-            DocsRenderer(project / "results", project / "docs").render()  # a new process's
+            # a renderer of its own, as `journal render --docs` in a new process: nothing read
+            DocsRenderer(project / "results", project / "docs").render()
             zensical_build(project)
         return run
 

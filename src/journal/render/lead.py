@@ -192,13 +192,10 @@ def lead_columns(records: Sequence[Record], key: str | None, declaration: Declar
     from .sections import summary_columns
 
     measured = an.ordered_keys(r.metrics for r in records)
-    wanted = [m for m in declaration.metrics or () if m in measured]
-    if not wanted:
-        wanted = summary_columns(measured)
-        if key in wanted:
-            wanted = [key, *[m for m in wanted if m != key]]
-    if key in measured and key not in wanted:
-        wanted = [key, *wanted]
+    declared = [m for m in declaration.metrics or () if m in measured]
+    wanted = declared or summary_columns(measured)
+    if key in measured and (not declared or key not in wanted):
+        wanted = [key, *[m for m in wanted if m != key]]
     same = equal_metrics(records, wanted, keep=[key] if key else [])
     shown = [m for m in wanted if m not in same]
     if key in shown[LEAD_COLUMNS:]:  # declared late among many: it takes the last column
