@@ -69,6 +69,23 @@ def test_render_docs_writes_posts_overviews_charts_and_scripts(
     assert str(Path("docs") / POST) in result.output.replace(str(project) + "/", "")
 
 
+def test_render_docs_warns_of_scripts_and_stylesheet_the_config_does_not_list(
+        tmp_path: Path, make_record: Callable[..., Record]) -> None:
+    project = _project(tmp_path, make_record)
+    config = project / "mkdocs.yml"
+    config.write_text(config.read_text() + "extra_javascript:\n  - assets/journal/tablesort.min.js\n"
+                      "  - assets/journal/tablesort.number.min.js\n  - assets/journal/journal.js\n"
+                      "extra_css:\n  # - assets/journal/journal.css\n")
+    result = _render(project)
+    assert result.exit_code == 0, result.output
+    warnings = [line for line in result.output.splitlines() if line.startswith("warning:")]
+    assert warnings == [f"warning: {config.resolve()}: extra_css does not list "
+                        "assets/journal/journal.css (confusion matrices show no shading without it)"]
+    config.write_text(config.read_text().replace("# - assets", "- assets"))
+    again = _render(project)
+    assert again.exit_code == 0 and "warning:" not in again.output
+
+
 def test_render_docs_never_overwrites_a_hand_written_file(
         tmp_path: Path, make_record: Callable[..., Record]) -> None:
     project = _project(tmp_path, make_record)

@@ -199,6 +199,27 @@ def check_docs(docs: Path) -> None:
                            f"in {parent}); run `journal init` to make one")
 
 
+def unlisted_assets(docs: Path) -> list[str]:
+    """Warnings, one a line, for each of the journal's scripts and stylesheets that the site's
+    configuration beside ``docs`` (``mkdocs.yml`` or ``zensical.toml``) does not list. Where the
+    MkDocs plugin does not run (Zensical, MkDocs without it) nothing else adds them to the pages.
+    Read as text, as :func:`journal.serve.docs_dir_of` reads the docs folder (MkDocs' own YAML
+    tags defeat a safe loader); no configuration file found, no warning."""
+    parent = docs.resolve().parent
+    for name in CONFIG_FILES:
+        config = parent / name
+        if config.is_file():
+            lines = config.read_text(encoding="utf-8", errors="replace").splitlines()
+            text = "\n".join(line.split("#", 1)[0] for line in lines)  # comments left out
+            break
+    else:
+        return []
+    wanted = [("extra_javascript", name, "overview tables do not sort") for name in ASSETS]
+    wanted += [("extra_css", name, "confusion matrices show no shading") for name in STYLESHEETS]
+    return [f"{config}: {key} does not list {ASSETS_URI}/{name} ({effect} without it)"
+            for key, name, effect in wanted if f"{ASSETS_URI}/{name}" not in text]
+
+
 def project_cache(docs: Path) -> Path:
     """The cache of the site whose docs folder is ``docs``: ``.journal-cache`` beside it, where
     the MkDocs plugin keeps its own by default."""

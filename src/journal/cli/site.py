@@ -97,12 +97,14 @@ def render(results_dir: Path | None, out_dir: Path | None, docs_dir: Path | None
     from ..analysis import group_by_post
     from ..escape import terminal_text
     from ..folder import load_journal
-    from ..site import Layout, build_site, check_docs, project_cache, write_docs, write_site
+    from ..site import Layout, build_site, check_docs, project_cache, unlisted_assets, write_docs, write_site
     from ..tracking import default_results_dir
 
     folder = results_dir or default_results_dir()
     if docs_dir is not None:
         check_docs(docs_dir)
+        for warning in unlisted_assets(docs_dir):
+            echo(f"warning: {warning}", err=True)
     journal = load_journal(folder)
     if docs_dir is not None:
         site = build_site(journal, lang=lang, cache_dir=project_cache(docs_dir))
@@ -151,7 +153,7 @@ def serve(config: Path, results_dir: Path | None, generator: str, addr: str,
     from ..errors import JournalError
     from ..serve import available_generator, check_addr, docs_dir_of
     from ..serve import serve as serve_site
-    from ..site import check_docs
+    from ..site import check_docs, unlisted_assets
     from ..tracking import default_results_dir
 
     check_addr(addr)
@@ -160,6 +162,8 @@ def serve(config: Path, results_dir: Path | None, generator: str, addr: str,
     chosen = available_generator() if generator == "auto" else generator
     if chosen == "zensical":
         check_docs(docs_dir_of(config))
+        for warning in unlisted_assets(docs_dir_of(config)):
+            echo(f"warning: {warning}", err=True)
     echo(f"serving with {chosen} on http://{addr}/ (Ctrl-C stops)")
     status = serve_site(config, results_dir or default_results_dir(), generator=chosen, addr=addr,
                         lang=lang, log=lambda line: echo(line, err=True))
