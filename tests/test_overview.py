@@ -41,6 +41,13 @@ def records(make_record: Factory) -> list[Record]:
 def test_goal_of_metrics() -> None:
     assert [goal_of(m) for m in ("acer", "mae", "val_loss", "HTER", "acc", "ua", "r2", "map")] == [
         "min", "min", "min", "min", "max", "max", "max", "max"]
+    # the split prefix, a name's last word and an operating point do not hide an error rate
+    lower = ("test_acer", "val_eer", "test_far", "test_hter", "val_bpcer", "npcer", "error_rate",
+             "fpr", "fnr", "val_mse", "cer", "wer", "ppg_mae", "top1_error", "fpr@tpr=0.95",
+             "apcer@bpcer=0.01", "val_nll")
+    assert {m: goal_of(m) for m in lower} == dict.fromkeys(lower, "min")
+    higher = ("test_acc", "val_auc", "tpr@fpr=1e-3", "macro_f1", "r1", "test_map", "pearson_r")
+    assert {m: goal_of(m) for m in higher} == dict.fromkeys(higher, "max")
     assert Declaration(key_metric="acc", goal="min").goal_for("acc") == "min"
     assert Declaration(key_metric="acc", goal="min").goal_for("acer") == "min"
     assert Declaration(key_metric="acc", goal="min").goal_for("ua") == "max"
@@ -81,6 +88,16 @@ def test_an_upper_bound_is_shown_but_never_starred(records: list[Record]) -> Non
     assert rows["teacher"].startswith("| — | teacher | upper bound |")  # listed, never ranked
     assert not any("★" in name for name in rows)  # KD vs student: within seed noise
     assert "No clear winner" in md and "within seed noise" in md
+
+
+def test_a_prefixed_error_rate_ranks_lowest_first(make_record: Factory) -> None:
+    runs = [make_record(id=f"{v}-{seed}", variant=v, seed=seed, started_at=T0 + timedelta(minutes=i),
+                        metrics={"test_acer": value})
+            for i, (v, seed, value) in enumerate([("a", 0, 0.30), ("a", 1, 0.31), ("a", 2, 0.29),
+                                                  ("b", 0, 0.10), ("b", 1, 0.11), ("b", 2, 0.12)])]
+    md = render_overview("fas_kd", runs).markdown
+    assert "(lower is better)" in md
+    assert list(_rows(md)) == ["**★ b**", "a"]  # the ★: beyond seed noise
 
 
 def test_a_declared_goal_and_key_metric_change_the_ranking(records: list[Record]) -> None:

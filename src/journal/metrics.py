@@ -40,21 +40,35 @@ from typing import Any, Literal
 import numpy as np
 
 FAS_KEYS = ("acc", "far", "frr", "hter", "apcer", "bpcer", "acer")
+"""The keys of :func:`fas_metrics`, in the order the seed notes list them."""
 
 LOWER_IS_BETTER = frozenset(
-    {"far", "frr", "hter", "apcer", "bpcer", "acer", "eer", "mae", "rmse", "mse", "error", "loss"}
+    {"far", "frr", "hter", "apcer", "bpcer", "npcer", "acer", "eer", "fpr", "fnr", "error_rate",
+     "cer", "wer", "mae", "mape", "rmse", "mse", "nll", "perplexity", "ppl", "error", "loss"}
 )
-"""Metrics where smaller is better; every other metric is taken as higher-is-better."""
+"""Metrics where smaller is better (error rates, losses, errors); every other metric is taken
+as higher-is-better. Matched after a ``val_``/``test_``/``train_`` prefix (``test_acer``), at the
+end of a name after ``_`` (``ppg_mae``, ``val_loss``, ``top1_error``) and before an operating
+point (``fpr@tpr=0.95``, ``apcer@bpcer=0.01``)."""
+
+_SPLIT_PREFIXES = ("val_", "test_", "train_")
 
 
 def goal_of(metric: str) -> Literal["min", "max"]:
-    """``"min"`` for error rates and losses (``acer``, ``mae``, ``val_loss``…), else ``"max"``."""
-    name = metric.lower()
-    if name in LOWER_IS_BETTER or name.endswith(("loss", "_error", "_mae", "_rmse")):
+    """``"min"`` for error rates, losses and errors (``acer``, ``test_acer``, ``mae``,
+    ``val_loss``, ``fpr@tpr=0.95``…), else ``"max"``; see :data:`LOWER_IS_BETTER`."""
+    name = metric.strip().lower()
+    for prefix in _SPLIT_PREFIXES:
+        if name.startswith(prefix) and len(name) > len(prefix):
+            name = name[len(prefix):]
+            break
+    name = name.partition("@")[0]
+    if name in LOWER_IS_BETTER or name.endswith("loss"):
+        return "min"
+    if "_" in name and name.rsplit("_", 1)[1] in LOWER_IS_BETTER:
         return "min"
     return "max"
 
-"""The keys of :func:`fas_metrics`, in the order the seed notes list them."""
 
 
 def _rate(numerator: float, denominator: float) -> float:
