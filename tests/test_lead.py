@@ -202,3 +202,27 @@ def test_two_settings_that_vary_read_as_a_grid(make_record: Factory) -> None:
     ]
     del runs["linear · 1e-05"]
     assert grid(runs, "mae", Declaration()) == ""  # two variants: no grid
+
+
+def test_a_metric_logged_in_percent_prints_as_logged(make_record: Factory) -> None:
+    """acc logged as 80, not 0.80: printed as it is, and the difference in points is the
+    plain difference of means with Welch's interval (scipy), cut at ±100, not ±1."""
+    from scipy import stats
+
+    base, wide = [80.0, 85.0, 82.0], [90.0, 92.0, 95.0]
+    runs = [make_record(id=f"{v}-{seed}", variant=v, seed=seed, selections={},
+                        started_at=T0 + timedelta(minutes=i), config={"lr": 0.1, "width": w},
+                        metrics={"acc": value})
+            for i, (v, w, seed, value) in enumerate([*(("base", 1, s, x) for s, x in enumerate(base)),
+                                                     *(("wide", 2, s, x) for s, x in enumerate(wide))])]
+    post = build_posts(runs)[0].markdown
+    low, high = stats.ttest_ind(wide, base, equal_var=False).confidence_interval(0.95)
+    assert f"{low:+.2f}" == "+4.29" and f"{high:+.2f}" == "+15.71"
+    assert "| **★ wide** | 3 | 92.33 [82.95,\u00a096.99] |" in post  # metric_interval's [0, 100]
+    assert "| base | 3 | 82.33 [" in post
+    assert "+10.00 [+4.29,\u00a0+15.71]" in post
+    assert "**Acc 92.33\u00a0±\u00a02.52\u00a0% (n=3)**" in post
+    assert "9233" not in post and "+1000.00" not in post
+    # a fraction still prints times 100
+    fraction = [r.model_copy(update={"metrics": {"acc": r.metrics["acc"] / 100}}) for r in runs]
+    assert "| **★ wide** | 3 | 92.33 [82.95,\u00a096.99] |" in build_posts(fraction)[0].markdown

@@ -25,7 +25,7 @@ from .declarations import Declaration
 from .records import STALE_AFTER as STALE_AFTER
 from .records import Record
 from .records import display_status as display_status
-from .statistics import Difference, welch
+from .statistics import Difference, logged_in_percent, welch
 from .summary import NOT_MEASURED as NOT_MEASURED
 from .summary import SeedSummary as SeedSummary
 from .summary import finished_values as finished_values
@@ -79,6 +79,20 @@ def ordered_keys(dicts: Iterable[Mapping[str, object]]) -> list[str]:
     for d in dicts:
         keys.update(dict.fromkeys(d))
     return list(keys)
+
+
+def percent_logged(records: Iterable[Record]) -> frozenset[str]:
+    """The [0, 1] metrics that ``records`` logged in percent (an accuracy of 87.5, not 0.875:
+    :func:`journal.statistics.logged_in_percent` over every final and selected test value),
+    which posts print as they are instead of times 100."""
+    values: dict[str, list[float | None]] = defaultdict(list)
+    for rec in records:
+        for name, value in rec.metrics.items():
+            values[name].append(value)
+        for sel in rec.selections.values():
+            for name, value in sel.test.items():
+                values[name].append(value)
+    return frozenset(m for m, vs in values.items() if logged_in_percent(m, vs))
 
 
 def seed_label(record: Record) -> str:

@@ -37,7 +37,7 @@ from .errors import JournalError
 from .identity import non_result_keys
 from .memo import Memo
 from .records import Record
-from .statistics import Difference, Interval, Unresolved, bounds_of, welch
+from .statistics import Difference, Interval, Unresolved, value_range, welch
 from .summary import SeedSummary, seed_summary
 
 TASK_KEY = "task"
@@ -162,9 +162,10 @@ class Ranking:
 def difference(a: Sequence[float | None], b: Sequence[float | None], metric: str) -> Difference:
     """``mean(b) − mean(a)`` with Welch's 95% interval (:func:`journal.statistics.welch`); for a
     bounded metric the interval is cut to the differences that are possible (±the width of its
-    range: ±1 for a rate), as a metric's own interval is kept inside its range."""
+    range: ±1 for a rate, ±100 for one logged in percent), as a metric's own interval is kept
+    inside its range."""
     d = welch(a, b)
-    bounds = bounds_of(metric)
+    bounds = value_range(metric, [*a, *b])
     if bounds is None or d.low != d.low:
         return d
     width = bounds[1] - bounds[0]

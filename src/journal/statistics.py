@@ -158,8 +158,27 @@ def _fit_bounds(x: np.ndarray, bounds: tuple[float, float]) -> tuple[float, floa
     if np.all((x >= low) & (x <= high)):
         return bounds
     if bounds == UNIT and np.all((x >= 0) & (x <= 100)):
-        return (0.0, 100.0)
+        return PERCENT
     return None
+
+
+PERCENT = (0.0, 100.0)
+
+
+def value_range(metric: str, values: Sequence[float | None]) -> tuple[float, float] | None:
+    """The range ``values`` of ``metric`` lie in: its bounds (:func:`bounds_of`), [0, 100] for a
+    [0, 1] metric logged in percent (every finite value in [0, 100], one above 1), or None
+    (unbounded, or values that fit neither: the plain t-interval is used)."""
+    bounds = bounds_of(metric)
+    x = _clean(values)
+    if bounds is None or x.size == 0:
+        return bounds
+    return _fit_bounds(x, bounds)
+
+
+def logged_in_percent(metric: str, values: Sequence[float | None]) -> bool:
+    """Whether ``values`` of a [0, 1] metric were logged in percent (see :func:`value_range`)."""
+    return bounds_of(metric) == UNIT and value_range(metric, values) == PERCENT
 
 
 def logit_interval(

@@ -6,11 +6,18 @@ prints as a percentage with 2 decimals, as the notes write it (``ACER 7.52``, ``
 any other metric (losses, MAE, R²) as a number with 4 decimals. An experiment's declarations
 (``display:`` in ``experiments.yml``) override both per metric. A difference of two percentages
 is in percentage points. The detailed tables below the fold keep the raw fractions.
+
+A [0, 1] metric that the runs logged in percent (an accuracy of 87.5:
+:func:`journal.analysis.percent_logged`) prints as it is, not times 100: a page renders inside
+:func:`percent_logged` with the metrics its runs logged that way.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +28,18 @@ from .tables import metric_label, number
 
 NBSP = "\u00a0"
 
+_PERCENT_LOGGED: ContextVar[frozenset[str]] = ContextVar("percent_logged", default=frozenset())
+
+
+@contextmanager
+def percent_logged(metrics: Iterable[str]) -> Iterator[None]:
+    """Within the block, ``metrics`` (a page's runs logged them in percent) print as logged."""
+    token = _PERCENT_LOGGED.set(frozenset(metrics))
+    try:
+        yield
+    finally:
+        _PERCENT_LOGGED.reset(token)
+
 
 @dataclass(frozen=True)
 class Display:
@@ -29,6 +48,9 @@ class Display:
     metric: str
     percent: bool
     digits: int
+    factor: float = 100.0
+    """What a value is multiplied by when :attr:`percent`: 100 for a fraction, 1 for a value
+    logged in percent."""
 
     @property
     def label(self) -> str:
@@ -38,7 +60,7 @@ class Display:
     def value(self, x: Any) -> Markdown:
         """One value: ``7.52`` (of 0.0752 as a percentage), ``nan``, ``—`` for missing."""
         if isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x) and self.percent:
-            return number(100 * float(x), self.digits)
+            return number(self.factor * float(x), self.digits)
         return number(x, self.digits)
 
     def mean_std(self, mean: float, std: float) -> Markdown:
@@ -51,7 +73,7 @@ class Display:
         """A signed difference (percentage points for a percentage)."""
         if diff != diff:
             return Markdown("—")
-        scale = 100 if self.percent else 1
+        scale = self.factor if self.percent else 1
         return Markdown(f"{scale * diff:+.{self.digits}f}".replace("-", "−"))
 
     def interval(self, low: float, high: float, signed: bool = False) -> Markdown:
@@ -73,4 +95,4 @@ def display_of(metric: str, declaration: Declaration | None = None) -> Display:
     digits = 2 if percent else 4
     if declared is not None and declared.digits is not None:
         digits = declared.digits
-    return Display(metric, percent, digits)
+    return Display(metric, percent, digits, 1.0 if metric in _PERCENT_LOGGED.get() else 100.0)

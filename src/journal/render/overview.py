@@ -28,7 +28,7 @@ from ..notes import Note
 from ..records import Record
 from . import charts
 from . import sections as sec
-from .display import Display, display_of
+from .display import Display, display_of, percent_logged
 from .i18n import t
 from .posts import Problem, raise_problem
 from .tables import bold, escape, metric_label, table
@@ -130,7 +130,15 @@ def render_overview(
     """The overview page of one experiment from its counted records (``stem.md``): a ranking per
     task and data set (:func:`journal.comparisons.plan`), its verdict, each variant's
     comparison, references, a chart of the key metric and the notes on each variant."""
-    declaration = declaration or Declaration()
+    with percent_logged(an.percent_logged(records)):
+        return _render_overview(experiment, records, declaration or Declaration(), notes,
+                                post_links, stem, rankings, excluded)
+
+
+def _render_overview(experiment: str, records: Sequence[Record], declaration: Declaration,
+                     notes: Sequence[Note], post_links: PostLinks | None, stem: str | None,
+                     rankings: Sequence[Ranking] | None,
+                     excluded: Sequence[tuple[Record, str]]) -> Page:
     links = post_links or {}
     stem = stem or sec.slugify(experiment)
     if rankings is None:
@@ -249,7 +257,8 @@ def render_index(
             winner = first.verdict.winner
             if winner is not None:
                 summary = an.seed_summary([r for r in recs if r.variant == winner], first.metric)
-                shown = display_of(first.metric, declaration)
+                with percent_logged(an.percent_logged(recs)):
+                    shown = display_of(first.metric, declaration)
                 best_cell = md("★ {name}: {metric} {value}{unit}", name=winner,
                                metric=metric_label(first.metric),
                                value=shown.mean_std(summary.mean, summary.std),

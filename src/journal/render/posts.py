@@ -34,6 +34,7 @@ from ..notes import Note
 from ..records import Record
 from . import charts, confusion, i18n, lead
 from . import sections as sec
+from .display import percent_logged
 from .i18n import t
 from .tables import config_value, escape
 
@@ -254,7 +255,12 @@ def render_post(
     """The post of ``experiment`` on ``day`` from its counted ``records`` (``ctx.excluded``
     holds the others); ``file_stem`` is the experiment's slug in file names (default:
     :func:`~journal.render.sections.slugify` of it)."""
-    ctx = ctx or Context()
+    with percent_logged(an.percent_logged(records)):
+        return _render_post(experiment, day, records, slug, ctx or Context(), file_stem)
+
+
+def _render_post(experiment: str, day: date, records: Sequence[Record], slug: str, ctx: Context,
+                 file_stem: str | None) -> Post:
     stem = f"{day.isoformat()}-{file_stem or sec.slugify(experiment)}"
     variants = an.by_variant(records)
     every = [*records, *(r for r, _ in ctx.excluded)]
