@@ -14,6 +14,7 @@ from journal.comparisons import arms, distance, plan
 from journal.declarations import Declaration, TaskDeclaration, declaration_for
 from journal.identity import resolve
 from journal.records import Confusion, Dataset, Record
+from journal.statistics import welch
 
 Factory = Callable[..., Record]
 T0 = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
@@ -220,6 +221,24 @@ def test_no_measurement_and_nan_means_are_not_ranked(rec: Callable[..., Record])
     assert math.isnan(rows["a"].mean) and rows["a"].rank is None and rows["a"].measured
     assert not rows["b"].measured and rows["b"].n == 0  # its one finished run has no ACER
     assert ranking.verdict.code == "no_measurement"
+
+
+def test_a_nan_seed_leaves_no_difference_and_no_verdict(rec: Callable[..., Record]) -> None:
+    """The helper's case: kd's third seed diverged. Its mean is NaN in every table, so it is not
+    compared on its two finite seeds (that Welch interval would say beyond seed noise)."""
+    runs = [*seeds(rec, "student", [0.30, 0.31, 0.29], STUDENT),
+            *seeds(rec, "kd", [0.10, 0.11, math.nan], {**STUDENT, "kd": "logit"})]
+    [ranking] = plan(runs, Declaration(baseline="student"))
+    [found] = [c for c in ranking.comparisons if c.variant == "kd"]
+    d = found.difference
+    assert d.diverged and d.within_noise is None and math.isnan(d.diff) and math.isnan(d.low)
+    assert d.verdict == "a seed measured NaN"
+    assert welch([0.1, None, 0.2], [0.3, 0.4]).within_noise is not None  # None: not measured, left out
+    # the runner-up diverged: no ★ for the best
+    runs = [*seeds(rec, "a", [0.10, 0.11], STUDENT), *seeds(rec, "b", [0.2, 0.3], {**STUDENT, "lr": 0.01}),
+            rec("b", 2, {"acer": math.nan}, {**STUDENT, "lr": 0.01})]
+    [ranking] = plan(runs, Declaration(baseline="b"))
+    assert ranking.verdict.code == "partner_diverged" and ranking.verdict.winner is None
 
 
 def test_a_re_run_seed_counts_once_in_n_and_in_the_welch_test(rec: Callable[..., Record]) -> None:

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Literal, NamedTuple
 
@@ -44,6 +44,7 @@ TASK_KEY = "task"
 
 VerdictCode = Literal[
     "winner", "no_measurement", "single_seed", "single_candidate", "partner_single_seed",
+    "partner_diverged",
     "within_noise",
 ]
 
@@ -115,7 +116,8 @@ class Verdict:
 
     ``code``: ``winner``; or ``no_measurement`` (no candidate has a mean), ``single_seed`` (the
     best has n < 2), ``single_candidate`` (nothing to compare the best with),
-    ``partner_single_seed`` (what it is compared with has n < 2), ``within_noise`` (the Welch
+    ``partner_single_seed`` (what it is compared with has n < 2), ``partner_diverged`` (a seed
+    of what it is compared with measured NaN), ``within_noise`` (the Welch
     interval contains 0)."""
 
     code: VerdictCode
@@ -140,6 +142,8 @@ class Verdict:
             "no_measurement": "no clear winner: no candidate measured the key metric",
             "single_seed": f"no clear winner: the best, {self.best}, has n={self.n} (needs 2 seeds)",
             "single_candidate": f"no clear winner: {self.best} is the only candidate",
+            "partner_diverged": f"no clear winner: a seed of {self.against} measured NaN, so "
+                                f"{self.best}'s lead cannot be tested",
             "partner_single_seed": f"no clear winner: {self.against} has fewer than 2 seeds, so "
                                    f"{self.best}'s lead cannot be tested",
             "within_noise": f"no clear winner: {self.best} − {self.against} = {diff} is within "
@@ -169,7 +173,7 @@ def difference(a: Sequence[float | None], b: Sequence[float | None], metric: str
     if bounds is None or d.low != d.low:
         return d
     width = bounds[1] - bounds[0]
-    return Difference(d.diff, max(d.low, -width), min(d.high, width), d.within_noise)
+    return replace(d, low=max(d.low, -width), high=min(d.high, width))
 
 
 def task_of(record: Record) -> str | None:
@@ -296,6 +300,8 @@ def _verdict(
     if against is None:
         return Verdict("single_candidate", best.variant, n=best_row.n)
     diff = difference(_values(against, metric), _values(best, metric), metric)
+    if diff.diverged:
+        return Verdict("partner_diverged", best.variant, against.variant, diff, best_row.n)
     if diff.within_noise is None:
         return Verdict("partner_single_seed", best.variant, against.variant, diff, best_row.n)
     code: VerdictCode = "within_noise" if diff.within_noise else "winner"

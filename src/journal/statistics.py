@@ -81,10 +81,15 @@ class Difference:
     low: float
     high: float
     within_noise: bool | None
+    diverged: bool = False
+    """A seed on either side measured NaN (or ±inf): no difference and no verdict."""
 
     @property
     def verdict(self) -> str:
-        """``within seed noise``, ``beyond seed noise`` or ``too few seeds to tell``."""
+        """``within seed noise``, ``beyond seed noise``, ``a seed measured NaN`` or ``too few
+        seeds to tell``."""
+        if self.diverged:
+            return "a seed measured NaN"
         if self.within_noise is None:
             return "too few seeds to tell"
         return "within seed noise" if self.within_noise else "beyond seed noise"
@@ -232,7 +237,11 @@ def logit_interval(
 
 
 def welch(a: Sequence[float | None], b: Sequence[float | None], confidence: float = 0.95) -> Difference:
-    """``mean(b) − mean(a)`` with Welch's confidence interval."""
+    """``mean(b) − mean(a)`` with Welch's confidence interval, over the values that are not
+    None (not measured). A NaN or infinite value (a diverged seed) makes the means NaN, as in
+    every table, so there is no difference and no verdict (:attr:`Difference.diverged`)."""
+    if any(v is not None and not math.isfinite(v) for v in (*a, *b)):
+        return Difference(math.nan, math.nan, math.nan, None, diverged=True)
     x, y = _clean(a), _clean(b)
     if x.size == 0 or y.size == 0:
         return Difference(math.nan, math.nan, math.nan, None)

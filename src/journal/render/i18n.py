@@ -94,6 +94,8 @@ ZH: dict[str, str] = {
     "within seed noise": "在种子噪声内",
     "beyond seed noise": "超出种子噪声",
     "too few seeds": "种子太少",
+    "too few seeds to tell": "种子太少，无法判断",
+    "a seed measured NaN": "有种子测得 NaN",
     "Note": "笔记",
     "Note on {what}": "关于 {what} 的笔记",
     "{who}: training log (last lines)": "{who}：训练日志（最后几行）",
@@ -197,6 +199,8 @@ ZH: dict[str, str] = {
     "No clear winner: the best, {best}, has n={n} (a ★ needs 2 seeds or more).":
         "无明确最优：最佳变体 {best} 只有 n={n}（★ 需要至少 2 个种子）。",
     "No clear winner: {best} is the only candidate.": "无明确最优：{best} 是唯一的候选变体。",
+    "No clear winner: a seed of {against} measured NaN, so the lead of {best} cannot be tested.":
+        "无明确最优：{against} 有种子测得 NaN，无法检验 {best} 的领先。",
     "No clear winner: {against} has fewer than 2 seeds, so the lead of {best} cannot be tested.":
         "无明确最优：{against} 的种子少于 2 个，无法检验 {best} 的领先。",
     "No clear winner: {best} − {against} = {diff}, within seed noise.":

@@ -428,6 +428,8 @@ def verdict_text(ranking: Ranking, declaration: Declaration | None = None) -> st
         "no_measurement": "No clear winner: no candidate measured {metric}.",
         "single_seed": "No clear winner: the best, {best}, has n={n} (a ★ needs 2 seeds or more).",
         "single_candidate": "No clear winner: {best} is the only candidate.",
+        "partner_diverged": "No clear winner: a seed of {against} measured NaN, so the lead of "
+                            "{best} cannot be tested.",
         "partner_single_seed": "No clear winner: {against} has fewer than 2 seeds, so the lead of "
                                "{best} cannot be tested.",
         "within_noise": "No clear winner: {best} − {against} = {diff}, within seed noise.",
