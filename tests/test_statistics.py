@@ -53,14 +53,17 @@ def test_too_few_seeds_give_no_interval_and_no_verdict() -> None:
 
 
 BOUNDED_NAMES = [*BOUNDS, "val_acer", "test_acc", "tpr@fpr=1e-3", "tpr@fpr=1e-2", "r1", "r5", "r10",
-                 "rank-1", "top5", "macro_f1", "val_top1", "emotion_f1", "hter", "far", "frr"]
+                 "rank-1", "top5", "macro_f1", "val_top1", "emotion_f1", "hter", "far", "frr",
+                 "f1_score", "auc_roc", "precision_macro", "accuracy_top1", "acc@1", "mAP@0.5",
+                 "test_f1_score"]
 
 
 def test_every_listed_metric_name_is_bounded_and_unbounded_ones_are_not() -> None:
     for name in BOUNDED_NAMES:
         assert bounds_of(name) is not None, name
     assert bounds_of("ACER") == (0.0, 1.0) and bounds_of("pearson_r") == (-1.0, 1.0)
-    for name in ("mae", "rmse", "r2", "train_loss", "val_loss", "threshold", "bpm"):
+    for name in ("mae", "rmse", "r2", "train_loss", "val_loss", "threshold", "bpm", "f1_loss",
+                 "wer", "cer"):  # an edit distance rate exceeds 1 with insertions
         assert bounds_of(name) is None, name
 
 
@@ -129,11 +132,24 @@ def test_unbounded_metrics_keep_the_t_interval() -> None:
     assert metric_interval([-0.3, 0.7], "acc") == interval([-0.3, 0.7])  # fits no range: plain t
 
 
+def test_a_suffixed_bounded_name_keeps_its_interval_in_range() -> None:
+    """The helper's cases, which the plain t-interval put above 1."""
+    for values, metric in (([0.98, 0.99], "f1_score"), ([0.97, 0.995], "auc_roc"),
+                           ([0.99, 1.0], "precision_macro")):
+        ci = metric_interval(values, metric)
+        assert ci.method == "logit-t" and 0 <= ci.low <= ci.mean <= ci.high <= 1, (metric, ci)
+
+
 def test_single_and_identical_seeds_of_a_bounded_metric() -> None:
     one = metric_interval([0.7], "acc")
     assert one.n == 1 and one.mean == 0.7 and math.isnan(one.low)
     same = logit_interval([0.25, 0.25, 0.25], (0.0, 1.0))
     assert (same.low, same.high) == (0.25, 0.25)
+    # on a bound, where the mean of three 1.0 is 1.0 but the clipped logits' spread is float noise
+    for values, metric in (([1.0] * 3, "acc"), ([100.0] * 3, "acc"), ([0.0] * 3, "acer"),
+                           ([1.0] * 5, "auroc"), ([0.9] * 7, "f1")):
+        ci = metric_interval(values, metric)
+        assert (ci.mean, ci.low, ci.high) == (values[0],) * 3, (values, ci)
 
 
 @pytest.mark.parametrize("k,n", [(0, 275), (3, 10), (10, 10), (1822, 40252), (1, 1)])

@@ -44,13 +44,16 @@ BOUNDS: dict[str, tuple[float, float]] = {
 [0, 1]; a correlation in [−1, 1]. Names are also matched after a ``val_``/``test_``/``train_``
 prefix, and by pattern: ``tpr@fpr=…`` and other ``…@…`` operating points, ``r1``/``r5``/``r10``
 (CMC ranks), ``top1``/``rank-5`` and names ending in ``_acc``, ``_accuracy``, ``_f1``,
-``_auc``, ``_auroc``, ``_precision``, ``_recall``. ``r2`` is *not* bounded below, so it keeps
-the t-interval."""
+``_auc``, ``_auroc``, ``_precision``, ``_recall``, and those that begin with one of them and
+``_`` or ``@`` (``f1_score``, ``auc_roc``, ``precision_macro``, ``acc@1``, ``map@0.5``; a
+``…loss`` excepted). ``r2`` is *not* bounded below, so it keeps the t-interval."""
 
 _PATTERNS = (
     re.compile(r"^(tpr|fpr|tnr|fnr|far|frr|apcer|bpcer)@.+$"),
     re.compile(r"^(r|rank|rank-|top|top-)\d+$"),
     re.compile(r"^.+_(acc|accuracy|f1|auc|auroc|precision|recall)$"),
+    re.compile(r"^(acc|accuracy|f1|auc|auroc|auprc|ap|map|precision|recall|iou|miou|dice|top1|top5)"
+               r"[_@](?!.*loss$).+$"),
 )
 _PREFIXES = ("val_", "test_", "train_")
 
@@ -216,6 +219,8 @@ def logit_interval(
     mean = float(x.mean()) if x.size else math.nan
     if x.size < 2:
         return Interval(mean, math.nan, math.nan, int(x.size), "logit-t")
+    if bool(np.all(x == x[0])):  # before any arithmetic: mean and logits carry float noise
+        return Interval(float(x[0]), float(x[0]), float(x[0]), int(x.size), "logit-t")
     p = (x - a) / w
     inner = np.minimum(p, 1.0 - p)
     off_bound = inner[inner > 0]
