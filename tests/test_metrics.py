@@ -77,6 +77,18 @@ def test_eer_threshold_is_the_closest_far_frr_point_of_sklearn_roc(seed: int) ->
     assert abs(m["far"] - m["frr"]) == pytest.approx(gap[1:].min())
 
 
+def test_eer_tie_goes_by_exact_counts_to_the_larger_threshold() -> None:
+    """7 negatives, 7 positives: at 0.6 (FP 2, FN 3) and at 0.5 (FP 3, FN 2) both |FAR − FRR|
+    are 1/7 and both FAR + FRR 5/7, by hand; the rule says the larger threshold. In floats
+    1 − TPR made the two gaps differ in the last bit and picked 0.5."""
+    y = [0, 0, 0, 1, 0, 0, 1, 0, 1, 1, 0, 1, 1, 1]
+    s = [0, .7, 1, .9, 0, .5, .2, .3, .2, .8, .3, 1, .5, .6]
+    for threshold, (fp, fn) in ((0.6, (2, 3)), (0.5, (3, 2))):
+        c = metrics.fas_counts(y, s, threshold)
+        assert (c["fp"], c["fn"]) == (fp, fn)
+    assert metrics.eer_threshold(y, s) == 0.6
+
+
 def test_eer_policy_takes_threshold_from_validation() -> None:
     val_y = np.array([0, 0, 0, 1, 1, 1])
     val_s = np.array([0.1, 0.2, 0.3, 0.7, 0.8, 0.9])

@@ -121,16 +121,23 @@ def fas_counts(labels: Any, scores: Any, threshold: float) -> dict[str, int]:
     }
 
 
-def _roc(y: np.ndarray, s: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Thresholds (distinct scores, descending) with the TPR and FPR of ``score >= t``."""
+def _roc_counts(y: np.ndarray, s: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Thresholds (distinct scores, descending) with the true and false positives of
+    ``score >= t`` (integer counts)."""
     order = np.argsort(-s, kind="mergesort")
     s_sorted, y_sorted = s[order], y[order]
     tps = np.cumsum(y_sorted == 1)
     fps = np.cumsum(y_sorted == 0)
     last = np.r_[np.flatnonzero(np.diff(s_sorted)), s.size - 1]
-    tpr = tps[last] / max(int(np.sum(y == 1)), 1)
-    fpr = fps[last] / max(int(np.sum(y == 0)), 1)
-    return s_sorted[last], tpr, fpr
+    return s_sorted[last], tps[last], fps[last]
+
+
+def _roc(y: np.ndarray, s: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Thresholds (distinct scores, descending) with the TPR and FPR of ``score >= t``."""
+    thresholds, tps, fps = _roc_counts(y, s)
+    tpr = tps / max(int(np.sum(y == 1)), 1)
+    fpr = fps / max(int(np.sum(y == 0)), 1)
+    return thresholds, tpr, fpr
 
 
 def eer_threshold(labels: Any, scores: Any) -> float:
@@ -138,12 +145,16 @@ def eer_threshold(labels: Any, scores: Any) -> float:
 
     Candidates are the distinct scores (accepting ``score >= t``). Ties go to the candidate with
     the smaller ``FAR + FRR``, then to the larger threshold. Find it on validation, apply it to test.
+    The rates are compared as exact fractions of the counts (``FAR = FP / N``, ``FRR = FN / P``
+    over the common denominator ``N·P``), so a tie is a tie, not a rounding accident.
     """
     y, s = _as_arrays(labels, scores)
     if s.size == 0:
         return 0.5
-    thresholds, tpr, far = _roc(y, s)
-    frr = 1.0 - tpr
+    thresholds, tps, fps = _roc_counts(y, s)
+    pos, neg = max(int(np.sum(y == 1)), 1), max(int(np.sum(y == 0)), 1)
+    far = fps.astype(np.int64) * pos  # FAR · N·P
+    frr = (int(np.sum(y == 1)) - tps).astype(np.int64) * neg  # FRR · N·P
     order = np.lexsort((-thresholds, far + frr, np.abs(far - frr)))
     return float(thresholds[order[0]])
 
