@@ -96,7 +96,7 @@ def test_a_prefixed_error_rate_ranks_lowest_first(make_record: Factory) -> None:
             for i, (v, seed, value) in enumerate([("a", 0, 0.30), ("a", 1, 0.31), ("a", 2, 0.29),
                                                   ("b", 0, 0.10), ("b", 1, 0.11), ("b", 2, 0.12)])]
     md = render_overview("fas_kd", runs).markdown
-    assert "(lower is better)" in md
+    assert "Ranked by test&#95;acer (lower is better)." in md  # not "test test_acer"
     assert list(_rows(md)) == ["**★ b**", "a"]  # the ★: beyond seed noise
 
 

@@ -169,6 +169,7 @@ ZH: dict[str, str] = {
     "Only candidates are ranked; a ★ needs 2 seeds or more and a lead beyond seed noise.":
         "只对候选变体排名；★ 需要至少 2 个种子且领先超出种子噪声。",
     "Ranked by test {metric} ({direction} is better).": "按测试 {metric} 排名（{direction}越好）。",
+    "Ranked by {metric} ({direction} is better).": "按 {metric} 排名（{direction}越好）。",
     "no clear winner": "无明确最优",
     "role": "角色",
     "candidate": "候选",

@@ -165,7 +165,9 @@ def _render_overview(experiment: str, records: Sequence[Record], declaration: De
         if title:
             parts.append(f"## {escape(title)}\n")
         word = t("lower") if ranking.goal == "min" else t("higher")
-        parts.append(md(t("Ranked by test {metric} ({direction} is better)."),
+        named = ranking.metric.lower().startswith("test_")  # `test_acer`: not "test test_acer"
+        parts.append(md(t("Ranked by {metric} ({direction} is better).") if named
+                        else t("Ranked by test {metric} ({direction} is better)."),
                         metric=metric_label(ranking.metric), direction=word)
                      + " " + sec.verdict_text(ranking, declaration) + "\n")
         parts.append(_ranking_table(experiment, ranking, records, columns, links, declaration) + "\n")
