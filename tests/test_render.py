@@ -143,6 +143,14 @@ def test_journal_blocks_render_tables_and_name_the_page_on_error(make_record: Fa
         render_blocks("```journal\nexperiment: ser\n```", records, "blog/posts/mine.md")
     with pytest.raises(JournalError, match="unknown view 'chart'"):
         render_blocks("```journal\nexperiment: fas_kd\nshow: chart\n```", records, "p.md")
+    # differences: against the declared baseline, as the posts compare
+    from journal.declarations import Declaration
+
+    block = "```journal\nexperiment: fas_kd\nshow: differences\n```"
+    assert "| student + logit KD | student (baseline) |" in render_blocks(block, records, "p.md")
+    declared = render_blocks(block, records, "p.md", {"fas_kd": Declaration(baseline="student + logit KD")})
+    assert "| student | student + logit KD (baseline) |" in declared  # the file's declaration wins
+    assert "| student + logit KD | " not in declared  # the baseline is compared with nothing
 
 
 def test_journal_blocks_quoted_in_a_longer_fence_stay_text(make_record: Factory) -> None:

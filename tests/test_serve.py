@@ -285,3 +285,8 @@ def test_journal_block_reads_the_records_the_manifest_names(
         block_markdown("experiment: nope\n", docs, "notes.md")
     write_record(make_record(seed=3), project / "results", create=True)
     assert "mean ± std (n=3)" in block_markdown("experiment: fas_kd\nshow: results\n", docs, "x")
+    # seed 3 run again: it supersedes the first, so n stays 3, as in the posts
+    again = make_record(seed=3, id="20261124T000000Z-fas_kd-rerun3", started_at=T0 + timedelta(days=1))
+    write_record(again, project / "results", create=True)
+    table = block_markdown("experiment: fas_kd\nshow: results\n", docs, "x")
+    assert "mean ± std (n=3)" in table and "rerun3" not in table

@@ -25,7 +25,7 @@ from .declarations import Declaration
 from .records import STALE_AFTER as STALE_AFTER
 from .records import Record
 from .records import display_status as display_status
-from .statistics import Difference, logged_in_percent, welch
+from .statistics import logged_in_percent
 from .summary import NOT_MEASURED as NOT_MEASURED
 from .summary import SeedSummary as SeedSummary
 from .summary import finished_values as finished_values
@@ -290,36 +290,12 @@ def references(records: Sequence[Record]) -> dict[str, dict[str, float | None]]:
     return out
 
 
-def consecutive_differences(
-    variants: Mapping[str, Sequence[Record]], metric: str
-) -> list[tuple[str, str, Difference]]:
-    """Each variant against the one before it: ``(before, after, after − before)`` of ``metric``."""
-    names = [n for n, recs in variants.items() if any(metric in r.metrics for r in recs)]
-    return [
-        (a, b, welch(finished_values(variants[a], metric), finished_values(variants[b], metric)))
-        for a, b in zip(names, names[1:], strict=False)
-    ]
-
-
 def config_changes(
     before: Mapping[str, object], after: Mapping[str, object]
 ) -> list[tuple[str, object, object]]:
     """``(key, old, new)`` for each config key whose value differs (``None`` where absent)."""
     keys = ordered_keys([before, after])
     return [(k, before.get(k), after.get(k)) for k in keys if repr(before.get(k)) != repr(after.get(k))]
-
-
-def baseline_differences(
-    variants: Mapping[str, Sequence[Record]], baseline: str, baseline_records: Sequence[Record],
-    metric: str,
-) -> list[tuple[str, str, Difference]]:
-    """Each variant other than ``baseline`` against it: ``(baseline, variant, variant − baseline)``."""
-    base = finished_values(baseline_records, metric)
-    return [
-        (baseline, name, welch(base, finished_values(recs, metric)))
-        for name, recs in variants.items()
-        if name != baseline and any(metric in r.metrics for r in recs)
-    ]
 
 
 def baseline_runs(

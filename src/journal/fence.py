@@ -29,7 +29,7 @@ from pymdownx.superfences import SuperFencesException
 
 from .errors import JournalError
 
-_RECORDS: dict[str, tuple[tuple[tuple[str, int, int], ...], list[Any]]] = {}
+_RECORDS: dict[str, tuple[tuple[tuple[str, int, int], ...], tuple[list[Any], dict[str, Any]]]] = {}
 
 
 def _context(md: Any) -> tuple[Path, str]:
@@ -66,15 +66,17 @@ def _signature(folder: Path) -> tuple[tuple[str, int, int], ...]:
     return tuple(sorted(out))
 
 
-def _records(results: Path) -> list[Any]:
-    """The records of ``results``, read again only when a file in it changed."""
+def _journal(results: Path) -> tuple[list[Any], dict[str, Any]]:
+    """The counted records of ``results`` (re-runs superseded, retired runs left out) and its
+    declarations, read again only when a file in it changed."""
     from .folder import load_journal
 
     key = str(results.resolve())
     signature = _signature(results)
     cached = _RECORDS.get(key)
     if cached is None or cached[0] != signature:
-        cached = (signature, load_journal(results).records)
+        journal = load_journal(results)
+        cached = (signature, (journal.resolution().counted, dict(journal.declarations)))
         _RECORDS[key] = cached
     return cached[1]
 
@@ -97,7 +99,8 @@ def block_markdown(spec: str, docs: Path, where: str) -> str:
                            f"`journal render --docs {docs}` again")
     folder = (docs / results).resolve()
     with language(str(data.get("language", "en"))):
-        return render_block(spec, _records(folder), where)
+        records, declarations = _journal(folder)
+        return render_block(spec, records, where, declarations)
 
 
 def format_block(source: str, language: str, class_name: str, options: dict[str, Any], md: Any,

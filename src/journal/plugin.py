@@ -32,6 +32,7 @@ from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.nav import Navigation, Section
 from mkdocs.structure.pages import Page
 
+from .declarations import Declaration
 from .errors import JournalError
 from .escape import front_matter_text
 from .folder import Journal, load_journal
@@ -75,6 +76,8 @@ class JournalPlugin(BasePlugin[JournalConfig]):
         self.generated: list[str] = []
         self.overviews: list[tuple[str, str]] = []
         self.records: list[Record] = []
+        """The counted records (re-runs superseded, retired runs left out), for journal blocks."""
+        self.declarations: dict[str, Declaration] = {}
         self.language = "en"
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig | None:
@@ -121,7 +124,8 @@ class JournalPlugin(BasePlugin[JournalConfig]):
         else:  # the overview index still says so, and the navigation's link to it holds
             log.info("journal: no results folder at %s; no posts generated", self.results_dir)
             journal = Journal()
-        self.records = journal.records
+        self.records = journal.resolution().counted
+        self.declarations = dict(journal.declarations)
         layout = Layout(self.config.posts_dir, self.config.overview_dir)
         site = build_site(journal, layout=layout, lang=self.language, cache_dir=self.cache_dir)
         for problem in site.problems:
@@ -152,7 +156,7 @@ class JournalPlugin(BasePlugin[JournalConfig]):
             return markdown
         try:
             with language(self.language):
-                return render_blocks(markdown, self.records, page.file.src_uri)
+                return render_blocks(markdown, self.records, page.file.src_uri, self.declarations)
         except JournalError as exc:
             raise PluginError(str(exc)) from None
 

@@ -8,7 +8,11 @@ A block is a small YAML mapping::
     show: results                  # summary | results | selections | per_class | differences
     ```
 
-and is replaced at build time by the table it names, computed from the records of every day.
+and is replaced at build time by the table it names, computed from the counted records of
+every day (re-runs of a seed superseded, retired runs left out: :func:`journal.identity.resolve`),
+as posts are. ``differences`` is each variant against the partner posts compare it with (the
+declared baseline, else the variant that differs from it in the fewest settings, within its task
+and data set: :func:`journal.comparisons.plan`).
 A block naming an unknown experiment, variant or view is a :class:`~journal.errors.JournalError`
 naming the page, so the build stops instead of publishing a stale or empty table.
 """
@@ -16,11 +20,13 @@ naming the page, so the build stops instead of publishing a stale or empty table
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import yaml
 
 from .. import analysis as an
+from .. import comparisons
+from ..declarations import Declaration, declaration_for
 from ..errors import JournalError
 from ..records import Record
 from . import sections as sec
@@ -32,8 +38,10 @@ OUTER = re.compile(r"(^(`{4,}|~{3,})[^\n]*\n.*?^\2[ \t]*$)", re.MULTILINE | re.D
 VIEWS = ("summary", "results", "selections", "per_class", "differences")
 
 
-def render_block(spec: str, records: Sequence[Record], where: str) -> str:
-    """The Markdown of one block; ``where`` (the page) names the source of any error."""
+def render_block(spec: str, records: Sequence[Record], where: str,
+                 declarations: Mapping[str, Declaration] | None = None) -> str:
+    """The Markdown of one block from the counted ``records``; ``where`` (the page) names the
+    source of any error."""
     try:
         options = yaml.safe_load(spec) or {}
     except yaml.YAMLError as exc:
@@ -63,12 +71,19 @@ def render_block(spec: str, records: Sequence[Record], where: str) -> str:
         "results": lambda: sec.results_table(recs, columns),
         "selections": lambda: sec.selections_table(recs, sec.summary_columns(columns)),
         "per_class": lambda: sec.per_class_table(recs),
-        "differences": lambda: sec.differences_table(variants, sec.summary_columns(columns)[0]),
+        "differences": lambda: _differences(mine, set(variants), declaration_for(experiment, declarations)),
     }[view]()
     return body or f"*No {view.replace('_', ' ')} for {escape(experiment)} yet.*"
 
 
-def render_blocks(markdown: str, records: Sequence[Record], where: str) -> str:
+def _differences(records: Sequence[Record], variants: set[str], declaration: Declaration) -> str:
+    found = [c for ranking in comparisons.plan(records, declaration) for c in ranking.comparisons
+             if c.variant in variants]
+    return sec.comparisons_table(found, declaration)
+
+
+def render_blocks(markdown: str, records: Sequence[Record], where: str,
+                  declarations: Mapping[str, Declaration] | None = None) -> str:
     """``markdown`` with every ```` ```journal ```` block replaced by its table (blocks quoted
     inside a longer fence stay as they are)."""
     parts = OUTER.split(markdown)
@@ -76,7 +91,8 @@ def render_blocks(markdown: str, records: Sequence[Record], where: str) -> str:
     for i, part in enumerate(parts):
         kind = i % 3  # split yields: text, whole outer fence, its fence marker, text, …
         if kind == 0:
-            out.append(BLOCK.sub(lambda m: render_block(m.group(1), records, where) + "\n", part))
+            out.append(BLOCK.sub(lambda m: render_block(m.group(1), records, where, declarations)
+                                 + "\n", part))
         elif kind == 1:
             out.append(part)
     return "".join(out)

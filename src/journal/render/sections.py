@@ -330,28 +330,6 @@ def references_table(
     return table(["", *[metric_label(c) for c in shared]], rows)
 
 
-def differences_table(
-    variants: dict[str, list[Record]], metric: str, baseline: tuple[str, Sequence[Record]] | None = None
-) -> str:
-    """Each variant against the one before it (or against ``baseline``, a name and its runs) on
-    ``metric``: the difference of means with its 95% Welch interval, and whether it is within
-    seed noise (the interval contains 0)."""
-    if baseline is not None:
-        pairs = an.baseline_differences(variants, baseline[0], baseline[1], metric)
-    else:
-        pairs = an.consecutive_differences(variants, metric)
-    rows = []
-    for before, after, d in pairs:
-        verdict = bold(t(d.verdict)) if d.within_noise is False else t(d.verdict)
-        ci = "—" if d.low != d.low else Markdown(f"[{d.low:+.4f}, {d.high:+.4f}]")
-        rows.append([escape(after), escape(before), Markdown(f"{d.diff:+.4f}"), ci, verdict])
-    if not rows:
-        return ""
-    label = metric_label(metric)
-    headers = [t("variant"), t("compared with"), f"Δ {label}", "95% CI (Welch)", t("verdict")]
-    return table(headers, rows, "llrrl")
-
-
 def note_blocks(notes: Sequence[Note], what: str | None = None) -> str:
     """Notes as admonitions titled with ``what`` they are about and the time they were written;
     each is sanitised HTML (:func:`journal.escape.note_block`), so it must stay at top level."""
