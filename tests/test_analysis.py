@@ -11,6 +11,7 @@ import pytest
 
 from journal import analysis as an
 from journal.records import Record
+from journal.summary import mean_std
 
 Factory = Callable[..., Record]
 
@@ -19,17 +20,19 @@ def test_seed_stats_are_mean_and_sample_std_over_finished_runs(make_record: Fact
     acers = [0.085572, 0.086069, 0.077029, 0.08173]  # four versions of one variant, note 004
     recs = [make_record(seed=i, metrics={"acer": a}) for i, a in enumerate(acers)]
     recs.append(make_record(seed=9, status="interrupted", metrics={"acer": 0.9}))
-    stats = an.seed_stats(an.metrics_frame(recs))
-    assert stats.attrs["n"] == 4
-    assert stats.at["mean", "acer"] == pytest.approx(np.mean(acers))
-    assert stats.at["std", "acer"] == pytest.approx(np.std(acers, ddof=1))
+    stats = an.seed_summary(recs, "acer")
+    assert stats.n == 4 == an.finished_count(recs)
+    assert stats.mean == pytest.approx(np.mean(acers))
+    assert stats.std == pytest.approx(np.std(acers, ddof=1))
 
 
-def test_single_run_has_undefined_std_and_nan_propagates(make_record: Factory) -> None:
-    one = an.seed_stats(an.metrics_frame([make_record(metrics={"acer": 0.2})]))
-    assert one.at["mean", "acer"] == 0.2 and math.isnan(one.at["std", "acer"])
-    diverged = [make_record(seed=0, metrics={"acer": 0.2}), make_record(seed=1, metrics={"acer": math.nan})]
-    assert math.isnan(an.seed_stats(an.metrics_frame(diverged)).at["mean", "acer"])
+def test_single_run_has_undefined_std_and_nan_propagates() -> None:
+    n, mean, std = mean_std([0.2])
+    assert (n, mean) == (1, 0.2) and math.isnan(std)
+    n, mean, std = mean_std([0.2, math.nan])
+    assert n == 2 and math.isnan(mean) and math.isnan(std)
+    assert mean_std([0.2, None, 0.4])[:2] == (2, pytest.approx(0.3))  # None: not measured, left out
+    assert mean_std([]) [0] == 0
 
 
 def test_posts_group_by_experiment_and_utc_day(make_record: Factory) -> None:
@@ -49,15 +52,18 @@ def test_differing_config_keys() -> None:
 
 
 def test_selection_stats_per_rule(make_record: Factory) -> None:
-    recs = [make_record(seed=0), make_record(seed=1)]
+    recs = [make_record(seed=0), make_record(seed=1), make_record(seed=2)]
     recs[1].selections["acer_best"].test["acer"] = 0.35
-    stats = an.selection_stats(recs, ["acer"]).set_index("selection")
-    assert stats.at["acer_best", "acer mean"] == pytest.approx(0.3)
-    assert stats.at["acer_best", "acer std"] == pytest.approx(np.std([0.25, 0.35], ddof=1))
-    assert stats.at["last", "n"] == 2
-    assert stats.at["acer_best", "epochs"] == ", ".join(str(r.selections["acer_best"].epoch)
-                                                         for r in recs)
-    assert stats.at["last", "chosen on"] == "last epoch"
+    del recs[2].selections["acer_best"].test["acer"]  # this run did not test it: left out
+    stats = {row.selection: row for row in an.selection_stats(recs, ["acer"])}
+    expected = (2, pytest.approx(0.3), pytest.approx(np.std([0.25, 0.35], ddof=1)))
+    assert stats["acer_best"].tests["acer"] == expected
+    assert stats["last"].n == 3 and stats["last"].tests["acer"][0] == 3
+    assert stats["acer_best"].epochs == ", ".join(str(r.selections["acer_best"].epoch) for r in recs)
+    assert stats["last"].chosen_on == "last epoch"
+    recs[0].selections["acer_best"].test["acer"] = math.nan  # a diverged seed: NaN, not skipped
+    again = {r.selection: r for r in an.selection_stats(recs, ["acer"])}
+    assert math.isnan(again["acer_best"].tests["acer"][1])
 
 
 def test_row_normalised_percentages() -> None:
@@ -67,8 +73,9 @@ def test_row_normalised_percentages() -> None:
 
 
 def test_stats_of_a_variant_without_finished_runs_are_nan(make_record: Factory) -> None:
-    stats = an.seed_stats(an.metrics_frame([make_record(status="failed", error="boom")]))
-    assert stats.attrs["n"] == 0 and math.isnan(stats.at["mean", "acer"])
+    recs = [make_record(status="failed", error="boom")]
+    stats = an.seed_summary(recs, "acer")
+    assert an.finished_count(recs) == 0 and stats.n == 0 and math.isnan(stats.mean)
 
 
 def test_config_changes_between_variants() -> None:

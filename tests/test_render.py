@@ -111,6 +111,21 @@ def _variant(make_record: Factory, name: str, acers: list[float], offset: int) -
                         metrics={"acer": a, "acc": 1 - a}) for i, a in enumerate(acers)]
 
 
+def test_results_table_agrees_with_seed_summary_on_a_run_without_the_metric(make_record: Factory) -> None:
+    """AUC 0.9 and 0.8 and a third run that never measured it: its cell is —, the mean is over
+    the two that did (0.85 ± 0.0707, by hand), and the row says so with its own n."""
+    from journal.render.sections import results_table
+
+    runs = [make_record(seed=0, metrics={"auc": 0.9, "acc": 0.7}),
+            make_record(seed=1, metrics={"auc": 0.8, "acc": 0.8}),
+            make_record(seed=2, metrics={"acc": 0.9})]
+    md = results_table(runs, ["auc", "acc"])
+    assert "| seed 2 | finished | — | 0.9000 |" in md
+    assert ("| **mean ± std (n=3)** |  | **0.8500\u00a0±\u00a00.0707 (n=2)** "
+            "| **0.8000\u00a0±\u00a00.1000** |") in md
+    assert "nan" not in md
+
+
 def test_differences_are_marked_within_or_beyond_seed_noise(make_record: Factory) -> None:
     base = _variant(make_record, "base", [0.20, 0.22, 0.19, 0.21], 0)
     noisy = _variant(make_record, "noisy", [0.18, 0.24, 0.17, 0.22], 4)  # overlaps base

@@ -23,19 +23,18 @@ import pandas as pd
 
 from .declarations import Declaration
 from .records import STALE_AFTER as STALE_AFTER
-from .records import Record
+from .records import Record, Selection
 from .records import display_status as display_status
 from .statistics import logged_in_percent
 from .summary import NOT_MEASURED as NOT_MEASURED
 from .summary import SeedSummary as SeedSummary
 from .summary import finished_values as finished_values
+from .summary import mean_std
 from .summary import measured as measured
 from .summary import measured_value as measured_value
 from .summary import negatives_of as negatives_of
 from .summary import seed_summary as seed_summary
 from .summary import unresolved_metric as unresolved_metric
-
-STAT_ROWS = ("mean", "std")
 
 
 @dataclass(frozen=True)
@@ -99,28 +98,9 @@ def seed_label(record: Record) -> str:
     return f"seed {record.seed}" if record.seed is not None else record.id
 
 
-def metrics_frame(records: Sequence[Record], columns: Sequence[str] | None = None) -> pd.DataFrame:
-    """One row per run: its final metrics (one column each), indexed by ``(run, status)`` (the
-    seed label and the run's status), so that no metric name, ``status`` or ``run`` included,
-    can collide with them."""
-    columns = list(dict.fromkeys(columns)) if columns is not None else ordered_keys(
-        r.metrics for r in records)
-    index = pd.MultiIndex.from_tuples([(seed_label(r), display_status(r)) for r in records],
-                                      names=["run", "status"])
-    data = {c: [r.metrics.get(c) for r in records] for c in columns}
-    return pd.DataFrame(data, index=index, columns=columns, dtype="float64")
-
-
-def seed_stats(frame: pd.DataFrame) -> pd.DataFrame:
-    """``mean``, ``std`` and ``n`` of every metric column over the finished runs of ``frame``."""
-    finished = frame[frame.index.get_level_values("status") == "finished"]
-    stats = pd.DataFrame(math.nan, index=list(STAT_ROWS), columns=finished.columns, dtype="float64")
-    if len(finished):
-        stats.loc["mean"] = finished.mean(skipna=False)
-    if len(finished) > 1:
-        stats.loc["std"] = finished.std(ddof=1, skipna=False)
-    stats.attrs["n"] = len(finished)
-    return stats
+def finished_count(records: Sequence[Record]) -> int:
+    """How many of ``records`` finished (the runs seed statistics are taken over)."""
+    return sum(1 for r in records if r.status == "finished")
 
 
 def differing_config_keys(configs: Mapping[str, Mapping[str, object]]) -> list[str]:
@@ -149,58 +129,48 @@ def variant_config(records: Sequence[Record]) -> dict[str, object]:
     return shared
 
 
-def selections_frame(records: Sequence[Record], columns: Sequence[str]) -> pd.DataFrame:
-    """One row per run and selection: chosen epoch, validation value and test metrics."""
-    rows = []
+@dataclass(frozen=True)
+class SelectionSummary:
+    """One selection rule over a variant's finished runs: what it was chosen on, the epoch it
+    chose in each run (``"12, 14, 9"``), ``n`` runs, and ``(n, mean, std)`` of each test
+    metric (:func:`journal.summary.mean_std`: a run that did not test it is left out, a NaN
+    makes it NaN)."""
+
+    selection: str
+    chosen_on: str
+    epochs: str
+    n: int
+    tests: dict[str, tuple[int, float, float]]
+
+
+def selection_stats(records: Sequence[Record], columns: Sequence[str]) -> list[SelectionSummary]:
+    """A :class:`SelectionSummary` per selection rule of the finished ``records``, in order of
+    first appearance."""
+    picks: dict[str, list[Selection]] = {}
     for rec in records:
-        for name, sel in rec.selections.items():
-            rows.append(
-                {
-                    "run": seed_label(rec),
-                    "selection": name,
-                    "chosen on": sel.metric if sel.mode != "last" else "last epoch",
-                    "epoch": sel.epoch,
-                    "val": sel.value,
-                    **{c: sel.test.get(c) for c in columns},
-                }
-            )
-    return pd.DataFrame(rows, columns=["run", "selection", "chosen on", "epoch", "val", *columns])
-
-
-def selection_stats(records: Sequence[Record], columns: Sequence[str]) -> pd.DataFrame:
-    """Mean ± std of each selection's test metrics over the finished runs, one row per selection,
-    with what it was chosen on and the epoch it chose in each run (``"12, 14, 9"``)."""
-    finished = [r for r in records if r.status == "finished"]
-    frame = selections_frame(finished, columns)
-    head = ["selection", "chosen on", "epochs", "n"]
-    if frame.empty:
-        return pd.DataFrame(columns=[*head, *[f"{c} {s}" for c in columns for s in STAT_ROWS]])
-    grouped = frame.groupby("selection", sort=False)
-    out = (grouped[list(columns)].agg(["mean", "std"]) if columns  # else never tested
-           else pd.DataFrame(index=grouped.size().index))
-    out.columns = [f"{c} {s}" for c, s in out.columns] if columns else []
-    out.insert(0, "n", grouped.size())
-    out.insert(0, "epochs", grouped["epoch"].apply(lambda e: ", ".join(str(int(x)) for x in e)))
-    out.insert(0, "chosen on", grouped["chosen on"].first())
-    return out.reset_index()
-
-
-def evaluations_frame(records: Sequence[Record], metric_columns: Sequence[str]) -> pd.DataFrame:
-    """Mean and std of each extra evaluation's metrics over finished runs, one row each."""
-    finished = [r for r in records if r.status == "finished"]
-    rows = [
-        {"evaluation": name, **{c: values.get(c) for c in metric_columns}}
-        for rec in finished
-        for name, values in rec.evaluations.items()
+        if rec.status == "finished":
+            for name, sel in rec.selections.items():
+                picks.setdefault(name, []).append(sel)
+    return [
+        SelectionSummary(
+            name, sels[0].metric if sels[0].mode != "last" else "last epoch",
+            ", ".join(str(int(s.epoch)) for s in sels), len(sels),
+            {c: mean_std([s.test.get(c) for s in sels]) for c in columns})
+        for name, sels in picks.items()
     ]
-    if not rows:
-        return pd.DataFrame()
-    frame = pd.DataFrame(rows).astype({c: "float64" for c in metric_columns})
-    grouped = frame.groupby("evaluation", sort=False)
-    out = grouped[list(metric_columns)].agg(["mean", "std"])
-    out.columns = [f"{c} {s}" for c, s in out.columns]
-    out.insert(0, "n", grouped.size())
-    return out.reset_index()
+
+
+def evaluation_stats(records: Sequence[Record], columns: Sequence[str]
+                     ) -> dict[str, tuple[int, dict[str, tuple[int, float, float]]]]:
+    """Each extra evaluation of the finished ``records``: how many runs made it, and
+    ``(n, mean, std)`` of each metric (:func:`journal.summary.mean_std`)."""
+    made: dict[str, list[Mapping[str, float | None]]] = {}
+    for rec in records:
+        if rec.status == "finished":
+            for name, values in rec.evaluations.items():
+                made.setdefault(name, []).append(values)
+    return {name: (len(runs), {c: mean_std([v.get(c) for v in runs]) for c in columns})
+            for name, runs in made.items()}
 
 
 def row_normalised(matrix: Sequence[Sequence[int]]) -> list[list[float]]:
@@ -307,36 +277,6 @@ def baseline_runs(
         return None
     runs = [r for r in records if r.experiment == experiment and r.variant == name]
     return (name, by_variant(runs)[name]) if runs else None
-
-
-def variant_overview(records: Sequence[Record], columns: Sequence[str]) -> pd.DataFrame:
-    """One row per variant over every day: ``n`` finished seeds, ``runs``, the days it ran,
-    and ``<metric> mean`` / ``<metric> std`` over its finished seeds, in order of first run."""
-    rows = []
-    for name, recs in by_variant(records).items():
-        stats = seed_stats(metrics_frame(recs, columns))
-        row: dict[str, object] = {
-            "variant": name, "n": stats.attrs["n"], "runs": len(recs),
-            "days": sorted({day_of(r) for r in recs}),
-        }
-        for c in columns:
-            row[f"{c} mean"] = stats.at["mean", c]
-            row[f"{c} std"] = stats.at["std", c]
-        rows.append(row)
-    return pd.DataFrame(rows, columns=["variant", "n", "runs", "days",
-                                       *[f"{c} {s}" for c in columns for s in STAT_ROWS]])
-
-
-def best_variant(overview: pd.DataFrame, metric: str, goal: str) -> str | None:
-    """The variant with the best finite mean of ``metric`` (``goal`` ``min`` or ``max``)."""
-    column = f"{metric} mean"
-    if column not in overview:
-        return None
-    means = overview.set_index("variant")[column].astype("float64")
-    means = means[means.map(math.isfinite)]
-    if means.empty:
-        return None
-    return str(means.idxmin() if goal == "min" else means.idxmax())
 
 
 def by_sweep(records: Sequence[Record]) -> dict[str, list[Record]]:

@@ -79,6 +79,19 @@ class SeedSummary:
     unresolved: Unresolved | None = None
 
 
+def mean_std(values: Sequence[float | None]) -> tuple[int, float, float]:
+    """``(n, mean, std)`` of the values that are not None (not measured): the sample standard
+    deviation (NaN for one value); a NaN or infinite value makes mean and std NaN (a diverged
+    seed is shown, never averaged away). Every table's mean ± std row is this."""
+    x = [float(v) for v in values if v is not None]
+    n = len(x)
+    if n == 0 or not all(math.isfinite(v) for v in x):
+        return n, math.nan, math.nan
+    mean = math.fsum(x) / n
+    std = math.sqrt(math.fsum((v - mean) ** 2 for v in x) / (n - 1)) if n > 1 else math.nan
+    return n, mean, std
+
+
 def seed_summary(records: Sequence[Record], metric: str) -> SeedSummary:
     """The :class:`SeedSummary` of ``metric`` over ``records`` (pass counted records:
     :func:`journal.identity.resolve`)."""
@@ -90,8 +103,7 @@ def seed_summary(records: Sequence[Record], metric: str) -> SeedSummary:
                            measured(records, metric), blocked)
     if not all(math.isfinite(v) for v in values):  # a diverged seed: shown, never averaged away
         return SeedSummary(metric, n, math.nan, math.nan, Interval(math.nan, math.nan, math.nan, n), True)
-    mean = math.fsum(values) / n
-    std = math.sqrt(math.fsum((v - mean) ** 2 for v in values) / (n - 1)) if n > 1 else math.nan
+    _, mean, std = mean_std(values)
     return SeedSummary(metric, n, mean, std, metric_interval(values, metric), True)
 
 

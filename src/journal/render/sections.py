@@ -10,8 +10,6 @@ import hashlib
 import re
 from collections.abc import Iterable, Mapping, Sequence
 
-import pandas as pd
-
 from .. import analysis as an
 from ..comparisons import Comparison, Ranking
 from ..declarations import Declaration
@@ -66,24 +64,39 @@ def summary_columns(columns: Sequence[str]) -> list[str]:
     return (preferred or list(columns))[:4]
 
 
-def _stats_row(label: str, stats: pd.DataFrame, columns: Sequence[str]) -> list[str]:
-    return [bold(escape(label)), ""] + [
-        bold(mean_std(stats.at["mean", c], stats.at["std", c])) for c in columns
-    ]
+def summary_cell(stats: an.SeedSummary) -> Markdown:
+    """A metric's mean ± std over seeds (:func:`journal.summary.seed_summary`); ``—`` where no
+    run measured it, ``n/a`` where the data cannot resolve it."""
+    if not stats.measured:
+        return Markdown("—")
+    if stats.unresolved is not None:
+        return Markdown("n/a")
+    return mean_std(stats.mean, stats.std)
+
+
+def _counted(label: Markdown, stats: an.SeedSummary, finished: int) -> Markdown:
+    """``label`` with its own n when fewer runs than ``finished`` measured the metric."""
+    if stats.measured and stats.n != finished:
+        return Markdown(f"{label} (n={stats.n})")
+    return label
 
 
 def results_table(records: Sequence[Record], columns: Sequence[str]) -> str:
-    frame = an.metrics_frame(records, columns)
-    stats = an.seed_stats(frame)
+    """One row per run (``—`` where it did not measure a metric, ``nan`` where it measured
+    NaN), then mean ± std and the 95% CI over the finished runs, each as
+    :func:`journal.summary.seed_summary` gives it."""
+    summaries = [an.seed_summary(records, c) for c in columns]
+    finished = an.finished_count(records)
     rows: list[Sequence[str]] = [
-        [escape(run), escape(t(status))] + [number(row[c]) for c in columns]
-        for (run, status), row in frame.iterrows()
+        [escape(an.seed_label(r)), escape(t(an.display_status(r)))]
+        + [number(an.measured_value(r, c)) for c in columns]
+        for r in records
     ]
-    n = stats.attrs["n"]
-    rows.append(_stats_row(t("mean ± std (n={n})", n=n), stats, columns))
-    if n > 1:
-        cis = [an.seed_summary(records, c).interval for c in columns]
-        rows.append([t("95% CI"), ""] + [Markdown(f"[{number(ci.low)}, {number(ci.high)}]") for ci in cis])
+    rows.append([bold(escape(t("mean ± std (n={n})", n=finished))), ""]
+                + [bold(_counted(summary_cell(s), s, finished)) for s in summaries])
+    if finished > 1:
+        rows.append([t("95% CI"), ""] + [Markdown(f"[{number(s.interval.low)}, {number(s.interval.high)}]")
+                                         if s.measured else Markdown("—") for s in summaries])
     headers = [t("run"), t("status"), *[metric_label(c) for c in columns]]
     return table(headers, rows, "ll" + "r" * len(columns))
 
@@ -93,12 +106,9 @@ def variants_table(variants: dict[str, list[Record]], columns: Sequence[str]) ->
     variant never measured a metric)."""
     rows = []
     for name, recs in variants.items():
-        stats = an.seed_stats(an.metrics_frame(recs, columns))
-        measured = {k for r in recs for k in r.metrics}
-        rows.append([escape(name), str(stats.attrs["n"])] + [
-            mean_std(stats.at["mean", c], stats.at["std", c]) if c in measured else "—"
-            for c in columns
-        ])
+        finished = an.finished_count(recs)
+        rows.append([escape(name), str(finished)] + [
+            _counted(summary_cell(s), s, finished) for s in (an.seed_summary(recs, c) for c in columns)])
     headers = [t("variant"), "n", *[t("{metric} (test)", metric=metric_label(c)) for c in columns]]
     return table(headers, rows)
 
@@ -110,16 +120,17 @@ def selections_table(records: Sequence[Record], columns: Sequence[str]) -> str:
     measured = {(name, k) for r in records for name, sel in r.selections.items() for k in sel.test}
     columns = [c for c in columns if c in tested]
     stats = an.selection_stats(records, columns)
-    if stats.empty:
+    if not stats:
         return ""
     rows = []
-    for _, row in stats.iterrows():
-        name = row["selection"]
-        rows.append(
-            [escape(name), escape(t(row["chosen on"])), escape(row["epochs"]), str(int(row["n"]))]
-            + [mean_std(row[f"{c} mean"], row[f"{c} std"]) if (name, c) in measured else "—"
-               for c in columns]
-        )
+    for row in stats:
+        cells: list[Markdown | str] = []
+        for c in columns:
+            n, mean, std = row.tests[c]
+            cell = mean_std(mean, std) if (row.selection, c) in measured else Markdown("—")
+            cells.append(Markdown(f"{cell} (n={n})") if 0 < n != row.n else cell)
+        rows.append([escape(row.selection), escape(t(row.chosen_on)), escape(row.epochs),
+                     str(row.n), *cells])
     headers = [t("checkpoint"), t("chosen on"), t("epoch per seed"), "n"]
     headers += [t("test {metric}", metric=metric_label(c)) for c in columns]
     intro = t("Test metrics of the checkpoint each rule picks (by the metric in *chosen on*), "
@@ -130,14 +141,17 @@ def selections_table(records: Sequence[Record], columns: Sequence[str]) -> str:
 def evaluations_table(records: Sequence[Record], columns: Sequence[str]) -> str:
     measured = {k for r in records for values in r.evaluations.values() for k in values}
     columns = [c for c in columns if c in measured]
-    frame = an.evaluations_frame(records, columns)
-    if frame.empty:
+    stats = an.evaluation_stats(records, columns)
+    if not stats:
         return ""
-    rows = [
-        [escape(row["evaluation"]), str(int(row["n"]))]
-        + [mean_std(row[f"{c} mean"], row[f"{c} std"]) for c in columns]
-        for _, row in frame.iterrows()
-    ]
+    rows = []
+    for name, (runs, values) in stats.items():
+        cells = []
+        for c in columns:
+            n, mean, std = values[c]
+            cell = mean_std(mean, std) if n else Markdown("—")
+            cells.append(Markdown(f"{cell} (n={n})") if 0 < n != runs else cell)
+        rows.append([escape(name), str(runs), *cells])
     return table([t("evaluation"), "n", *[metric_label(c) for c in columns]], rows)
 
 
@@ -317,15 +331,16 @@ def references_table(
     if not refs:
         return ""
     shared = [c for c in columns if any(c in values for values in refs.values())]
-    stats = an.seed_stats(an.metrics_frame(records, shared))
-    ours = {c: stats.at["mean", c] for c in shared}
+    summaries = {c: an.seed_summary(records, c) for c in shared}
+    ours = {c: s.mean if s.measured else None for c, s in summaries.items()}
     rows: list[Sequence[str]] = [[bold(t("ours (mean)")), *[number(ours[c]) for c in shared]]]
     for name, values in refs.items():
         rows.append([escape(name), *[number(values.get(c)) for c in shared]])
         diffs = []
         for c in shared:
             ref = values.get(c)
-            diffs.append("—" if ref is None else Markdown(f"{ours[c] - ref:+.4f}"))
+            our = ours[c]
+            diffs.append("—" if ref is None or our is None else Markdown(f"{our - ref:+.4f}"))
         rows.append([md(t("ours − {name}"), name=name), *diffs])
     return table(["", *[metric_label(c) for c in shared]], rows)
 
@@ -349,11 +364,12 @@ def sweep_tables(records: Sequence[Record], columns: Sequence[str]) -> str:
             overrides = group[0].launch.overrides if group[0].launch else {}
             # the record's own config wins: a shared teacher says kd none, not the point's kd
             values = {k: group[0].config.get(k, overrides.get(k)) for k in grid}
-            stats = an.seed_stats(an.metrics_frame(group, columns))
+            finished = an.finished_count(group)
             rows.append([escape(name)] + [code(config_value(values[k])) if values[k] is not None
                                           else "—" for k in grid]
-                        + [str(stats.attrs["n"])]
-                        + [mean_std(stats.at["mean", c], stats.at["std", c]) for c in columns])
+                        + [str(finished)]
+                        + [_counted(summary_cell(s), s, finished)
+                           for s in (an.seed_summary(group, c) for c in columns)])
         seeds = sorted({r.seed for r in recs if r.seed is not None})
         keys = Markdown(", ").join(code(k) for k in grid) or t("nothing")
         head = md(t("Sweep {id} over {keys}, seeds {seeds}:"), id=code(sweep), keys=keys,
