@@ -13,7 +13,7 @@ from journal.records import Confusion, Dataset, EpochRow, Record
 from journal.render import build_posts
 from journal.render.display import display_of
 from journal.render.lead import epoch_lines, lead_block, post_title
-from journal.summary import equal_metrics, fas_counts
+from journal.summary import equal_metrics, fas_counts, negative_row, negatives_of, rate_counts
 
 Factory = Callable[..., Record]
 
@@ -42,6 +42,23 @@ def test_fas_counts_follow_the_notes_order(make_record: Factory) -> None:
     assert fas_counts(rec) == (15636, 1822, 38242, 2010)  # TP FN TN FP
     other = make_record(metrics={"acc": 0.9}, confusion=Confusion(labels=["a", "b"], matrix=[[1, 2], [3, 4]]))
     assert fas_counts(other) is None  # not a FAS run
+
+
+def test_fas_counts_find_the_attack_row_when_bona_fide_comes_first(make_record: Factory) -> None:
+    """Rows [bona fide, attack]: 55 of 275 attacks accepted is APCER 0.2, 27 of 125 bona fide
+    rejected is BPCER 0.216, by hand; the counts follow the rates the run logged, not row 0."""
+    flipped = Confusion(labels=["bona fide", "attack"], matrix=[[98, 27], [55, 220]])
+    rates = fas_metrics(tp=98, fn=27, tn=220, fp=55)
+    assert (rates["apcer"], rates["bpcer"]) == (0.2, 0.216)
+    assert fas_counts(make_record(confusion=flipped, metrics=rates)) == (98, 27, 220, 55)
+    assert negatives_of(make_record(confusion=flipped, metrics=rates)) == 275
+    assert rate_counts(make_record(confusion=flipped, metrics=rates), "apcer") == (55, 275)
+    # without the rates, the labels say which row is the attack
+    by_label = make_record(confusion=flipped, metrics={"acer": 0.208})
+    assert fas_counts(by_label) == (98, 27, 220, 55)
+    # rates that neither orientation reproduces (another checkpoint's): row 0, as documented
+    assert negative_row(make_record(confusion=Confusion(labels=["a", "b"], matrix=[[5, 5], [1, 9]]),
+                                    metrics={"apcer": 0.3, "bpcer": 0.3})) == 0
 
 
 def test_equal_metrics_are_shown_once_keeping_the_key_metric(make_record: Factory) -> None:

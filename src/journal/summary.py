@@ -40,12 +40,51 @@ def measured_value(record: Record, metric: str) -> float | None:
     return NOT_MEASURED if value is None else float(value)
 
 
-def negatives_of(record: Record) -> int | None:
-    """How many negative (class 0, e.g. attack) test samples ``record`` was evaluated on: the
-    first row of a 2×2 test confusion matrix, else the ``tn`` + ``fp`` metrics; None if unknown."""
+_ATTACK_WORDS = ("attack", "spoof", "fake", "impostor", "negative")
+_BONA_FIDE_WORDS = ("bona", "live", "real", "genuine", "positive")
+
+
+def negative_row(record: Record) -> int | None:
+    """Which row of ``record``'s 2×2 test confusion matrix is the negative class (the attack
+    in FAS, where bona fide is positive), or None for no such matrix.
+
+    Row 0 unless the run says otherwise: when it logged APCER (or FAR) and BPCER (or FRR) of
+    the matrix's checkpoint, the row that reproduces them from the counts wins (to 1e-6); else
+    a first label that names the bona fide class and a second that names the attack
+    (``bona fide``/``live``/``real``/``genuine`` against ``attack``/``spoof``/``fake``) put the
+    negative in row 1."""
     conf = record.confusion
-    if conf is not None and len(conf.labels) == 2 and conf.split == "test":
-        return int(sum(conf.matrix[0]))
+    if conf is None or len(conf.labels) != 2 or conf.split != "test":
+        return None
+    apcer = record.metrics.get("apcer", record.metrics.get("far"))
+    bpcer = record.metrics.get("bpcer", record.metrics.get("frr"))
+    if apcer is not None and bpcer is not None and conf.checkpoint == record.checkpoint:
+        fits = [neg for neg in (0, 1) if _rates_fit(conf.matrix, neg, apcer, bpcer)]
+        if len(fits) == 1:
+            return fits[0]
+    first, second = (label.lower() for label in conf.labels)
+    if (any(w in first for w in _BONA_FIDE_WORDS) and any(w in second for w in _ATTACK_WORDS)
+            and not any(w in first for w in _ATTACK_WORDS)):
+        return 1
+    return 0
+
+
+def _rates_fit(matrix: Sequence[Sequence[int]], neg: int, apcer: float, bpcer: float) -> bool:
+    pos = 1 - neg
+    negatives, positives = sum(matrix[neg]), sum(matrix[pos])
+    if not negatives or not positives or not (math.isfinite(apcer) and math.isfinite(bpcer)):
+        return False
+    return (abs(matrix[neg][pos] / negatives - apcer) <= 1e-6
+            and abs(matrix[pos][neg] / positives - bpcer) <= 1e-6)
+
+
+def negatives_of(record: Record) -> int | None:
+    """How many negative (e.g. attack) test samples ``record`` was evaluated on: the negative
+    row (:func:`negative_row`) of a 2×2 test confusion matrix, else the ``tn`` + ``fp``
+    metrics; None if unknown."""
+    neg = negative_row(record)
+    if neg is not None and record.confusion is not None:
+        return int(sum(record.confusion.matrix[neg]))
     tn, fp = record.metrics.get("tn"), record.metrics.get("fp")
     if tn is not None and fp is not None and math.isfinite(tn) and math.isfinite(fp):
         return int(tn + fp)
@@ -117,17 +156,27 @@ _RATE_CELLS = {
 }
 
 
+def _oriented(record: Record) -> list[list[int]] | None:
+    """``record``'s 2×2 test matrix as ``[[TN, FP], [FN, TP]]`` (negative row first)."""
+    neg = negative_row(record)
+    if neg is None or record.confusion is None:
+        return None
+    m = record.confusion.matrix
+    return [list(m[0]), list(m[1])] if neg == 0 else [[m[1][1], m[1][0]], [m[0][1], m[0][0]]]
+
+
 def rate_counts(record: Record, metric: str) -> tuple[int, int] | None:
     """``(successes, total)`` behind a single-proportion rate of ``record`` (``apcer``/``far``,
-    ``bpcer``/``frr``, ``acc``) from its 2×2 test confusion matrix (rows = true class, class 0
-    negative), when that matrix is of the checkpoint its metrics were measured at; else None."""
+    ``bpcer``/``frr``, ``acc``) from its 2×2 test confusion matrix (rows = true class, the
+    negative row found by :func:`negative_row`), when that matrix is of the checkpoint its
+    metrics were measured at; else None."""
     conf = record.confusion
     cells = _RATE_CELLS.get(metric.lower())
-    if (cells is None or conf is None or len(conf.labels) != 2 or conf.split != "test"
-            or conf.checkpoint != record.checkpoint):
+    matrix = _oriented(record)
+    if cells is None or conf is None or matrix is None or conf.checkpoint != record.checkpoint:
         return None
     hits, total = cells
-    return (sum(conf.matrix[i][j] for i, j in hits), sum(conf.matrix[i][j] for i, j in total))
+    return (sum(matrix[i][j] for i, j in hits), sum(matrix[i][j] for i, j in total))
 
 
 def count_interval(record: Record, metric: str) -> Interval | None:
@@ -144,14 +193,13 @@ its raw counts printed the way FAS notes write them."""
 
 def fas_counts(record: Record) -> tuple[int, int, int, int] | None:
     """``(TP, FN, TN, FP)`` of a FAS run, in the notes' order, from its 2×2 test confusion
-    matrix ``[[TN, FP], [FN, TP]]`` (rows = true class, attack first; bona fide is the
-    positive class); None for a run that is not a FAS run or has no such matrix."""
+    matrix (rows = true class; bona fide is the positive class, the attack row is found by
+    :func:`negative_row`); None for a run that is not a FAS run or has no such matrix."""
     conf = record.confusion
-    if conf is None or len(conf.labels) != 2 or conf.split != "test":
+    matrix = _oriented(record)
+    if conf is None or matrix is None or not FAS_METRICS & set(record.metrics):
         return None
-    if not FAS_METRICS & set(record.metrics):
-        return None
-    (tn, fp), (fn, tp) = conf.matrix
+    (tn, fp), (fn, tp) = matrix
     return int(tp), int(fn), int(tn), int(fp)
 
 
