@@ -193,6 +193,22 @@ def test_speech_emotion_summary_from_the_seed_note() -> None:
     assert s["ua"] == pytest.approx((1550 / 1943 + 1311 / 2145 + 0) / 3)
 
 
+def test_ua_is_balanced_accuracy_over_the_classes_the_test_set_has() -> None:
+    """No sample of class 1 in the test set: UA averages the recalls of classes 0 and 2
+    ((3/4 + 4/5) / 2 = 0.775, by hand), as sklearn's balanced accuracy does; not 0.517."""
+    import warnings
+
+    from sklearn.metrics import balanced_accuracy_score
+
+    matrix = [[3, 1, 0], [0, 0, 0], [1, 0, 4]]
+    s = metrics.speech_emotion_summary(metrics.classification_metrics(matrix, ["a", "b", "c"]))
+    y_true = [0, 0, 0, 0, 2, 2, 2, 2, 2]
+    y_pred = [0, 0, 0, 1, 0, 2, 2, 2, 2]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "y_pred contains classes not in y_true"
+        assert s["ua"] == pytest.approx(balanced_accuracy_score(y_true, y_pred)) == pytest.approx(0.775)
+
+
 @pytest.mark.parametrize("sigma", [0.5, 3, 7, 9])
 def test_gaussian_smooth_matches_scipy(sigma: float) -> None:
     from scipy.ndimage import gaussian_filter1d

@@ -322,11 +322,15 @@ def speech_emotion_summary(report: dict[str, Any]) -> dict[str, float]:
     """WA, UA and F1 averages from :func:`classification_metrics` output.
 
     ``wa`` (weighted accuracy) is the overall accuracy; ``ua`` (unweighted accuracy) is the mean of
-    the per-class recalls, the figure speech-emotion papers report next to WA.
+    the per-class recalls over the classes the test set has (support > 0), the figure
+    speech-emotion papers report next to WA and scikit-learn's ``balanced_accuracy_score``: a
+    class with no test sample has no recall to average (with all classes present it is the
+    macro recall).
     """
+    present = [row["recall"] for row in report["per_class"].values() if row["support"] > 0]
     return {
         "wa": report["accuracy"],
-        "ua": report["macro avg"]["recall"],
+        "ua": float(np.mean(present)) if present else 0.0,
         "macro_f1": report["macro avg"]["f1"],
         "weighted_f1": report["weighted avg"]["f1"],
     }
