@@ -366,15 +366,16 @@ def test_reid_diary_day_is_its_own_post() -> None:
 
 
 def test_golden_posts_head_a_section_per_variant() -> None:
-    """A ``##`` per variant; in a post of several tasks (finetune), a ``##`` per task and a
-    ``###`` per variant under it."""
+    """A ``##`` per variant; in a post of several tasks or data sets (finetune), a ``##`` per
+    task and data set and a ``###`` per variant under it."""
     for experiment, (records, _) in BUILDERS.items():
         text = _path(experiment, "en").read_text(encoding="utf-8")
         level = "###" if experiment == "finetune" else "##"
         for variant in _variants(records()):
             assert f"\n{level} {escape(variant)}\n" in text, f"{experiment}: no section for {variant}"
         if experiment == "finetune":
-            assert text.index("\n## ppg&#95;hr\n") < text.index("\n## ecg&#95;rhythm\n")
+            assert (text.index("\n## ppg&#95;hr · bidmc&#95;hr\n")
+                    < text.index("\n## ecg&#95;rhythm · physionet2017\n"))
 
 
 def _variants(records: Sequence[Record]) -> list[str]:

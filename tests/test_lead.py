@@ -243,3 +243,27 @@ def test_a_metric_logged_in_percent_prints_as_logged(make_record: Factory) -> No
     # a fraction still prints times 100
     fraction = [r.model_copy(update={"metrics": {"acc": r.metrics["acc"] / 100}}) for r in runs]
     assert "| **★ wide** | 3 | 92.33 [82.95,\u00a096.99] |" in build_posts(fraction)[0].markdown
+
+
+def test_a_variant_on_two_data_sets_is_two_arms_in_its_post(make_record: Factory) -> None:
+    """m ran seeds 0 and 1 on "tiny" (acc 0.50, 0.52) and on "real" (0.90, 0.91); n only on
+    "real". Nothing pools the two data sets: each m section has n=2 and its own mean, and on
+    "tiny" m is compared with nothing (n never ran there)."""
+    runs = []
+    for i, (v, data, seed, acc) in enumerate([("m", "tiny", 0, 0.50), ("m", "tiny", 1, 0.52),
+                                              ("m", "real", 0, 0.90), ("m", "real", 1, 0.91),
+                                              ("n", "real", 0, 0.80), ("n", "real", 1, 0.81)]):
+        runs.append(make_record(id=f"{v}-{data}-{seed}", variant=v, seed=seed, selections={},
+                                started_at=T0 + timedelta(minutes=i), metrics={"acc": acc},
+                                config={"lr": 0.1, "wide": v == "m"},
+                                dataset=Dataset(name=data, sizes={"test": 100})))
+    post = build_posts(runs)[0].markdown
+    assert "## tiny\n" in post and "## real\n" in post
+    assert "**Acc 51.00\u00a0±\u00a01.41\u00a0% (n=2)**" in post  # tiny alone, by hand
+    assert "**Acc 90.50\u00a0±\u00a00.71\u00a0% (n=2)**" in post  # real alone
+    assert "(n=4)" not in post
+    tiny = post[post.index("## tiny"):post.index("## real")]
+    assert "against" not in tiny.split("???")[0]  # m on tiny: no partner
+    headline = post[:post.index("<!-- more -->")]
+    tiny_table = headline[headline.index("**tiny**"):headline.index("**real**")]
+    assert "| m | 2 | 51.00 [" in tiny_table and "| — | — | — |" in tiny_table

@@ -24,7 +24,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 
 from .. import analysis as an
-from ..comparisons import Comparison, Ranking
+from ..comparisons import Comparison, Group, Ranking
 from ..declarations import Declaration
 from ..escape import Markdown, md
 from ..notes import Note
@@ -89,7 +89,7 @@ def _verdict_cell(c: Comparison | None) -> Markdown | str:
 
 
 def headline(variants: Mapping[str, Sequence[Record]], rankings: Sequence[Ranking],
-             comparisons: Mapping[str, Comparison], declaration: Declaration) -> str:
+             comparisons: Mapping[tuple[Group, str], Comparison], declaration: Declaration) -> str:
     """One table per task and data set with this post's variants, ranked as the overview ranks
     them; then the verdict of each ranking (see the module)."""
     from .sections import verdict_text
@@ -114,7 +114,7 @@ def headline(variants: Mapping[str, Sequence[Record]], rankings: Sequence[Rankin
                 value = shown.value(row.mean)
                 if row.n > 1:
                     value = Markdown(f"{value} {shown.interval(row.interval.low, row.interval.high)}")
-            c = comparisons.get(row.variant)
+            c = comparisons.get((ranking.group, row.variant))
             partner: Markdown | str = "—"
             diff: Markdown | str = "—"
             if c is not None:

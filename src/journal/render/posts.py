@@ -87,8 +87,10 @@ class Context:
     excluded: Sequence[tuple[Record, str]] = ()
     """This post's runs that are not counted, with the reason (superseded, retired)."""
 
-    def comparison(self, variant: str) -> Comparison | None:
-        return next((c for r in self.rankings for c in r.comparisons if c.variant == variant), None)
+    def comparison(self, variant: str, group: comparisons.Group | None = None) -> Comparison | None:
+        """``variant``'s comparison (in ``group``, its task and data set, when given)."""
+        return next((c for r in self.rankings for c in r.comparisons
+                     if c.variant == variant and (group is None or c.group == group)), None)
 
 
 def _overview_line(records: Sequence[Record], variants: dict[str, list[Record]]) -> str:
@@ -117,7 +119,7 @@ def _excluded_line(ctx: Context) -> str:
 
 def _headline(records: Sequence[Record], variants: dict[str, list[Record]], ctx: Context) -> list[str]:
     """The answer: the headline table and verdicts, what ran, what was not counted."""
-    here = {c.variant: c for r in ctx.rankings for c in r.comparisons if c.variant in variants}
+    here = {(c.group, c.variant): c for r in ctx.rankings for c in r.comparisons if c.variant in variants}
     parts = []
     top = lead.headline(variants, ctx.rankings, here, ctx.declaration)
     if top:
@@ -145,7 +147,7 @@ def _what_changed(recs: list[Record], ctx: Context) -> str:
     if ctx.declaration.is_baseline(variant):
         return t("The baseline of this experiment.") + "\n"
     role = ctx.declaration.role_of(variant)
-    found = ctx.comparison(variant)
+    found = ctx.comparison(variant, comparisons.group_of(recs[0]))
     prefix = md(t("Role: {role} (shown, not ranked)."), role=t(role)) + " " if role != "candidate" else ""
     if found is None:
         return prefix + "\n" if prefix else ""
@@ -162,8 +164,8 @@ def _what_changed(recs: list[Record], ctx: Context) -> str:
 
 def _key_of(recs: Sequence[Record], ctx: Context) -> str | None:
     """The key metric of the ranking this variant is in (its task's), else the declared one."""
-    variant = recs[0].variant
-    for ranking in ctx.rankings:
+    variant, group = recs[0].variant, comparisons.group_of(recs[0])
+    for ranking in sorted(ctx.rankings, key=lambda r: r.group != group):  # its own group first
         if any(row.variant == variant for row in ranking.rows):
             return ranking.metric
     measured = an.ordered_keys(r.metrics for r in recs)
@@ -214,7 +216,8 @@ def _variant_section(
     changed = _what_changed(recs, ctx)
     if changed:
         parts.append(changed)
-    parts.append(lead.lead_block(recs, _key_of(recs, ctx), ctx.declaration, ctx.comparison(name)))
+    parts.append(lead.lead_block(recs, _key_of(recs, ctx), ctx.declaration,
+                                 ctx.comparison(name, comparisons.group_of(recs[0]))))
     day = an.day_of(recs[0])
     on_variant = [n for n in ctx.notes if n.matches_variant(recs[0].experiment, name, day)]
     if on_variant:
@@ -228,11 +231,12 @@ def _variant_section(
     return parts, assets
 
 
-def _task_head(task: str | None, members: dict[str, list[Record]], ctx: Context) -> list[str]:
-    """A task's heading and, when the runs or the declarations hold reference numbers (a
-    paper's), its best variant beside them."""
-    parts = [f"## {escape(task) if task else t('Other runs')}\n"]
-    ranking = next((r for r in ctx.rankings if r.group.task == task
+def _group_head(group: comparisons.Group, members: dict[str, list[Record]], ctx: Context) -> list[str]:
+    """The heading of a task and data set and, when the runs or the declarations hold reference
+    numbers (a paper's), its best variant beside them."""
+    title = " · ".join(x for x in (group.task, group.dataset) if x)
+    parts = [f"## {escape(title) if title else t('Other runs')}\n"]
+    ranking = next((r for r in ctx.rankings if r.group == group
                     and any(row.variant in members for row in r.rows)), None)
     best = None
     if ranking is not None:
@@ -287,13 +291,15 @@ def _render_post(experiment: str, day: date, records: Sequence[Record], slug: st
         parts.append(lead.details(t("Hyperparameters"), intro + hyper))
     assets: dict[str, bytes] = {}
     used: set[str] = set()
-    tasks: dict[str | None, dict[str, list[Record]]] = {}
+    # a section per task and data set: a variant run on two data sets is two arms, never pooled
+    groups: dict[comparisons.Group, dict[str, list[Record]]] = {}
     for name, recs in variants.items():
-        tasks.setdefault(comparisons.task_of(recs[0]), {})[name] = recs
-    grouped = len(tasks) > 1
-    for task, members in tasks.items():
-        if grouped:  # a section per task, its comparison with the paper at the top
-            parts += _task_head(task, members, ctx)
+        for rec in recs:
+            groups.setdefault(comparisons.group_of(rec), {}).setdefault(name, []).append(rec)
+    grouped = len(groups) > 1
+    for group, members in groups.items():
+        if grouped:  # its comparison with the paper at the top
+            parts += _group_head(group, members, ctx)
         for name, recs in members.items():
             key = sec.slugify(name)
             while key in used:
