@@ -118,7 +118,8 @@ def test_ctrl_c_leaves_an_interrupted_record(tmp_path: Path) -> None:
     assert proc.returncode == 130, err
     (path,) = (tmp_path / "r").glob("*.json")
     rec = read_record(path)
-    assert err.strip().endswith(f"with status 'interrupted'; continue it with: journal run --resume {rec.id}")
+    assert err.strip().endswith(
+        f"with status 'interrupted'; continue it with: journal run fas_kd --resume {rec.id}")
     assert rec.status == "interrupted" and len(rec.history) >= 1 and rec.ended_at is not None
 
 

@@ -81,6 +81,18 @@ def test_slurm_launcher_through_submitit_local_executor(tmp_path: Path, data_hom
     assert "4 finished" in result.stdout
 
 
+def test_slurm_launcher_refuses_a_machine_without_slurm(tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """submitit's AutoExecutor would run the points here instead: a login node would train."""
+    pytest.importorskip("submitit")
+    from journal.errors import JournalError
+    from journal.launchers import SlurmOptions, run_slurm
+
+    monkeypatch.setenv("PATH", str(tmp_path))  # no sbatch
+    with pytest.raises(JournalError, match="Slurm is not here \\(no sbatch on the PATH\\)"):
+        run_slurm([], options=SlurmOptions(), logs=tmp_path, echo=lambda *a, **k: None)
+
+
 def _student_epochs(results: Path) -> int:
     for path in results.glob("*.json"):
         try:
@@ -108,7 +120,7 @@ def test_sigterm_then_resume_continues_the_same_record(tmp_path: Path, data_home
     assert proc.returncode == 130, err
     (student,) = [r for r in load_records(stopped)[0] if r.config["model"] == "student"]
     assert student.status == "interrupted"
-    assert f"continue it with: journal run --resume {student.id}" in err
+    assert f"continue it with: journal run {student.experiment} --resume {student.id}" in err
     teacher_before = next(r for r in load_records(stopped)[0] if r.config["model"] == "teacher")
 
     resumed = journal(data_home, "run", "fas_kd", "--resume", student.id[:24], "--quiet",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
+import shutil
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -131,8 +132,13 @@ def make_checkpointable() -> type:
 
 def run_slurm(specs: Sequence[PointSpec], *, options: SlurmOptions, logs: Path,
               echo: Echo) -> list[PointResult]:
-    """Submit ``specs`` as one job array through submitit and follow them to the end."""
+    """Submit ``specs`` as one job array through submitit and follow them to the end. Without
+    Slurm (no ``sbatch`` on the path) it refuses, rather than let submitit run the points on
+    this machine."""
     submitit = _submitit()
+    if options.cluster is None and shutil.which("sbatch") is None:
+        raise JournalError("--launcher slurm: Slurm is not here (no sbatch on the PATH); run "
+                           "on the cluster's login node, or use --launcher local")
     executor = submitit.AutoExecutor(folder=str(logs / "%j"), cluster=options.cluster)
     params: dict[str, Any] = {
         "name": "journal", "timeout_min": options.time_min, "cpus_per_task": options.cpus,

@@ -20,7 +20,7 @@ from . import echo, main
               help="The site's language (labels, search).")
 @click.option("--name", "site_name", default=None, help="The site's name [default: the folder's].")
 @click.option("--requirement", default=None,
-              help="How the new repository installs journal, e.g. 'journal @ git+https://…'.")
+              help="How the new repository installs journal, e.g. 'runjournal @ git+https://…'.")
 @click.option("--no-example", is_flag=True, help="Do not run the example script once.")
 def init(directory: Path, lang: str, site_name: str | None, requirement: str | None,
          no_example: bool) -> None:

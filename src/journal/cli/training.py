@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 import sys
 from pathlib import Path
 
@@ -89,12 +90,13 @@ def _interrupted_message(exc: KeyboardInterrupt, folder: Path) -> str:
 
     jobs = [n.removeprefix("job ") for n in getattr(exc, "__notes__", []) if n.startswith("job ")]
     records, _ = load_records(folder)
-    stopped = [r.id for r in records if r.launch is not None and r.launch.job in jobs
+    stopped = [r for r in records if r.launch is not None and r.launch.job in jobs
                and r.status == "interrupted"]
     if not stopped:
         return f"interrupted; records are kept in {folder}"
-    return (f"interrupted; {stopped[-1]} is kept in {folder} with status 'interrupted'; "
-            f"continue it with: journal run --resume {stopped[-1]}")
+    last = stopped[-1]
+    return (f"interrupted; {last.id} is kept in {folder} with status 'interrupted'; "
+            f"continue it with: journal run {shlex.quote(last.experiment)} --resume {last.id}")
 
 
 @main.command()
