@@ -227,6 +227,24 @@ def test_hostile_strings_render_as_text_in_the_built_site(tmp_path: Path, make_r
     assert outside == []
 
 
+def test_a_very_long_experiment_name_builds(tmp_path: Path, make_record: Any) -> None:
+    """90 CJK characters (270 bytes) as an experiment name: the blog's category folder is cut
+    to fit a file name (it was the whole name, and the build failed: File name too long)."""
+    from journal.records import write_record
+    from journal.render.posts import MAX_CATEGORY, category
+
+    name = "实验" * 45
+    results = tmp_path / "results"
+    for seed in (0, 1):
+        write_record(make_record(seed=seed, experiment=name, id=f"long-{seed}"), results, create=True)
+    project = _project(tmp_path, results)
+    result = _build(project, "--strict")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert len(category(name)) == MAX_CATEGORY and category(name) != category(name[:-1] + "x")
+    folders = [p.name for p in (project / "site" / "blog" / "category").iterdir()]
+    assert any(f.startswith("实验实验") and len(f.encode()) < 255 for f in folders), folders
+
+
 def test_journal_block_in_a_hand_written_post(tmp_path: Path, make_record: Any) -> None:
     from journal.records import write_record
 

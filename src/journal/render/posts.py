@@ -58,6 +58,21 @@ def _utc(ts: datetime) -> str:
     return ts.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+MAX_CATEGORY = 60
+"""Characters of a category name: a blog makes a folder of it, and a file name has 255 bytes."""
+
+
+def category(experiment: str) -> str:
+    """The blog category of ``experiment``'s posts: its name without markup characters
+    (Material's category pages turn it back into HTML), at most :data:`MAX_CATEGORY`
+    characters (a longer name is cut and keeps a hash of the whole, so two stay apart)."""
+    name = re.sub(r"[<>&\"'`]", "", clean(experiment)).strip() or "experiment"
+    if len(name) > MAX_CATEGORY:
+        digest = hashlib.sha256(name.encode("utf-8")).hexdigest()[:6]
+        name = f"{name[:MAX_CATEGORY - 8]}… {digest}"
+    return name
+
+
 def _front_matter(experiment: str, records: Sequence[Record], slug: str, title: str,
                   readtime: int | None = None) -> str:
     created = min(r.started_at for r in records)
@@ -65,8 +80,7 @@ def _front_matter(experiment: str, records: Sequence[Record], slug: str, title: 
     # The theme prints the title and categories unescaped (<title>, blog index, navigation,
     # category pages): they are HTML-escaped here, and YAML-quoted by the dumper.
     meta: dict[str, object] = {"title": front_matter_text(title), "slug": slug,
-            # Material's category pages turn the name back into HTML: keep no markup characters
-            "categories": [re.sub(r"[<>&\"'`]", "", clean(experiment)) or "experiment"]}
+            "categories": [category(experiment)]}
     if readtime is not None:
         meta["readtime"] = readtime
     rest = yaml.safe_dump(meta, allow_unicode=True, sort_keys=False, width=10_000)
@@ -323,7 +337,7 @@ def render_diary(experiment: str, day: date, notes: Sequence[Note], slug: str,
         title = f"{experiment} · {day.isoformat()}: " + t("diary")
     created = min(n.created for n in notes)
     meta = {"title": front_matter_text(title), "slug": slug,
-            "categories": [re.sub(r"[<>&\"'`]", "", clean(experiment)) or "experiment"]}
+            "categories": [category(experiment)]}
     rest = yaml.safe_dump(meta, allow_unicode=True, sort_keys=False, width=10_000)
     when = _utc(datetime.combine(day, created.timetz())) if created.date() != day else _utc(created)
     front = f"---\ndate:\n  created: {when}\n  updated: {_utc(max(n.created for n in notes))}\n{rest}---\n"
