@@ -227,6 +227,30 @@ def test_hostile_strings_render_as_text_in_the_built_site(tmp_path: Path, make_r
     assert outside == []
 
 
+def test_a_log_line_cannot_include_a_file_through_snippets(tmp_path: Path, make_record: Any) -> None:
+    """With pymdownx.snippets on, a log or error line `--8<-- "secret.txt"` would be replaced by
+    the file (the extension reads raw lines, code blocks included); it shows as the text."""
+    from journal.records import write_record
+
+    results = tmp_path / "results"
+    write_record(make_record(seed=0, log='step 1\n--8<-- "secret.txt"\n  ;--8<--\nsecret.txt\n;--8<--'),
+                 results, create=True)
+    write_record(make_record(seed=1, status="failed", error='boom\n--8<-- "secret.txt"'), results,
+                 create=True)
+    project = _project(tmp_path, results)
+    (project / "secret.txt").write_text("TOPSECRET-42\n")
+    config = project / "mkdocs.yml"
+    config.write_text(config.read_text().replace(
+        "markdown_extensions:\n", "markdown_extensions:\n  - pymdownx.snippets:\n      base_path: [.]\n", 1))
+    result = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict"], cwd=project,
+                            capture_output=True, text=True, timeout=300, check=False,
+                            env={"NO_MKDOCS_2_WARNING": "1", "PATH": "/usr/bin:/bin"})
+    assert result.returncode == 0, result.stderr[-2000:]
+    site = "".join(p.read_text(encoding="utf-8") for p in (project / "site").rglob("*.html"))
+    assert "TOPSECRET-42" not in site
+    assert '--\u200b8&lt;-- "secret.txt"' in site  # shown, as the run logged it
+
+
 def test_a_very_long_experiment_name_builds(tmp_path: Path, make_record: Any) -> None:
     """90 CJK characters (270 bytes) as an experiment name: the blog's category folder is cut
     to fit a file name (it was the whole name, and the build failed: File name too long)."""

@@ -196,11 +196,19 @@ def _status(record: Record) -> str:
     return t(status)
 
 
+SNIPPET_MARKER = re.compile(r"^([ \t]*;*-+)(8<)")
+"""The start of a ``pymdownx.snippets`` marker (``--8<-- "file"``): the extension reads it on
+raw lines before any code block is parsed, so a code block does not protect it."""
+
+
 def _fenced(lines: Sequence[str], indent: str = "    ") -> str:
-    """A text code block that no backtick run inside ``lines`` can close early."""
+    """A text code block that no backtick run inside ``lines`` can close early, and whose
+    lines cannot include a file: a line that opens like a snippet marker gets a zero-width
+    space before its ``8<`` (it reads the same)."""
     longest = max((len(run) for line in lines for run in re.findall(r"`+", line)), default=0)
     fence = "`" * max(3, longest + 1)
-    return "\n".join(indent + line for line in [f"{fence}text", *lines, fence])
+    safe = [SNIPPET_MARKER.sub("\\1\u200b\\2", line) for line in lines]
+    return "\n".join(indent + line for line in [f"{fence}text", *safe, fence])
 
 
 def runs_table(records: Sequence[Record], excluded: Sequence[tuple[Record, str]] = ()) -> str:
