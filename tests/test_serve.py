@@ -259,6 +259,29 @@ def test_serve_with_mkdocs_runs_mkdocs_serve_and_reports_its_exit(tmp_path: Path
         serve(config, tmp_path, generator="hugo")
 
 
+def test_serve_reads_the_results_beside_the_configuration_from_any_folder(
+        tmp_path: Path, make_record: Callable[..., Record], monkeypatch: pytest.MonkeyPatch) -> None:
+    """`journal serve -f site/mkdocs.yml` run elsewhere renders site/results, as the plugin
+    would (it rendered ./results, an empty journal, and wrote that into the manifest)."""
+    import journal.serve
+
+    project = _project(tmp_path, make_record)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    monkeypatch.delenv("JOURNAL_RESULTS", raising=False)
+    seen: dict[str, Path] = {}
+    monkeypatch.setattr(journal.serve, "serve",
+                        lambda config, results, **_: seen.update(results=results) or 0)
+    config = str(project / "mkdocs.yml")
+    result = CliRunner().invoke(main, ["serve", "-f", config, "--generator", "zensical"])
+    assert result.exit_code == 0, result.output
+    assert seen["results"] == project / "results" and "no such folder" not in result.output
+    (project / "results").rename(project / "gone")
+    result = CliRunner().invoke(main, ["serve", "-f", config, "--generator", "zensical"])
+    assert f"warning: {project / 'results'}: no such folder" in result.output
+
+
 def test_serve_command_refuses_bad_arguments_in_one_line(tmp_path: Path,
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
