@@ -120,6 +120,25 @@ def test_load_records_keeps_good_and_reports_bad(tmp_path: Path, make_record: Fa
     assert len(errors) == 1 and errors[0].path.name == "broken.json"
 
 
+def test_a_copied_record_counts_once_and_is_named(tmp_path: Path, make_record: Factory) -> None:
+    """The same run id in two files (a copied folder): one run, and one error that names the
+    copy, the field and the file the run is in; before, both copies were dropped, each
+    "superseded by" itself, with a warning naming no file."""
+    from journal.folder import load_journal
+
+    first = write_record(make_record(seed=0), tmp_path / "a", create=True)
+    copy = tmp_path / "b" / first.name
+    copy.parent.mkdir()
+    copy.write_bytes(first.read_bytes())
+    write_record(make_record(seed=1), tmp_path / "a", create=True)
+    journal = load_journal(tmp_path)
+    assert len(journal.records) == 2 and len(journal.resolution().counted) == 2
+    [error] = journal.errors
+    assert error.path == copy and error.field == "id"
+    assert str(error) == (f"{copy}: field 'id': run id {make_record(seed=0).id} is already the run "
+                          f"of {first}; one of the two files is a copy")
+
+
 def test_hidden_folders_hold_no_records(tmp_path: Path, make_record: Factory) -> None:
     """Training state (``.state``) and job logs (``.submitit``) may hold JSON of their own."""
     write_record(make_record(seed=0), tmp_path, create=True)

@@ -462,7 +462,8 @@ def load_records(
 ) -> tuple[list[Record], list[RecordError]]:
     """Every record below ``results_dir``, and an error for each file that is bad.
 
-    Nothing is dropped silently: the caller decides whether bad files fail the build. With
+    Nothing is dropped silently: the caller decides whether bad files fail the build. A file
+    whose run id an earlier file already holds is such an error (a copy: the run counts once). With
     ``paths``, the file of each record is filled in by run id (so a later problem can name it).
     With ``cache`` (kept by a caller that reads the folder again and again, such as ``journal
     serve``), a file whose mtime and size are unchanged is not parsed again; the cache is updated
@@ -471,6 +472,7 @@ def load_records(
     records: list[Record] = []
     errors: list[RecordError] = []
     seen: set[Path] = set()
+    first: dict[str, Path] = {}  # run id → the file that holds it
     # Thousands of records are millions of small objects, none of them cyclic: pausing the
     # cyclic garbage collector while they are built saves it rescanning them again and again.
     paused = gc.isenabled()
@@ -483,12 +485,15 @@ def load_records(
                                           "folder; not read"))
                 continue
             try:
-                if cache is None:
-                    records.append(read_record(path))
-                else:
-                    records.append(_read_cached(path, cache, seen))
+                record = read_record(path) if cache is None else _read_cached(path, cache, seen)
+                if record.id in first:  # a copied file: the run counts once, the copy is named
+                    errors.append(RecordError(path, "id", f"run id {record.id} is already the run "
+                                              f"of {first[record.id]}; one of the two files is a copy"))
+                    continue
+                first[record.id] = path
+                records.append(record)
                 if paths is not None:
-                    paths.setdefault(records[-1].id, path)
+                    paths.setdefault(record.id, path)
             except RecordError as exc:
                 errors.append(exc)
             except Exception as exc:  # one bad file costs its own runs, never the whole folder
@@ -525,14 +530,3 @@ def find_run(records: Iterable[Record], run_id: str, where: str | Path) -> Recor
         found = "no run" if not matches else f"{len(matches)} runs"
         raise JournalError(f"{found} in {where} with an id starting '{run_id}'")
     return matches[0]
-
-
-def duplicates(records: Iterable[Record]) -> list[str]:
-    """Run ids that occur in more than one file (copied folders, say)."""
-    seen: set[str] = set()
-    dup: list[str] = []
-    for rec in records:
-        if rec.id in seen:
-            dup.append(rec.id)
-        seen.add(rec.id)
-    return dup

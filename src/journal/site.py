@@ -36,7 +36,7 @@ from .errors import JournalError
 from .escape import terminal_text
 from .folder import Journal
 from .memo import Memo
-from .records import Record, duplicates
+from .records import Record
 from .render import charts
 from .render.i18n import language
 from .render.overview import Page, render_overviews
@@ -107,7 +107,6 @@ def build_site(
     what this build computes for the next one in the same process (``journal serve``)."""
     layout = layout or Layout()
     problems = [f"bad {error.what} {terminal_text(error)}" for error in journal.errors]
-    problems += [f"run id {run_id} occurs in more than one file" for run_id in duplicates(journal.records)]
 
     def on_problem(what: str, records: Sequence[Record], exc: BaseException | None) -> None:
         cause = f": {type(exc).__name__}: {exc}" if exc is not None else ""
