@@ -151,6 +151,20 @@ def test_csv(cli: CliRunner, results: Path) -> None:
                                  "KD | *x*,0,0.1,2026-11-25T06:10:00Z"]
 
 
+def test_csv_and_json_cannot_drive_the_terminal(cli: CliRunner, tmp_path: Path,
+                                                 make_record: Factory) -> None:
+    """An experiment named with an OSC-8 link, BEL, CR and a right-to-left override: CSV drops
+    them (as every terminal line does), JSON writes them as \\u escapes and reads back exact."""
+    name = "ansi \x1b]8;;http://evil\x07LINK\x1b]8;;\x07a\rFORGED\u202edcba 实验"
+    write_record(make_record(experiment=name), tmp_path, create=True)
+    csv_text = _list(cli, tmp_path, "--format", "csv", "--columns", "experiment")
+    assert csv_text == "experiment\nansi LINKa FORGEDdcba 实验\n"
+    json_text = _list(cli, tmp_path, "--format", "json", "--columns", "experiment")
+    assert not set(json_text) & {"\x1b", "\x07", "\r", "\u202e"}
+    assert "\\u202e" in json_text and "实验" in json_text
+    assert json.loads(json_text) == [{"experiment": name}]
+
+
 @pytest.mark.parametrize("fmt", ["table", "csv", "json", "md"])
 def test_list_writes_what_format_table_writes_for_runs(cli: CliRunner, results: Path, fmt: str) -> None:
     """The pandas-free table of `journal list` and the DataFrame's agree, cell for cell."""

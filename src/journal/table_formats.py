@@ -13,6 +13,7 @@ import csv
 import io
 import json
 import math
+import re
 import sys
 from collections.abc import Sequence
 from datetime import datetime
@@ -161,13 +162,20 @@ def _text(table: Table) -> str:
 
 
 def _csv_value(value: Any) -> Any:
+    """A cell for CSV: text without control characters, escape sequences, line breaks or
+    bidirectional overrides (:func:`journal.escape.clean`: CSV is read in terminals too)."""
     if _absent(value):
         return ""
     if isinstance(value, datetime):
         return text_value(value)
     if hasattr(value, "item") and not isinstance(value, str):
         return value.item()
-    return value
+    return clean(value) if isinstance(value, str) else value
+
+
+_JSON_UNSAFE = re.compile("[\u0080-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+"""Characters JSON may leave raw that a terminal acts on (C1 controls, line separators,
+bidirectional overrides): written as ``\\uXXXX`` escapes, so the data reads back the same."""
 
 
 def markdown(df: pd.DataFrame) -> str:
@@ -189,13 +197,14 @@ def render_table(table: Table, fmt: str = "table") -> str:
     if fmt == "csv":
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(table.columns)
+        writer.writerow([clean(c) for c in table.columns])
         writer.writerows([_csv_value(v) for v in row] for row in table.rows)
         return out.getvalue()
     if fmt == "json":
-        return json.dumps([{c: _json_value(v) for c, v in zip(table.columns, row, strict=True)}
+        text = json.dumps([{c: _json_value(v) for c, v in zip(table.columns, row, strict=True)}
                            for row in table.rows],
                           indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+        return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m[0]):04x}", text)
     if fmt == "md":
         return _markdown(table)
     raise JournalError(f"format '{fmt}': choose from {', '.join(FORMATS)}")
