@@ -63,6 +63,13 @@ def _write(tmp_path: Path, text: str | bytes) -> Path:
         (lambda d: d["confusion"].update(matrix=[[1, 2]]), "confusion", "2×2"),
         (lambda d: d.update(status="failed"), "(record)", "error"),
         (lambda d: d.update(started_at="2026-11-23T06:10:00"), "started_at", "time zone"),
+        (lambda d: d["metrics"].update(acc=True), "metrics.acc", "not true or false"),
+        (lambda d: d["metrics"].update(acc="0.9"), "metrics.acc", "not the text '0.9'"),
+        (lambda d: d["selections"]["last"]["test"].update(acer=False), "selections.last.test.acer",
+         "not true or false"),
+        (lambda d: d.update(experiment="   "), "experiment", "more than spaces"),
+        (lambda d: d.update(variant="\t"), "variant", "more than spaces"),
+        (lambda d: d.update(ended_at="2026-11-23T06:09:59Z"), "ended_at", "ends before it starts"),
     ],
 )
 def test_bad_fields_are_named(tmp_path: Path, make_record: Factory, mutate, field, cause) -> None:

@@ -26,10 +26,12 @@ from typing import Annotated, Any, Literal
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     JsonValue,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -56,7 +58,20 @@ def _utc(value: datetime) -> datetime:
 
 
 UTCDateTime = Annotated[datetime, AfterValidator(_utc)]
-Number = float | None
+_NON_FINITE_TEXT = frozenset({"NaN", "Infinity", "-Infinity", "nan", "inf", "-inf"})
+
+
+def _number(value: Any) -> Any:
+    """A metric must be a JSON number (or the text of NaN or ±inf that records write): ``true``
+    is not 1, and ``"0.9"`` is a mistake worth naming rather than reading."""
+    if isinstance(value, bool):
+        raise ValueError("a metric must be a number, not true or false")
+    if isinstance(value, str) and value not in _NON_FINITE_TEXT:
+        raise ValueError(f"a metric must be a number, not the text {value[:40]!r}")
+    return value
+
+
+Number = Annotated[float, BeforeValidator(_number)] | None
 """A metric value: any float, NaN and ±inf included; ``None`` where it was not measured."""
 
 
@@ -292,6 +307,21 @@ class Record(_Model):
                 "run id may hold only letters, digits and '_.+-', start with a letter or digit, "
                 "and be at most 200 characters"
             )
+        return value
+
+    @field_validator("experiment", "variant")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must hold more than spaces")
+        return value
+
+    @field_validator("ended_at")
+    @classmethod
+    def _ends_after_start(cls, value: datetime | None, info: ValidationInfo) -> datetime | None:
+        started = info.data.get("started_at")
+        if value is not None and started is not None and value < started:
+            raise ValueError(f"the run ends before it starts ({started:%Y-%m-%dT%H:%M:%SZ})")
         return value
 
     @field_validator("schema_version")
