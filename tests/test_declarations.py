@@ -86,3 +86,19 @@ def test_a_bad_role_or_task_names_the_field(tmp_path: Path, body: str, field: st
     with pytest.raises(DeclarationError) as err:
         load_declarations(tmp_path)
     assert err.value.field == field
+
+
+def test_one_bad_entry_costs_its_own_experiment_not_the_file(tmp_path: Path) -> None:
+    """A typo under one experiment: that experiment's declarations are reported (file and
+    field) and left out; every other experiment keeps its own."""
+    from journal.folder import load_journal
+
+    (tmp_path / "experiments.yml").write_text(
+        "ser:\n  baseline: cnn\n  references: {Paper: {ua: 0.6}}\n"
+        "fas_kd:\n  baselin: student\n", encoding="utf-8")
+    journal = load_journal(tmp_path)
+    assert journal.declarations["ser"].baseline == "cnn"
+    assert journal.declarations["ser"].references == {"Paper": {"ua": 0.6}}
+    assert "fas_kd" not in journal.declarations
+    [error] = [e for e in journal.errors if isinstance(e, DeclarationError)]
+    assert error.field == "fas_kd.baselin" and error.path == tmp_path / "experiments.yml"

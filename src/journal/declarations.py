@@ -185,8 +185,12 @@ def declaration_for(experiment: str, declared: Mapping[str, Declaration] | None 
     return Declaration.model_validate(merged)
 
 
-def load_declarations(results_dir: str | Path) -> dict[str, Declaration]:
-    """The declarations by experiment (empty when the file does not exist)."""
+def load_declarations(results_dir: str | Path,
+                      errors: list[DeclarationError] | None = None) -> dict[str, Declaration]:
+    """The declarations by experiment (empty when the file does not exist). A file that cannot
+    be read as a whole raises :class:`~journal.errors.DeclarationError`; a bad experiment's entry
+    does too, unless ``errors`` is given: then it is appended there and the other experiments'
+    declarations are kept (one bad entry costs its own experiment, not the file)."""
     path = Path(results_dir) / DECLARATIONS_FILE
     if not path.is_file():
         return {}
@@ -214,5 +218,8 @@ def load_declarations(results_dir: str | Path) -> dict[str, Declaration]:
         except ValidationError as exc:
             err = exc.errors()[0]
             field = ".".join([str(name), *(str(p) for p in err["loc"])])
-            raise DeclarationError(path, field, err["msg"]) from None
+            error = DeclarationError(path, field, err["msg"])
+            if errors is None:
+                raise error from None
+            errors.append(error)
     return out

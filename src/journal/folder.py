@@ -46,11 +46,13 @@ def load_journal(results_dir: str | Path, *, cache: ReadCache | None = None) -> 
     records, record_errors = load_records(results_dir, paths=paths, cache=cache)
     notes, note_errors = load_notes(results_dir)
     errors: list[FileError] = [*record_errors, *note_errors, *unmatched(notes, records)]
+    bad: list[DeclarationError] = []
     try:
-        declarations = load_declarations(results_dir)
+        declarations = load_declarations(results_dir, bad)
     except DeclarationError as exc:
         declarations = {}
         errors.append(exc)
+    errors += bad
     errors += _check(declarations, records, Path(results_dir) / DECLARATIONS_FILE)
     retirements, retirement_errors = load_retirements(results_dir)
     errors += retirement_errors
