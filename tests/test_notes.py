@@ -80,6 +80,8 @@ def test_add_note_checks_the_target_exists(results: Path) -> None:
          "field 'who': Extra inputs are not permitted"),
         ("---\nexperiment: fas_kd\nday: 2026-11-23\ncreated: 2026-11-23T09:00:00Z\n---\n  \n",
          "the note has no text"),
+        ("---\nexperiment: fas_kd\nday: 2026-11-23\ncreated: 2026-11-23T09:00:00Z\n---\n"
+         + "[a](b)" * 20_000, "a note holds at most 100,000 characters, this one 120,000"),
     ],
 )
 def test_a_bad_note_is_an_error_naming_file_and_field(results: Path, content: str, expected: str) -> None:
@@ -149,3 +151,14 @@ def test_a_day_note_without_runs_is_a_diary_post(results: Path) -> None:
     assert "title: Conclusions" in diary.markdown and "No runs on this day." in diary.markdown
     assert "To do: rerun seed 3" in diary.markdown and "<script>" not in diary.markdown
     assert [p.day for p in posts] == sorted(p.day for p in posts)
+
+
+def test_a_note_full_of_brackets_shows_them_as_text() -> None:
+    """More than 1,000 "[": the brackets are text (Python-Markdown would search for each link's
+    end through the rest of the note); a note with a few links keeps them."""
+    from journal.escape import MAX_NOTE_BRACKETS, note_html
+
+    many = "see [x](http://a.org) " + "[" * (MAX_NOTE_BRACKETS + 1)
+    html = note_html(many)
+    assert "<a " not in html and html.startswith("<p>see [x](http://a.org) [[[")
+    assert '<a href="http://a.org"' in note_html("see [x](http://a.org) " + "[" * 10)

@@ -161,6 +161,12 @@ _NOTE_SCHEMES = {"http", "https", "mailto"}
 _NOTE_EXTENSIONS = ("tables", "fenced_code", "sane_lists", "nl2br")
 
 
+MAX_NOTE_BRACKETS = 1000
+"""A note with more ``[`` than this shows its brackets as text, links included: Python-Markdown
+looks for the end of a link from each ``[``, so 2,000 of them took over a second and 8,000 of
+them eleven (a note could stall the build); a note of prose has far fewer."""
+
+
 @lru_cache(maxsize=4096)
 def note_html(text: str) -> str:
     """A note's Markdown rendered to sanitised HTML: tags, attributes and URL schemes outside an
@@ -170,8 +176,10 @@ def note_html(text: str) -> str:
     import markdown
     import nh3
 
-    rendered = markdown.markdown(_CONTROL.sub("", text), extensions=list(_NOTE_EXTENSIONS),
-                                 output_format="html")
+    text = _CONTROL.sub("", text)
+    if text.count("[") > MAX_NOTE_BRACKETS:  # Python-Markdown matches each "[" against the rest
+        text = text.replace("\\", "\\\\").replace("[", "\\[")  # of the text: shown as text
+    rendered = markdown.markdown(text, extensions=list(_NOTE_EXTENSIONS), output_format="html")
     safe = nh3.clean(rendered, tags=_NOTE_TAGS, attributes=_NOTE_ATTRIBUTES,
                      url_schemes=_NOTE_SCHEMES, link_rel="noopener noreferrer nofollow",
                      strip_comments=True)

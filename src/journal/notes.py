@@ -37,7 +37,10 @@ from .layout import leaves, yaml_problem
 from .paths import NOTES_DIR, clean_stale_tmp, folder_inside
 from .records import Record, UTCDateTime, find_run, load_records
 
-MAX_NOTE_CHARS = 1_000_000
+MAX_NOTE_CHARS = 100_000
+"""The longest note, checked when one is written and when one is read: about forty pages of
+prose, and a bound on the time Python-Markdown takes to render it (which grows faster than its
+length: 900,000 characters of links took four minutes)."""
 _HEADER = re.compile(r"\A---[ \t]*\n(.*?)^---[ \t]*\n?", re.DOTALL | re.MULTILINE)
 
 
@@ -208,6 +211,9 @@ def read_note(path: str | Path) -> Note:
     body = text[match.end():].strip()
     if not body:
         raise NoteError(path, None, "the note has no text")
+    if len(body) > MAX_NOTE_CHARS:
+        raise NoteError(path, None, f"a note holds at most {MAX_NOTE_CHARS:,} characters, "
+                                    f"this one {len(body):,}")
     target = NoteTarget(**header.model_dump(exclude={"created"}))
     return Note(target, header.created, body, path)
 

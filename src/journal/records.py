@@ -291,7 +291,8 @@ class Record(_Model):
     threshold: Threshold | None = None
     curves: dict[str, Curve] = Field(default_factory=dict)
     log: str = Field("", description="An excerpt of the raw training log (its last lines).")
-    note: str = ""
+    note: str = Field("", max_length=100_000, description="The run's note (at most 100,000 "
+                      "characters, as a note file).")
     launch: Launch | None = None
     interruptions: list[Interruption] = Field(default_factory=list)
     tags: list[Tag] = Field(default_factory=list, description="Labels to find runs by "
