@@ -133,6 +133,12 @@ def test_compare_prints_the_sites_statistics(cli: CliRunner, tmp_path: Path, mak
     row = next(line for line in result.output.splitlines() if line.strip().startswith("ACER"))
     assert "0.2050 ± 0.0129" in row and "0.0500 ± 0.0082" in row and "-0.1550" in row
     assert row.rstrip().endswith("beyond seed noise")
+    # an 80-column terminal: every metric's name stays readable (rich squeezed it to nothing)
+    narrow = cli.invoke(main, ["compare", "base", "clear", "--results", str(tmp_path)],
+                        env={"COLUMNS": "80"})
+    assert narrow.exit_code == 0 and max(map(len, narrow.output.splitlines())) <= 80
+    [row] = [line for line in narrow.output.splitlines() if line.strip().startswith("ACER")]
+    assert "0.2050 ±" in row and "0.0500 ±" in row and "-0.1550" in row and "beyond" in row
     result = cli.invoke(main, ["compare", "base", "nope", "--results", str(tmp_path)])
     assert (result.exit_code, result.output) == (
         2, f"journal: error: no runs of variant 'nope' in {tmp_path}; variants: base, clear\n")

@@ -162,3 +162,11 @@ def test_a_note_full_of_brackets_shows_them_as_text() -> None:
     html = note_html(many)
     assert "<a " not in html and html.startswith("<p>see [x](http://a.org) [[[")
     assert '<a href="http://a.org"' in note_html("see [x](http://a.org) " + "[" * 10)
+
+
+def test_a_day_note_that_is_only_a_heading_is_the_title_and_nothing_more(results: Path) -> None:
+    write_note(results, "# A day of toys", experiment="fas_kd", day=DAY)
+    journal = load_journal(results)
+    (post,) = build_posts(journal.records, notes=journal.notes)
+    assert "# A day of toys\n" in post.markdown
+    assert '<p class="admonition-title">Note, 2026-' not in post.markdown  # no empty box

@@ -87,7 +87,7 @@ def test_an_installed_experiment_runs_sweeps_resumes_and_renders(tmp_path: Path)
     assert stopped.returncode == 130
     (halted,) = [r for r in load_records(results)[0] if r.status == "interrupted"]
     assert [r.epoch for r in halted.history] == [1, 2]
-    assert f"journal run --resume {halted.id}" in stopped.stderr
+    assert f"journal run digits_lab --resume {halted.id}" in stopped.stderr
     resumed = journal("run", "digits_lab", "--resume", halted.id, "--results", str(results), cwd=tmp_path)
     assert resumed.returncode == 0, resumed.stderr
     (done,) = [r for r in load_records(results)[0] if r.id == halted.id]

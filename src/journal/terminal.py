@@ -23,6 +23,8 @@ from .summary import SeedSummary
 
 MAX_CELL = 200
 """Characters of one cell shown at most (a record may hold a long value)."""
+MIN_FIRST = 8
+"""Columns a table's first column keeps on a narrow terminal."""
 
 
 def _t(value: Any, fmt: Callable[[Any], str] = str) -> str:
@@ -39,7 +41,10 @@ def _table(title: str, headers: Sequence[str]) -> Table:
     """A table; ``title`` and ``headers`` are plain text (escaped here)."""
     table = Table(title=_t(title), box=box.SIMPLE_HEAD, title_justify="left", title_style="bold")
     for i, header in enumerate(headers):
-        table.add_column(_t(header), justify="left" if i == 0 else "right", no_wrap=i > 0)
+        # on a narrow terminal every column folds its text; the first (what a row is) keeps
+        # room for a name, where rich would otherwise squeeze it to nothing
+        table.add_column(_t(header), justify="left" if i == 0 else "right", overflow="fold",
+                         min_width=None if i else MIN_FIRST)
     return table
 
 

@@ -74,7 +74,11 @@ def without_title(notes: Sequence[Note], title: str) -> list[Note]:
     for i, note in enumerate(out):
         lines = note.text.strip().splitlines()
         if lines and lines[0].startswith("#") and lines[0].lstrip("#").strip()[:120] == title:
-            out[i] = dataclasses.replace(note, text="\n".join(lines[1:]).strip())
+            rest = "\n".join(lines[1:]).strip()
+            if rest:
+                out[i] = dataclasses.replace(note, text=rest)
+            else:  # the note was only its title: no empty box under it
+                del out[i]
             break
     return out
 
@@ -83,6 +87,8 @@ def _verdict_cell(c: Comparison | None) -> Markdown | str:
     if c is None:
         return "—"
     d = c.difference
+    if d.diverged:
+        return t("a seed measured NaN")
     if d.within_noise is None:
         return t("too few seeds")
     return bold(t("beyond seed noise")) if not d.within_noise else t("within seed noise")
