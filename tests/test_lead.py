@@ -53,6 +53,12 @@ def test_fas_counts_find_the_attack_row_when_bona_fide_comes_first(make_record: 
     assert fas_counts(make_record(confusion=flipped, metrics=rates)) == (98, 27, 220, 55)
     assert negatives_of(make_record(confusion=flipped, metrics=rates)) == 275
     assert rate_counts(make_record(confusion=flipped, metrics=rates), "apcer") == (55, 275)
+    # the rates logged in percent, with two decimals: 55/275 = 20 %, 27/125 = 21.6 %
+    percent = make_record(confusion=flipped, metrics={"apcer": 20.0, "bpcer": 21.6, "acer": 20.8})
+    assert fas_counts(percent) == (98, 27, 220, 55)
+    unlabelled = Confusion(labels=["x", "y"], matrix=[[50, 10], [5, 35]])  # 5/40, 10/60 by hand
+    assert fas_counts(make_record(confusion=unlabelled,
+                                  metrics={"apcer": 12.5, "bpcer": 16.67})) == (50, 10, 35, 5)
     # without the rates, the labels say which row is the attack
     by_label = make_record(confusion=flipped, metrics={"acer": 0.208})
     assert fas_counts(by_label) == (98, 27, 220, 55)
@@ -267,3 +273,26 @@ def test_a_variant_on_two_data_sets_is_two_arms_in_its_post(make_record: Factory
     headline = post[:post.index("<!-- more -->")]
     tiny_table = headline[headline.index("**tiny**"):headline.index("**real**")]
     assert "| m | 2 | 51.00 [" in tiny_table and "| — | — | — |" in tiny_table
+
+
+def test_a_post_of_one_data_set_shows_no_ranking_of_another(make_record: Factory) -> None:
+    """Day 1 ran a and b on X; day 2 ran them on Y. Day 1's post has no Y table, and the
+    index's best variant is measured on its own data set (X: 95.10 ± 0.10, by hand), not on
+    X and Y pooled."""
+    from journal.render.overview import render_index
+
+    runs = []
+    for i, (v, data, day, seed, acc) in enumerate([
+            ("a", "X", 0, 0, 0.800), ("a", "X", 0, 1, 0.810), ("b", "X", 0, 0, 0.950),
+            ("b", "X", 0, 1, 0.952), ("a", "Y", 1, 0, 0.500), ("a", "Y", 1, 1, 0.510),
+            ("b", "Y", 1, 0, 0.550), ("b", "Y", 1, 1, 0.552)]):
+        runs.append(make_record(id=f"{v}-{data}-{seed}", variant=v, seed=seed, selections={},
+                                started_at=T0 + timedelta(days=day, minutes=i), metrics={"acc": acc},
+                                config={"lr": 0.1, "wide": v == "b"},
+                                dataset=Dataset(name=data, sizes={"test": 100})))
+    day1 = build_posts(runs)[0].markdown
+    headline = day1[:day1.index("<!-- more -->")]
+    assert "**Y**" not in headline and "55.10" not in headline
+    index = render_index(runs).markdown
+    assert "★ b: Acc 95.10\u00a0±\u00a00.14\u00a0%" in index  # X, the first group
+    assert "75.10" not in index  # never the two data sets pooled

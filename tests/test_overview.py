@@ -46,7 +46,9 @@ def test_goal_of_metrics() -> None:
              "fpr", "fnr", "val_mse", "cer", "wer", "ppg_mae", "top1_error", "fpr@tpr=0.95",
              "apcer@bpcer=0.01", "val_nll")
     assert {m: goal_of(m) for m in lower} == dict.fromkeys(lower, "min")
-    higher = ("test_acc", "val_auc", "tpr@fpr=1e-3", "macro_f1", "r1", "test_map", "pearson_r")
+    higher = ("test_acc", "val_auc", "tpr@fpr=1e-3", "macro_f1", "r1", "test_map", "pearson_r",
+              "tpr_at_fpr", "tar_at_far", "recall_at_fpr")  # after _at_: the condition
+    assert goal_of("word_error_rate") == goal_of("fpr_at_tpr95") == "min"
     assert {m: goal_of(m) for m in higher} == dict.fromkeys(higher, "max")
     assert Declaration(key_metric="acc", goal="min").goal_for("acc") == "min"
     assert Declaration(key_metric="acc", goal="min").goal_for("acer") == "min"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -68,6 +69,7 @@ def _write(tmp_path: Path, text: str | bytes) -> Path:
         (lambda d: d["selections"]["last"]["test"].update(acer=False), "selections.last.test.acer",
          "not true or false"),
         (lambda d: d.update(experiment="   "), "experiment", "more than spaces"),
+        (lambda d: d["metrics"].update(acc="-Infinity!"), "metrics.acc", "not the text"),
         (lambda d: d.update(variant="\t"), "variant", "more than spaces"),
         (lambda d: d.update(ended_at="2026-11-23T06:09:59Z"), "ended_at", "ends before it starts"),
     ],
@@ -141,9 +143,19 @@ def test_a_copied_record_counts_once_and_is_named(tmp_path: Path, make_record: F
     journal = load_journal(tmp_path)
     assert len(journal.records) == 2 and len(journal.resolution().counted) == 2
     [error] = journal.errors
+    run_id = make_record(seed=0).id
     assert error.path == copy and error.field == "id"
-    assert str(error) == (f"{copy}: field 'id': run id {make_record(seed=0).id} is already the run "
-                          f"of {first}; one of the two files is a copy")
+    assert str(error) == (f"{copy}: field 'id': run id {run_id} is also the run of {first}, "
+                          "written as late or later; this file is an older copy and is not read")
+    # the copy written later is the one read, wherever it lies; the older file is named
+    newer = make_record(seed=0, updated_at=make_record(seed=0).updated_at + timedelta(hours=1),
+                        metrics={"acer": 0.5})
+    copy.write_text(newer.to_json())
+    journal = load_journal(tmp_path)
+    assert [r.metrics.get("acer") for r in journal.records if r.id == run_id] == [0.5]
+    assert journal.paths[run_id] == copy
+    [error] = journal.errors
+    assert error.path == first and f"also the run of {copy}" in str(error)
 
 
 def test_hidden_folders_hold_no_records(tmp_path: Path, make_record: Factory) -> None:
@@ -191,3 +203,12 @@ def test_a_version_1_record_is_migrated_on_read(tmp_path: Path) -> None:
     new_only = ("schema", "launch", "interruptions", "updated_at")
     assert {k: v for k, v in again.items() if k not in new_only} == {
         k: v for k, v in original.items() if k not in ("schema", "updated_at")}
+
+
+def test_numpy_bools_are_not_metrics(make_record: Factory) -> None:
+    import numpy as np
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="not true or false"):
+        make_record(metrics={"acc": np.bool_(True)})
+    assert make_record(metrics={"acc": np.float32(0.5), "n": np.int64(3)}).metrics == {"acc": 0.5, "n": 3.0}

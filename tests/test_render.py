@@ -124,6 +124,13 @@ def test_results_table_agrees_with_seed_summary_on_a_run_without_the_metric(make
     assert ("| **mean ± std (n=3)** |  | **0.8500\u00a0±\u00a00.0707 (n=2)** "
             "| **0.8000\u00a0±\u00a00.1000** |") in md
     assert "nan" not in md
+    # a metric only an unfinished run measured: — in the mean row, not "nan (n=0)"
+    from journal.render.sections import variants_table
+
+    mixed = [make_record(seed=0, metrics={"acer": 0.2}),
+             make_record(seed=1, status="failed", error="boom", metrics={"acc": 0.5})]
+    for table in (results_table(mixed, ["acer", "acc"]), variants_table({"v": mixed}, ["acer", "acc"])):
+        assert "nan" not in table and "(n=0)" not in table, table
 
 
 def test_differences_are_marked_within_or_beyond_seed_noise(make_record: Factory) -> None:
@@ -166,6 +173,22 @@ def test_journal_blocks_render_tables_and_name_the_page_on_error(make_record: Fa
     declared = render_blocks(block, records, "p.md", {"fas_kd": Declaration(baseline="student + logit KD")})
     assert "| student | student + logit KD (baseline) |" in declared  # the file's declaration wins
     assert "| student + logit KD | " not in declared  # the baseline is compared with nothing
+
+
+def test_a_differences_block_prints_percent_logs_as_logged_and_a_table_per_task(
+        make_record: Factory) -> None:
+    from journal.render.blocks import render_blocks
+
+    runs = [make_record(id=f"{v}-{task}-{s}", experiment="cls", variant=v, seed=s, selections={},
+                        config={"task": task, "wide": v == "b"},
+                        metrics={"acc": acc + s} if task == "rhythm" else {"mae": mae + s / 10})
+            for v, acc, mae in (("a", 80.0, 3.0), ("b", 85.0, 2.5)) for task in ("rhythm", "hr")
+            for s in (0, 1, 2)]
+    md = render_blocks("```journal\nexperiment: cls\nshow: differences\n```", runs, "p.md")
+    assert "**rhythm · tiny**" in md and "**hr · tiny**" in md  # a table per task, each its metric
+    assert "| b | a (nearest) | <code>wide</code> <code>false</code> → <code>true</code> | +5.00 |" in md
+    assert "−500" not in md and "+500" not in md  # acc logged in percent: not times 100
+    assert "| b | a (nearest) | <code>wide</code> <code>false</code> → <code>true</code> | −0.5000 |" in md
 
 
 def test_journal_blocks_quoted_in_a_longer_fence_stay_text(make_record: Factory) -> None:

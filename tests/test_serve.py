@@ -280,6 +280,11 @@ def test_serve_reads_the_results_beside_the_configuration_from_any_folder(
     (project / "results").rename(project / "gone")
     result = CliRunner().invoke(main, ["serve", "-f", config, "--generator", "zensical"])
     assert f"warning: {project / 'results'}: no such folder" in result.output
+    # the plugin's results_dir in the configuration, relative to it
+    (project / "mkdocs.yml").write_text((project / "mkdocs.yml").read_text()
+                                        + "plugins:\n  - journal:\n      results_dir: gone\n")
+    result = CliRunner().invoke(main, ["serve", "-f", config, "--generator", "zensical"])
+    assert result.exit_code == 0 and seen["results"] == project / "gone", result.output
 
 
 def test_serve_command_refuses_bad_arguments_in_one_line(tmp_path: Path,

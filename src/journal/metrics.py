@@ -48,8 +48,9 @@ LOWER_IS_BETTER = frozenset(
 )
 """Metrics where smaller is better (error rates, losses, errors); every other metric is taken
 as higher-is-better. Matched after a ``val_``/``test_``/``train_`` prefix (``test_acer``), at the
-end of a name after ``_`` (``ppg_mae``, ``val_loss``, ``top1_error``) and before an operating
-point (``fpr@tpr=0.95``, ``apcer@bpcer=0.01``)."""
+end of a name after ``_`` (``ppg_mae``, ``val_loss``, ``top1_error``, ``word_error_rate``) and
+before an operating point (``fpr@tpr=0.95``, ``apcer@bpcer=0.01``, ``fpr_at_tpr95``: what
+follows ``_at_`` is the condition, so ``tpr_at_fpr`` is higher-is-better)."""
 
 _SPLIT_PREFIXES = ("val_", "test_", "train_")
 
@@ -62,8 +63,8 @@ def goal_of(metric: str) -> Literal["min", "max"]:
         if name.startswith(prefix) and len(name) > len(prefix):
             name = name[len(prefix):]
             break
-    name = name.partition("@")[0]
-    if name in LOWER_IS_BETTER or name.endswith("loss"):
+    name = name.partition("@")[0].split("_at_")[0]  # tpr_at_fpr measures the TPR
+    if name in LOWER_IS_BETTER or name.endswith(("loss", "error_rate")):
         return "min"
     if "_" in name and name.rsplit("_", 1)[1] in LOWER_IS_BETTER:
         return "min"

@@ -64,7 +64,8 @@ _NON_FINITE_TEXT = frozenset({"NaN", "Infinity", "-Infinity", "nan", "inf", "-in
 def _number(value: Any) -> Any:
     """A metric must be a JSON number (or the text of NaN or ±inf that records write): ``true``
     is not 1, and ``"0.9"`` is a mistake worth naming rather than reading."""
-    if isinstance(value, bool):
+    kind = type(value)
+    if isinstance(value, bool) or (kind.__module__ == "numpy" and kind.__name__ in ("bool", "bool_")):
         raise ValueError("a metric must be a number, not true or false")
     if isinstance(value, str) and value not in _NON_FINITE_TEXT:
         raise ValueError(f"a metric must be a number, not the text {value[:40]!r}")
@@ -493,8 +494,9 @@ def load_records(
 ) -> tuple[list[Record], list[RecordError]]:
     """Every record below ``results_dir``, and an error for each file that is bad.
 
-    Nothing is dropped silently: the caller decides whether bad files fail the build. A file
-    whose run id an earlier file already holds is such an error (a copy: the run counts once). With
+    Nothing is dropped silently: the caller decides whether bad files fail the build. Two files
+    with one run id are one run: the one written last (``updated_at``) is read, the other is
+    such an error, naming both. With
     ``paths``, the file of each record is filled in by run id (so a later problem can name it).
     With ``cache`` (kept by a caller that reads the folder again and again, such as ``journal
     serve``), a file whose mtime and size are unchanged is not parsed again; the cache is updated
@@ -503,7 +505,7 @@ def load_records(
     records: list[Record] = []
     errors: list[RecordError] = []
     seen: set[Path] = set()
-    first: dict[str, Path] = {}  # run id → the file that holds it
+    kept: dict[str, tuple[int, Path]] = {}  # run id → (its place in records, its file)
     # Thousands of records are millions of small objects, none of them cyclic: pausing the
     # cyclic garbage collector while they are built saves it rescanning them again and again.
     paused = gc.isenabled()
@@ -517,14 +519,17 @@ def load_records(
                 continue
             try:
                 record = read_record(path) if cache is None else _read_cached(path, cache, seen)
-                if record.id in first:  # a copied file: the run counts once, the copy is named
-                    errors.append(RecordError(path, "id", f"run id {record.id} is already the run "
-                                              f"of {first[record.id]}; one of the two files is a copy"))
+                if record.id in kept:  # a copied file: the run counts once, the older copy is named
+                    at, other = kept[record.id]
+                    if record.updated_at > records[at].updated_at:
+                        records[at], kept[record.id] = record, (at, path)
+                        path, other = other, path
+                    errors.append(RecordError(path, "id", f"run id {record.id} is also the run of "
+                                              f"{other}, written as late or later; this file is an "
+                                              "older copy and is not read"))
                     continue
-                first[record.id] = path
+                kept[record.id] = (len(records), path)
                 records.append(record)
-                if paths is not None:
-                    paths.setdefault(record.id, path)
             except RecordError as exc:
                 errors.append(exc)
             except Exception as exc:  # one bad file costs its own runs, never the whole folder
@@ -532,6 +537,8 @@ def load_records(
     finally:
         if paused:
             gc.enable()
+    if paths is not None:
+        paths.update({run_id: path for run_id, (_, path) in kept.items()})
     if cache is not None:
         for gone in set(cache) - seen:
             del cache[gone]

@@ -74,6 +74,15 @@ def docs_dir_of(config: Path) -> Path:
     return config.parent / (match.group(1) if match else "docs")
 
 
+def results_dir_of(config: Path) -> Path:
+    """The results folder ``config`` gives the plugin (``results_dir``, relative to the file),
+    else ``results`` beside it: where the plugin would read records. Read by pattern, as
+    :func:`docs_dir_of` reads the docs folder."""
+    text = config.read_text(encoding="utf-8")
+    match = re.search(r"^\s+results_dir:\s*['\"]?([^'\"#\n]+?)['\"]?\s*(?:#.*)?$", text, re.MULTILINE)
+    return config.parent / (match.group(1) if match else "results")
+
+
 def language_of(config: Path) -> str:
     """The journal's language from ``config``: the plugin's ``language`` or the theme's (zh*
     is Chinese, anything else English)."""

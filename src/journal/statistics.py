@@ -163,7 +163,8 @@ def _fit_bounds(x: np.ndarray, bounds: tuple[float, float]) -> tuple[float, floa
     """``bounds``, or [0, 100] for a [0, 1] metric logged in percent; None when the values do
     not fit the range (then the plain t-interval is used)."""
     low, high = bounds
-    if np.all((x >= low) & (x <= high)):
+    slack = 1e-6 * (high - low)  # 1.0000001 is float noise on 1, not a percentage
+    if np.all((x >= low - slack) & (x <= high + slack)):
         return bounds
     if bounds == UNIT and np.all((x >= 0) & (x <= 100)):
         return PERCENT

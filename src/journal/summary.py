@@ -49,7 +49,8 @@ def negative_row(record: Record) -> int | None:
     in FAS, where bona fide is positive), or None for no such matrix.
 
     Row 0 unless the run says otherwise: when it logged APCER (or FAR) and BPCER (or FRR) of
-    the matrix's checkpoint, the row that reproduces them from the counts wins (to 1e-6); else
+    the matrix's checkpoint (as fractions or in percent), the row that reproduces them from the
+    counts wins (to 5e-5, so a percentage with two decimals fits); else
     a first label that names the bona fide class and a second that names the attack
     (``bona fide``/``live``/``real``/``genuine`` against ``attack``/``spoof``/``fake``) put the
     negative in row 1."""
@@ -70,12 +71,14 @@ def negative_row(record: Record) -> int | None:
 
 
 def _rates_fit(matrix: Sequence[Sequence[int]], neg: int, apcer: float, bpcer: float) -> bool:
+    if max(apcer, bpcer) > 1:  # logged in percent
+        apcer, bpcer = apcer / 100, bpcer / 100
     pos = 1 - neg
     negatives, positives = sum(matrix[neg]), sum(matrix[pos])
     if not negatives or not positives or not (math.isfinite(apcer) and math.isfinite(bpcer)):
         return False
-    return (abs(matrix[neg][pos] / negatives - apcer) <= 1e-6
-            and abs(matrix[pos][neg] / positives - bpcer) <= 1e-6)
+    return (abs(matrix[neg][pos] / negatives - apcer) <= 5e-5
+            and abs(matrix[pos][neg] / positives - bpcer) <= 5e-5)
 
 
 def negatives_of(record: Record) -> int | None:

@@ -488,9 +488,17 @@ class Run:
                 raise DivergedError(name, value, epoch)
 
     def note(self, text: str) -> None:
-        """Append a paragraph of free text (Markdown) to the run's note."""
+        """Append a paragraph of free text (Markdown) to the run's note (at most
+        :data:`journal.notes.MAX_NOTE_CHARS` characters in all: a longer one is
+        :class:`~journal.errors.JournalError`, and the note is left as it was)."""
+        from .notes import MAX_NOTE_CHARS
+
         text = text.strip()
-        self.record.note = f"{self.record.note}\n\n{text}".strip() if self.record.note else text
+        note = f"{self.record.note}\n\n{text}".strip() if self.record.note else text
+        if len(note) > MAX_NOTE_CHARS:
+            raise JournalError(f"run {self.record.id}: a note holds at most {MAX_NOTE_CHARS:,} "
+                               f"characters, this one would hold {len(note):,}")
+        self.record.note = note
         self.save()
 
 

@@ -130,8 +130,8 @@ def render(results_dir: Path | None, out_dir: Path | None, docs_dir: Path | None
 @click.option("--config", "-f", "config", type=click.Path(dir_okay=False, path_type=Path),
               default=Path("mkdocs.yml"), show_default=True, help="The site's configuration.")
 @click.option("--results", "results_dir", type=click.Path(file_okay=False, path_type=Path),
-              default=None, help="Folder of records [default: $JOURNAL_RESULTS, else results/ "
-                                 "beside the configuration].")
+              default=None, help="Folder of records [default: $JOURNAL_RESULTS, else the "
+                                 "plugin's results_dir in the configuration, else results/ beside it].")
 @click.option("--generator", type=click.Choice(["auto", "zensical", "mkdocs"]), default="auto",
               show_default=True, help="auto: Zensical when it is installed, else MkDocs.")
 @click.option("--dev-addr", "-a", "addr", default="127.0.0.1:8000", show_default=True,
@@ -152,7 +152,7 @@ def serve(config: Path, results_dir: Path | None, generator: str, addr: str,
       journal serve                      # http://127.0.0.1:8000
     """
     from ..errors import JournalError
-    from ..serve import available_generator, check_addr, docs_dir_of
+    from ..serve import available_generator, check_addr, docs_dir_of, results_dir_of
     from ..serve import serve as serve_site
     from ..site import check_docs, unlisted_assets
     from ..tracking import default_results_dir
@@ -166,9 +166,9 @@ def serve(config: Path, results_dir: Path | None, generator: str, addr: str,
         for warning in unlisted_assets(docs_dir_of(config)):
             echo(f"warning: {warning}", err=True)
     echo(f"serving with {chosen} on http://{addr}/ (Ctrl-C stops)")
-    if results_dir is None:  # the site's own results/, as the plugin reads it, from any folder
+    if results_dir is None:  # the site's own results folder, as the plugin reads it, from anywhere
         results_dir = (default_results_dir() if "JOURNAL_RESULTS" in os.environ
-                       else config.parent / "results")
+                       else results_dir_of(config))
     if chosen == "zensical" and not results_dir.is_dir():
         echo(f"warning: {results_dir}: no such folder; the journal shows no runs until it "
              "exists (give --results)", err=True)

@@ -174,12 +174,15 @@ def installed() -> dict[str, str]:
 
 
 def declared(results_dir: str | Path | None) -> dict[str, str]:
-    """Names → ``module:function`` of the ``run:`` lines in ``<results_dir>/experiments.yml``."""
+    """Names → ``module:function`` of the ``run:`` lines in ``<results_dir>/experiments.yml``
+    (an invalid entry is left out, as the site leaves it out; the site and ``journal list``
+    report it)."""
     if results_dir is None:
         return {}
-    from ..declarations import load_declarations
+    from ..declarations import DeclarationError, load_declarations
 
-    return {name: d.run for name, d in load_declarations(results_dir).items() if d.run}
+    bad: list[DeclarationError] = []
+    return {name: d.run for name, d in load_declarations(results_dir, bad).items() if d.run}
 
 
 class Registry(Mapping[str, Experiment]):

@@ -30,6 +30,7 @@ from ..declarations import Declaration, declaration_for
 from ..errors import JournalError
 from ..records import Record
 from . import sections as sec
+from .display import percent_logged
 from .tables import escape
 
 BLOCK = re.compile(r"^```journal[ \t]*\n(.*?)^```[ \t]*$", re.MULTILINE | re.DOTALL)
@@ -66,20 +67,33 @@ def render_block(spec: str, records: Sequence[Record], where: str,
         variants = {str(variant): variants[str(variant)]}
     recs = [r for group in variants.values() for r in group]
     columns = an.ordered_keys(r.metrics for r in recs)
-    body = {
+    with percent_logged(an.percent_logged(mine)):
+        body = _view(view, mine, variants, recs, columns, declaration_for(experiment, declarations))
+    return body or f"*No {view.replace('_', ' ')} for {escape(experiment)} yet.*"
+
+
+def _view(view: str, mine: Sequence[Record], variants: dict[str, list[Record]],
+          recs: Sequence[Record], columns: Sequence[str], declaration: Declaration) -> str:
+    return {
         "summary": lambda: sec.variants_table(variants, sec.summary_columns(columns)),
         "results": lambda: sec.results_table(recs, columns),
         "selections": lambda: sec.selections_table(recs, sec.summary_columns(columns)),
         "per_class": lambda: sec.per_class_table(recs),
-        "differences": lambda: _differences(mine, set(variants), declaration_for(experiment, declarations)),
+        "differences": lambda: _differences(mine, set(variants), declaration),
     }[view]()
-    return body or f"*No {view.replace('_', ' ')} for {escape(experiment)} yet.*"
 
 
 def _differences(records: Sequence[Record], variants: set[str], declaration: Declaration) -> str:
-    found = [c for ranking in comparisons.plan(records, declaration) for c in ranking.comparisons
-             if c.variant in variants]
-    return sec.comparisons_table(found, declaration)
+    """A comparisons table per task and data set (headed by it when there are several)."""
+    tables = []
+    for ranking in comparisons.plan(records, declaration):
+        found = [c for c in ranking.comparisons if c.variant in variants]
+        if found:
+            title = " · ".join(x for x in (ranking.group.task, ranking.group.dataset) if x)
+            tables.append((title, sec.comparisons_table(found, declaration)))
+    if len(tables) == 1:
+        return tables[0][1]
+    return "\n\n".join(f"**{escape(title)}**\n\n{body}" if title else body for title, body in tables)
 
 
 def render_blocks(markdown: str, records: Sequence[Record], where: str,

@@ -24,7 +24,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 
 from .. import analysis as an
-from ..comparisons import Comparison, Group, Ranking
+from ..comparisons import Comparison, Group, Ranking, group_of
 from ..declarations import Declaration
 from ..escape import Markdown, md
 from ..notes import Note
@@ -102,7 +102,10 @@ def headline(variants: Mapping[str, Sequence[Record]], rankings: Sequence[Rankin
 
     parts: list[str] = []
     for ranking in rankings:
-        rows_here = [row for row in ranking.rows if row.variant in variants]
+        # this post's runs of each variant in the ranking's task and data set
+        here = {name: [r for r in recs if group_of(r) == ranking.group]
+                for name, recs in variants.items()}
+        rows_here = [row for row in ranking.rows if here.get(row.variant)]
         if not rows_here:
             continue
         shown = display_of(ranking.metric, declaration)
@@ -142,7 +145,7 @@ def headline(variants: Mapping[str, Sequence[Record]], rankings: Sequence[Rankin
             parts.append(f"**{escape(group)}**\n")
         parts.append(table(headers, rows, "lrrlrl") + "\n")
         parts.append(verdict_text(ranking, declaration) + "\n")
-        table_of_two = grid({row.variant: variants[row.variant] for row in rows_here},
+        table_of_two = grid({row.variant: here[row.variant] for row in rows_here},
                             ranking.metric, declaration)
         if table_of_two:
             parts.append(table_of_two + "\n")

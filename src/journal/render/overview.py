@@ -258,7 +258,8 @@ def render_index(
             first = rankings[0]
             winner = first.verdict.winner
             if winner is not None:
-                summary = an.seed_summary([r for r in recs if r.variant == winner], first.metric)
+                summary = an.seed_summary([r for r in recs if r.variant == winner
+                                           and comparisons.group_of(r) == first.group], first.metric)
                 with percent_logged(an.percent_logged(recs)):
                     shown = display_of(first.metric, declaration)
                 best_cell = md("★ {name}: {metric} {value}{unit}", name=winner,

@@ -139,7 +139,8 @@ def _headline(records: Sequence[Record], variants: dict[str, list[Record]], ctx:
     if top:
         parts.append(top)
         elsewhere = any(row.n > len([r for r in variants.get(row.variant, [])
-                                     if r.status == "finished"])
+                                     if r.status == "finished"
+                                     and comparisons.group_of(r) == ranking.group])
                         for ranking in ctx.rankings for row in ranking.rows if row.variant in variants)
         if elsewhere:
             parts.append(t("n, means and comparisons count every counted run of a variant, on any "
@@ -216,16 +217,20 @@ def _details(
     if chart_files:
         parts.append(f"**{t('Charts')}**\n")
         parts += [f"![{escape(title)}]({rel})\n" for rel, (title, _) in chart_files.items()]
-    excluded = [(r, why) for r, why in ctx.excluded if r.variant == name]
+    group = comparisons.group_of(recs[0])
+    excluded = [(r, why) for r, why in ctx.excluded
+                if r.variant == name and comparisons.group_of(r) == group]
     parts.append(f"**{t('Runs')}**\n\n{sec.runs_table(recs, excluded)}\n")
     return "\n".join(parts), {rel: svg for rel, (_, svg) in chart_files.items()}
 
 
 def _variant_section(
-    name: str, recs: list[Record], stem: str, key: str, ctx: Context, level: int = 2
+    name: str, recs: list[Record], stem: str, key: str, ctx: Context, level: int = 2,
+    variant_notes: bool = True,
 ) -> tuple[list[str], dict[str, bytes]]:
     """A variant's lead block (what it changes, a row per seed, the summary line and the
-    comparison, the author's notes), then the rest folded."""
+    comparison, the author's notes: ``variant_notes`` False in its later sections of a post,
+    which shows a note on the variant once), then the rest folded."""
     parts = [f"{'#' * level} {escape(name)}\n"]
     changed = _what_changed(recs, ctx)
     if changed:
@@ -234,7 +239,7 @@ def _variant_section(
                                  ctx.comparison(name, comparisons.group_of(recs[0]))))
     day = an.day_of(recs[0])
     on_variant = [n for n in ctx.notes if n.matches_variant(recs[0].experiment, name, day)]
-    if on_variant:
+    if on_variant and variant_notes:
         parts.append(sec.note_blocks(on_variant, name) + "\n")
     notes = sec.notes(recs, ctx.notes)
     if notes:
@@ -311,6 +316,7 @@ def _render_post(experiment: str, day: date, records: Sequence[Record], slug: st
         for rec in recs:
             groups.setdefault(comparisons.group_of(rec), {}).setdefault(name, []).append(rec)
     grouped = len(groups) > 1
+    noted: set[str] = set()
     for group, members in groups.items():
         if grouped:  # its comparison with the paper at the top
             parts += _group_head(group, members, ctx)
@@ -319,7 +325,9 @@ def _render_post(experiment: str, day: date, records: Sequence[Record], slug: st
             while key in used:
                 key += "-x"
             used.add(key)
-            section, chart_files = _variant_section(name, recs, stem, key, ctx, 3 if grouped else 2)
+            section, chart_files = _variant_section(name, recs, stem, key, ctx, 3 if grouped else 2,
+                                                    variant_notes=name not in noted)
+            noted.add(name)
             parts += section
             assets.update(chart_files)
     # the reading time of what is read: the folded parts are there to look things up

@@ -67,16 +67,16 @@ def summary_columns(columns: Sequence[str]) -> list[str]:
 def summary_cell(stats: an.SeedSummary) -> Markdown:
     """A metric's mean ± std over seeds (:func:`journal.summary.seed_summary`); ``—`` where no
     run measured it, ``n/a`` where the data cannot resolve it."""
-    if not stats.measured:
-        return Markdown("—")
     if stats.unresolved is not None:
         return Markdown("n/a")
+    if not stats.measured or stats.n == 0:  # measured by no finished run
+        return Markdown("—")
     return mean_std(stats.mean, stats.std)
 
 
 def _counted(label: Markdown, stats: an.SeedSummary, finished: int) -> Markdown:
     """``label`` with its own n when fewer runs than ``finished`` measured the metric."""
-    if stats.measured and stats.n != finished:
+    if stats.measured and 0 < stats.n != finished:
         return Markdown(f"{label} (n={stats.n})")
     return label
 
@@ -96,7 +96,8 @@ def results_table(records: Sequence[Record], columns: Sequence[str]) -> str:
                 + [bold(_counted(summary_cell(s), s, finished)) for s in summaries])
     if finished > 1:
         rows.append([t("95% CI"), ""] + [Markdown(f"[{number(s.interval.low)}, {number(s.interval.high)}]")
-                                         if s.measured else Markdown("—") for s in summaries])
+                                         if s.interval.low == s.interval.low else Markdown("—")
+                                         for s in summaries])
     headers = [t("run"), t("status"), *[metric_label(c) for c in columns]]
     return table(headers, rows, "ll" + "r" * len(columns))
 
@@ -127,7 +128,7 @@ def selections_table(records: Sequence[Record], columns: Sequence[str]) -> str:
         cells: list[Markdown | str] = []
         for c in columns:
             n, mean, std = row.tests[c]
-            cell = mean_std(mean, std) if (row.selection, c) in measured else Markdown("—")
+            cell = mean_std(mean, std) if n and (row.selection, c) in measured else Markdown("—")
             cells.append(Markdown(f"{cell} (n={n})") if 0 < n != row.n else cell)
         rows.append([escape(row.selection), escape(t(row.chosen_on)), escape(row.epochs),
                      str(row.n), *cells])
@@ -340,7 +341,7 @@ def references_table(
         return ""
     shared = [c for c in columns if any(c in values for values in refs.values())]
     summaries = {c: an.seed_summary(records, c) for c in shared}
-    ours = {c: s.mean if s.measured else None for c, s in summaries.items()}
+    ours = {c: s.mean if s.measured and s.n else None for c, s in summaries.items()}
     rows: list[Sequence[str]] = [[bold(t("ours (mean)")), *[number(ours[c]) for c in shared]]]
     for name, values in refs.items():
         rows.append([escape(name), *[number(values.get(c)) for c in shared]])
