@@ -33,10 +33,13 @@ import typing
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import JournalError, UnknownExperimentError
 from ..paths import DECLARATIONS_FILE
+
+if TYPE_CHECKING:
+    from ..declarations import DeclarationError
 
 GROUP = "journal.experiments"
 """The entry-point group experiments register in."""
@@ -173,15 +176,16 @@ def installed() -> dict[str, str]:
     return found
 
 
-def declared(results_dir: str | Path | None) -> dict[str, str]:
-    """Names → ``module:function`` of the ``run:`` lines in ``<results_dir>/experiments.yml``
-    (an invalid entry is left out, as the site leaves it out; the site and ``journal list``
-    report it)."""
+def declared(results_dir: str | Path | None,
+             bad: list[DeclarationError] | None = None) -> dict[str, str]:
+    """Names → ``module:function`` of the ``run:`` lines in ``<results_dir>/experiments.yml``.
+    An invalid experiment's entry is left out, as the site leaves it out, and its error goes to
+    ``bad`` (so one typo does not stop every other experiment)."""
     if results_dir is None:
         return {}
-    from ..declarations import DeclarationError, load_declarations
+    from ..declarations import load_declarations
 
-    bad: list[DeclarationError] = []
+    bad = [] if bad is None else bad
     return {name: d.run for name, d in load_declarations(results_dir, bad).items() if d.run}
 
 
@@ -193,11 +197,16 @@ class Registry(Mapping[str, Experiment]):
         self._results_dir = results_dir
         self._targets: dict[str, str] | None = None
         self._loaded: dict[str, Experiment] = {}
+        self.invalid: dict[str, DeclarationError] = {}
+        """Experiments whose ``experiments.yml`` entry is invalid, with the error naming it."""
 
     def targets(self) -> dict[str, str]:
         if self._targets is None:
             targets = installed()
-            for name, target in declared(self._results_dir).items():
+            bad: list[DeclarationError] = []
+            found = declared(self._results_dir, bad)
+            self.invalid = {str(e.field).split(".", 1)[0]: e for e in bad}
+            for name, target in found.items():
                 if name in targets and targets[name] != target:
                     raise JournalError(
                         f"experiment '{name}' is installed ({targets[name]}) and declared in "
@@ -235,6 +244,8 @@ def get_experiment(name: str, results_dir: str | Path | None = None) -> Experime
     else:
         registry = Registry(results_dir)
     if name not in registry:
+        if name in registry.invalid:  # declared, but its entry is invalid: say why
+            raise registry.invalid[name]
         raise UnknownExperimentError(name, sorted(registry))
     return registry[name]
 
