@@ -52,18 +52,23 @@ end of a name after ``_`` (``ppg_mae``, ``val_loss``, ``top1_error``, ``word_err
 before an operating point (``fpr@tpr=0.95``, ``apcer@bpcer=0.01``, ``fpr_at_tpr95``: what
 follows ``_at_`` is the condition, so ``tpr_at_fpr`` is higher-is-better)."""
 
-_SPLIT_PREFIXES = ("val_", "test_", "train_")
+SPLIT_PREFIXES = ("val_", "test_", "train_")
+
+
+def base_metric(metric: str) -> str:
+    """``metric`` in lower case without a ``val_``/``test_``/``train_`` prefix: the name its
+    goal (:func:`goal_of`) and range (:func:`journal.statistics.bounds_of`) are looked up by."""
+    name = metric.strip().lower()
+    for prefix in SPLIT_PREFIXES:
+        if name.startswith(prefix) and len(name) > len(prefix):
+            return name[len(prefix):]
+    return name
 
 
 def goal_of(metric: str) -> Literal["min", "max"]:
     """``"min"`` for error rates, losses and errors (``acer``, ``test_acer``, ``mae``,
     ``val_loss``, ``fpr@tpr=0.95``…), else ``"max"``; see :data:`LOWER_IS_BETTER`."""
-    name = metric.strip().lower()
-    for prefix in _SPLIT_PREFIXES:
-        if name.startswith(prefix) and len(name) > len(prefix):
-            name = name[len(prefix):]
-            break
-    name = name.partition("@")[0].split("_at_")[0]  # tpr_at_fpr measures the TPR
+    name = base_metric(metric).partition("@")[0].split("_at_")[0]  # tpr_at_fpr measures the TPR
     if name in LOWER_IS_BETTER or name.endswith(("loss", "error_rate")):
         return "min"
     if "_" in name and name.rsplit("_", 1)[1] in LOWER_IS_BETTER:

@@ -28,6 +28,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .metrics import base_metric
+
 UNIT = (0.0, 1.0)
 BOUNDS: dict[str, tuple[float, float]] = {
     **dict.fromkeys(
@@ -55,7 +57,6 @@ _PATTERNS = (
     re.compile(r"^(acc|accuracy|f1|auc|auroc|auprc|ap|map|precision|recall|iou|miou|dice|top1|top5)"
                r"[_@](?!.*loss$).+$"),
 )
-_PREFIXES = ("val_", "test_", "train_")
 
 EPS = 1e-3
 """How far inside the range a value on the bound is moved before the logit transform (as a share
@@ -115,11 +116,7 @@ class Unresolved:
 
 def bounds_of(metric: str) -> tuple[float, float] | None:
     """The range of ``metric`` from :data:`BOUNDS` and its patterns, or None (unbounded)."""
-    name = metric.strip().lower()
-    for prefix in _PREFIXES:
-        if name.startswith(prefix) and len(name) > len(prefix):
-            name = name[len(prefix):]
-            break
+    name = base_metric(metric)
     if name in BOUNDS:
         return BOUNDS[name]
     if name == "r2":  # R², the coefficient of determination, not CMC rank 2: unbounded below

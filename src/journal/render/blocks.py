@@ -31,7 +31,7 @@ from ..errors import JournalError
 from ..records import Record
 from . import sections as sec
 from .display import percent_logged
-from .tables import escape
+from .tables import escape, group_title
 
 BLOCK = re.compile(r"^```journal[ \t]*\n(.*?)^```[ \t]*$", re.MULTILINE | re.DOTALL)
 # A longer fence (```` or ~~~) around an example shows the block as text: leave it alone.
@@ -89,8 +89,7 @@ def _differences(records: Sequence[Record], variants: set[str], declaration: Dec
     for ranking in comparisons.plan(records, declaration):
         found = [c for c in ranking.comparisons if c.variant in variants]
         if found:
-            title = " · ".join(x for x in (ranking.group.task, ranking.group.dataset) if x)
-            tables.append((title, sec.comparisons_table(found, declaration)))
+            tables.append((group_title(ranking.group), sec.comparisons_table(found, declaration)))
     if len(tables) == 1:
         return tables[0][1]
     return "\n\n".join(f"**{escape(title)}**\n\n{body}" if title else body for title, body in tables)

@@ -32,7 +32,7 @@ from ..records import Record
 from ..summary import equal_metrics, fas_counts, seed_summary
 from .display import Display, display_of
 from .i18n import t
-from .tables import bold, code, config_value, escape, metric_label, table
+from .tables import bold, code, config_value, escape, group_title, metric_label, table
 
 LEAD_COLUMNS = 6
 """Metrics in a lead block's per-seed table at most: it fits Material's content column at a
@@ -140,7 +140,7 @@ def headline(variants: Mapping[str, Sequence[Record]], rankings: Sequence[Rankin
         unit = t(" (points)") if shown.percent else ""
         headers = [t("variant"), "n", t("{metric} [95% CI]", metric=shown.label), t("compared with"),
                    t("Δ{unit} [95% CI]", unit=unit), t("verdict")]
-        group = " · ".join(x for x in (ranking.group.task, ranking.group.dataset) if x)
+        group = group_title(ranking.group)
         if len(rankings) > 1 and group:
             parts.append(f"**{escape(group)}**\n")
         parts.append(table(headers, rows, "lrrlrl") + "\n")

@@ -31,7 +31,7 @@ from . import sections as sec
 from .display import Display, display_of, percent_logged
 from .i18n import t
 from .posts import Problem, raise_problem
-from .tables import bold, escape, metric_label, table
+from .tables import bold, escape, group_title, metric_label, table
 
 MARKER = '<div class="journal-overview" hidden></div>'
 MAX_DAY_LINKS = 6
@@ -67,11 +67,6 @@ def key_metric(records: Sequence[Record], declaration: Declaration) -> tuple[lis
     if key and key not in columns:
         columns = [key, *columns][:5]
     return columns, key
-
-
-def _group_title(ranking: Ranking) -> str:
-    parts = [x for x in (ranking.group.task, ranking.group.dataset) if x]
-    return " · ".join(parts)
 
 
 def _ranking_table(
@@ -161,7 +156,7 @@ def _render_overview(experiment: str, records: Sequence[Record], declaration: De
 
     assets: dict[str, bytes] = {}
     for ranking in rankings:
-        title = _group_title(ranking) if len(rankings) > 1 else ""
+        title = group_title(ranking.group) if len(rankings) > 1 else ""
         if title:
             parts.append(f"## {escape(title)}\n")
         word = t("lower") if ranking.goal == "min" else t("higher")

@@ -36,7 +36,7 @@ from . import charts, confusion, i18n, lead
 from . import sections as sec
 from .display import percent_logged
 from .i18n import t
-from .tables import config_value, escape
+from .tables import config_value, escape, group_title
 
 
 @dataclass
@@ -253,7 +253,7 @@ def _variant_section(
 def _group_head(group: comparisons.Group, members: dict[str, list[Record]], ctx: Context) -> list[str]:
     """The heading of a task and data set and, when the runs or the declarations hold reference
     numbers (a paper's), its best variant beside them."""
-    title = " · ".join(x for x in (group.task, group.dataset) if x)
+    title = group_title(group)
     parts = [f"## {escape(title) if title else t('Other runs')}\n"]
     ranking = next((r for r in ctx.rankings if r.group == group
                     and any(row.variant in members for row in r.rows)), None)

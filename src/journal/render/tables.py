@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..escape import Markdown, md_bold, md_code, md_text
+
+if TYPE_CHECKING:
+    from ..comparisons import Group
 
 escape = md_text
 """Text safe inside a Markdown table cell, heading or paragraph (see :func:`journal.escape.md_text`)."""
@@ -92,3 +95,8 @@ code = md_code
 
 bold = md_bold
 """Bold text, escaped unless already Markdown (see :func:`journal.escape.md_bold`)."""
+
+
+def group_title(group: Group) -> str:
+    """``task · data set`` of a group of runs, as headings name it ("" when it has neither)."""
+    return " · ".join(x for x in (group.task, group.dataset) if x)
