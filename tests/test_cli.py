@@ -144,6 +144,54 @@ def test_compare_prints_the_sites_statistics(cli: CliRunner, tmp_path: Path, mak
         2, f"journal: error: no runs of variant 'nope' in {tmp_path}; variants: base, clear\n")
 
 
+def test_compare_shows_no_difference_for_a_metric_a_side_has_no_value_of(
+        cli: CliRunner, tmp_path: Path, make_record: Factory) -> None:
+    from journal.comparisons import compare_pair
+    from journal.records import Confusion
+
+    # base: tpr@fpr=1e-3 from 275 attacks is n/a; eer only by a failed run; clear resolves both
+    few = Confusion(labels=["attack", "bona fide"], matrix=[[270, 5], [10, 90]])
+    many = Confusion(labels=["attack", "bona fide"], matrix=[[9990, 10], [10, 90]])
+    records = [make_record(seed=i, id=f"base-{i}", variant="base", confusion=few,
+                           metrics={"acer": acer, "tpr@fpr=1e-3": tpr})
+               for i, (acer, tpr) in enumerate([(0.20, 0.50), (0.22, 0.60), (0.21, 0.55)])]
+    records.append(make_record(seed=3, id="base-3", variant="base", status="failed", error="boom",
+                               confusion=few, metrics={"acer": 0.5, "eer": 0.1}))
+    records += [make_record(seed=4 + i, id=f"clear-{i}", variant="clear", confusion=many,
+                            metrics={"acer": acer, "tpr@fpr=1e-3": tpr, "eer": eer})
+                for i, (acer, tpr, eer) in enumerate([(0.05, 0.70, 0.04), (0.06, 0.72, 0.05),
+                                                      (0.04, 0.71, 0.06)])]
+    for record in records:
+        write_record(record, tmp_path, create=True)
+
+    [rows] = compare_pair(records[:4], records[4:]).values()
+    by_metric = {row.metric: row for row in rows}
+    acer = by_metric["acer"].difference
+    assert acer is not None and round(acer.diff, 4) == -0.16 and acer.within_noise is False
+    assert (by_metric["tpr@fpr=1e-3"].difference, by_metric["tpr@fpr=1e-3"].missing) == (None, "n/a")
+    assert (by_metric["eer"].difference, by_metric["eer"].missing) == (None, "—")
+
+    result = cli.invoke(main, ["compare", "base", "clear", "--results", str(tmp_path)],
+                        env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    [acer_row] = [line.split() for line in lines if line.strip().startswith("ACER")]
+    assert "-0.1600" in acer_row and " ".join(acer_row).endswith("beyond seed noise")
+    [tpr_row] = [line.split() for line in lines if line.strip().startswith("tpr@fpr=1e-3")]
+    assert tpr_row == ["tpr@fpr=1e-3", "n/a", "3", "0.7100", "±", "0.0100", "[0.6846,", "0.7343]",
+                       "3", "n/a", "n/a", "n/a"]
+    [eer_row] = [line.split() for line in lines if line.strip().startswith("eer")]
+    assert eer_row == ["eer", "—", "0", "0.0500", "±", "0.0100", "[0.0296,", "0.0811]", "3",
+                       "—", "—", "—"]
+
+    md = cli.invoke(main, ["compare", "base", "clear", "--md", "--results", str(tmp_path)])
+    assert md.exit_code == 0, md.output
+    cells = {line.split(" | ")[0]: line.split(" | ")[5:] for line in md.output.splitlines()[4:]}
+    assert cells["| acer"] == ["-0.1600", "\\[-0.1827, -0.1373\\]", "beyond seed noise |"]
+    assert cells["| tpr@fpr=1e-3"] == ["n/a", "n/a", "n/a |"]
+    assert cells["| eer"] == ["—", "—", "— |"]
+
+
 def test_show_prints_one_run(cli: CliRunner, tmp_path: Path, make_record: Factory) -> None:
     write_record(make_record(), tmp_path, create=True)
     result = cli.invoke(main, ["show", "20261123T0610", "--results", str(tmp_path)], env={"COLUMNS": "200"})

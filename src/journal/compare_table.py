@@ -20,11 +20,14 @@ HEADERS = ("metric", "{a}", "n", "{b}", "n", "difference", "95% CI (Welch)", "ve
 
 
 def summary_text(stats: SeedSummary) -> str:
-    """``mean ± std [low, high]`` as posts print it; ``—`` not measured, ``n/a`` unresolvable."""
+    """``mean ± std [low, high]`` as posts print it; ``—`` not measured (by a finished run),
+    ``n/a`` unresolvable."""
     if not stats.measured:
         return "—"
     if stats.unresolved is not None:
         return "n/a"
+    if stats.n == 0:  # only an unfinished run measured it: nothing to average, not a NaN seed
+        return "—"
     text = mean_std(stats.mean, stats.std).replace("\u00a0", " ")
     ci = stats.interval
     if stats.n > 1 and ci.low == ci.low:
@@ -46,9 +49,13 @@ def comparison_tables(a: Sequence[Record], b: Sequence[Record],
         cells = []
         for row in rows:
             d = row.difference
-            ci = "—" if d.low != d.low else f"[{d.low:+.4f}, {d.high:+.4f}]"
+            if d is None:  # a side is n/a or has no finished measurement: no difference
+                diff = ci = verdict = row.missing or "—"
+            else:
+                diff, verdict = f"{d.diff:+.4f}", d.verdict
+                ci = "—" if d.low != d.low else f"[{d.low:+.4f}, {d.high:+.4f}]"
             cells.append([row.metric, summary_text(row.a), str(row.a.n), summary_text(row.b),
-                          str(row.b.n), f"{d.diff:+.4f}", ci, d.verdict])
+                          str(row.b.n), diff, ci, verdict])
         headers = [h.format(a=names[0], b=names[1]) for h in HEADERS]
         numeric = [False, False, True, False, True, True, False, False]
         out.append((f"{names[1]} against {names[0]}{where}", Table(headers, cells, numeric)))

@@ -357,17 +357,33 @@ def plan_all(
 @dataclass(frozen=True)
 class PairMetric:
     """One metric of two variants in one group: each side's :class:`SeedSummary` and ``b − a``
-    with Welch's interval (the numbers a post's comparison table shows)."""
+    with Welch's interval (the numbers a post's comparison table shows).
+
+    ``difference`` is None when a side has no value to subtract (:attr:`missing` says how to
+    show it): the metric is n/a there (the data cannot resolve it) or no finished run of that
+    side measured it."""
 
     metric: str
     a: SeedSummary
     b: SeedSummary
-    difference: Difference
+    difference: Difference | None
+
+    @property
+    def missing(self) -> str | None:
+        """What the difference, its interval and verdict show when there is none: ``n/a`` when
+        a side is n/a (unresolved), ``—`` when a side has no finished run that measured the
+        metric; None when both sides have a value."""
+        if self.a.unresolved is not None or self.b.unresolved is not None:
+            return "n/a"
+        if self.a.n == 0 or self.b.n == 0:
+            return "—"
+        return None
 
 
 def compare_pair(a: Sequence[Record], b: Sequence[Record]) -> dict[Group, list[PairMetric]]:
     """Two variants metric by metric, within each group (task and data set) both ran in; pass
-    counted records. Every metric both measured, in record order.
+    counted records. Every metric both measured, in record order; a metric that is n/a on a
+    side, or that no finished run of a side measured, has no difference (:class:`PairMetric`).
 
     Raises:
         JournalError: the two never ran in the same group (comparing across tasks or data sets
@@ -385,10 +401,16 @@ def compare_pair(a: Sequence[Record], b: Sequence[Record]) -> dict[Group, list[P
         ra, rb = by_group_a[group], by_group_b[group]
         metrics = [m for m in an.ordered_keys(r.metrics for r in [*ra, *rb])
                    if an.measured(ra, m) and an.measured(rb, m)]
-        out[group] = [PairMetric(m, seed_summary(ra, m), seed_summary(rb, m),
-                                 difference(an.finished_values(ra, m), an.finished_values(rb, m), m))
-                      for m in metrics]
+        out[group] = [_pair_metric(ra, rb, m) for m in metrics]
     return out
+
+
+def _pair_metric(a: Sequence[Record], b: Sequence[Record], metric: str) -> PairMetric:
+    row = PairMetric(metric, seed_summary(a, metric), seed_summary(b, metric), None)
+    if row.missing is not None:  # an n/a side has no difference, never one of its raw values
+        return row
+    return replace(row, difference=difference(an.finished_values(a, metric),
+                                              an.finished_values(b, metric), metric))
 
 
 def _by_group(records: Sequence[Record]) -> dict[Group, list[Record]]:

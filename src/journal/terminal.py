@@ -89,11 +89,14 @@ def show(record: Record, console: Console, *, excluded: str | None = None) -> No
 
 
 def _summary(stats: SeedSummary) -> str:
-    """``mean ± std [low, high]`` as posts print it; ``—`` not measured, ``n/a`` unresolvable."""
+    """``mean ± std [low, high]`` as posts print it; ``—`` not measured (by a finished run),
+    ``n/a`` unresolvable."""
     if not stats.measured:
         return "—"
     if stats.unresolved is not None:
         return "n/a"
+    if stats.n == 0:  # only an unfinished run measured it: nothing to average, not a NaN seed
+        return "—"
     text = _plain(mean_std(stats.mean, stats.std))
     ci = stats.interval
     if stats.n > 1 and ci.low == ci.low:
@@ -117,10 +120,13 @@ def compare(a: Sequence[Record], b: Sequence[Record], names: tuple[str, str], co
                         "95% CI (Welch)", "verdict"])
         for row in rows:
             d = row.difference
-            ci = "—" if d.low != d.low else f"[{d.low:+.4f}, {d.high:+.4f}]"
+            if d is None:  # a side is n/a or has no finished measurement: no difference
+                diff = ci = verdict = row.missing or "—"
+            else:
+                diff, verdict = _t(d.diff, lambda x: f"{x:+.4f}"), _t(d.verdict)
+                ci = "—" if d.low != d.low else _t(f"[{d.low:+.4f}, {d.high:+.4f}]")
             table.add_row(_t(row.metric, metric_label), _t(_summary(row.a)), str(row.a.n),
-                          _t(_summary(row.b)), str(row.b.n), _t(d.diff, lambda x: f"{x:+.4f}"),
-                          _t(ci), _t(d.verdict))
+                          _t(_summary(row.b)), str(row.b.n), diff, ci, verdict)
         console.print(table)
 
 
