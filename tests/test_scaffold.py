@@ -14,7 +14,7 @@ import yaml
 
 from journal import __version__
 from journal.errors import JournalError
-from journal.scaffold import init_journal
+from journal.scaffold import enclosing_repository, init_journal
 
 
 def _config(path: Path) -> Any:
@@ -87,6 +87,54 @@ def test_init_inside_a_repository_leaves_git_alone(tmp_path: Path) -> None:
     made = init_journal(tmp_path / "journal", run_example=False)
     assert not made.git_init
     assert not (made.root / ".git").exists()
+
+
+def test_init_in_a_subfolder_of_a_repository_warns_the_workflow_must_move_to_its_root(
+        tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from journal.cli import main
+
+    repo = tmp_path / "project"
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    target = repo / "docs" / "journal"
+    assert enclosing_repository(target) == repo.resolve()  # a folder not written yet
+
+    result = CliRunner().invoke(main, ["init", str(target), "--no-example"])
+    assert result.exit_code == 0, result.output
+    workflow = target / ".github" / "workflows" / "journal.yml"
+    assert workflow.is_file() and (target / "mkdocs.yml").is_file()  # written all the same
+    assert str(workflow) in result.stdout.splitlines()
+    [line] = result.stderr.splitlines()
+    root_workflow = repo.resolve() / ".github" / "workflows" / "journal.yml"
+    assert line == (f"warning: {workflow} is in docs/journal/, a subfolder of the git repository "
+                    f"{repo.resolve()}, and GitHub runs workflows only from the repository's root: "
+                    f"move it to {root_workflow} and point its paths at docs/journal/")
+    assert not root_workflow.exists()  # said, not done
+
+    # a worktree or submodule has a .git file, not a folder: its root is found the same way
+    (tmp_path / "worktree").mkdir()
+    (tmp_path / "worktree" / ".git").write_text("gitdir: /elsewhere/.git/worktrees/w\n")
+    assert enclosing_repository(tmp_path / "worktree" / "lab") == (tmp_path / "worktree").resolve()
+
+
+def test_init_at_a_repositorys_root_or_outside_any_gives_no_warning(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from journal.cli import main
+
+    if enclosing_repository(tmp_path) is not None:
+        pytest.skip(f"{tmp_path} lies in a git repository")
+    root = tmp_path / "lab"
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    made = init_journal(root, run_example=False)
+    assert made.repository is None and made.workflow_warning is None
+    assert enclosing_repository(root) is None  # the root itself: nothing to move
+
+    alone = tmp_path / "alone"  # in no repository (init then makes it one, at its root)
+    result = CliRunner().invoke(main, ["init", str(alone), "--no-example"])
+    assert result.exit_code == 0, result.output
+    assert result.stderr == "" and (alone / ".github" / "workflows" / "journal.yml").is_file()
 
 
 def test_init_without_git_still_writes_the_journal(tmp_path: Path,

@@ -10,7 +10,9 @@ index in its navigation, the journal's scripts in ``extra_javascript`` and a cus
 ```` ```journal ```` blocks, so neither generator needs the other's help.
 Existing files are never overwritten: if any target exists, nothing is written. A folder that is
 not inside a git repository becomes one (``git init``, branch ``main``, which the workflow
-publishes); without git, that step is skipped. Nothing is asked interactively.
+publishes); without git, that step is skipped. A folder below the root of a repository still
+gets every file, but :attr:`Scaffold.workflow_warning` says the workflow must move to that
+root's ``.github/workflows`` (GitHub runs no other). Nothing is asked interactively.
 """
 
 from __future__ import annotations
@@ -29,12 +31,16 @@ from .render.i18n import normalise
 
 DISTRIBUTION = "runjournal"  # the name pip installs this package by (pyproject's [project].name)
 
+WORKFLOW = ".github/workflows/journal.yml"
+"""Where the workflow is written, relative to the folder (GitHub reads it only at a
+repository's root)."""
+
 # template file → (path in the new repository, whether it has $placeholders)
 FILES = {
     "mkdocs.yml": ("mkdocs.yml", True),
     "index.md": ("docs/index.md", True),
     "blog_index.md": ("docs/blog/index.md", True),
-    "workflow.yml": (".github/workflows/journal.yml", False),
+    "workflow.yml": (WORKFLOW, False),
     "README.md": ("README.md", True),  # README.zh.md for --lang zh
     "requirements.txt": ("requirements.txt", True),
     "train_example.py.tmpl": ("train_example.py", True),
@@ -73,6 +79,34 @@ class Scaffold:
     files: list[Path]
     example_records: list[Path]
     git_init: bool = False  # whether it ran `git init` (the folder was in no repository)
+    repository: Path | None = None
+    """The root of the git repository the folder lies in below its root (:func:`enclosing_repository`),
+    else None: the folder is a repository's root, or in no repository."""
+
+    @property
+    def workflow_warning(self) -> str | None:
+        """One line saying the workflow will not run where it was written and where it must go,
+        or None when it is at a repository's root (or there is no repository yet)."""
+        if self.repository is None:
+            return None
+        sub = self.root.resolve().relative_to(self.repository).as_posix()
+        return (f"{self.root / WORKFLOW} is in {sub}/, a subfolder of the git repository "
+                f"{self.repository}, and GitHub runs workflows only from the repository's root: "
+                f"move it to {self.repository / WORKFLOW} and point its paths at {sub}/")
+
+
+def enclosing_repository(folder: str | Path) -> Path | None:
+    """The root of the git repository ``folder`` lies in below its root: the nearest parent
+    folder with a ``.git`` entry (a directory, or the file of a worktree or submodule); None
+    when ``folder`` has one itself (it is the root) or no parent has (no repository). ``folder``
+    need not exist yet. Git itself is not asked."""
+    here = Path(folder).resolve()
+    if os.path.lexists(here / ".git"):
+        return None
+    for parent in here.parents:
+        if os.path.lexists(parent / ".git"):
+            return parent
+    return None
 
 
 def init_journal(
@@ -94,6 +128,7 @@ def init_journal(
     if existing:
         raise JournalError(f"{existing[0]} exists; journal init never overwrites files "
                            f"({len(existing)} would be)")
+    repository = enclosing_repository(root)  # before `git init` may make root a repository
     words = {**WORDS[language], "language": language, "search_options": SEARCH[language],
              "site_name": site_name or root.resolve().name,
              "requirement": requirement or _default_requirement(language)}
@@ -125,7 +160,7 @@ def init_journal(
             tail = (proc.stderr.strip().splitlines() or ["(no output)"])[-1]
             raise JournalError(f"{root / 'train_example.py'} failed: {tail}")
         records = sorted(set((root / "results").glob("*.json")) - before)
-    return Scaffold(root, written, records, made_repository)
+    return Scaffold(root, written, records, made_repository, repository)
 
 
 def _default_requirement(language: str) -> str:

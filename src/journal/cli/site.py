@@ -41,6 +41,8 @@ def init(directory: Path, lang: str, site_name: str | None, requirement: str | N
                         run_example=not no_example)
     for path in made.files:
         echo(path)
+    if made.workflow_warning is not None:
+        echo(f"warning: {made.workflow_warning}", err=True)
     echo(f"{len(made.example_records)} example records in {directory / 'results'}; "
                f"next: cd {directory} && mkdocs serve")
 
