@@ -158,3 +158,49 @@ def test_charts_no_post_uses_are_pruned(tmp_path: Path, make_record: Factory) ->
     assert len(now - keys) >= 1 and len(keys - now) >= 1  # a chart replaced
     assert charts.prune(tmp_path / "charts", now) == len(keys - now)
     assert {p.stem for p in (tmp_path / "charts").glob("*/*.svg")} == now
+
+
+def test_many_posts_render_in_parallel_as_in_one_process(
+    tmp_path: Path, make_record: Factory, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Past PARALLEL_POSTS posts, forked workers render them: the same posts, in the same order,
+    and a post that fails is reported with its error while the rest are kept."""
+    from journal.render import posts as posts_module
+
+    days = posts_module.PARALLEL_POSTS + 2
+    records = [make_record(id=f"d{day:02d}-{variant}-{seed}", variant=variant, seed=seed,
+                           metrics={"acc": 0.7 + 0.01 * day + 0.02 * seed, "acer": 0.2},
+                           config={"lr": 0.001, "epochs": 3, "warmup": day},  # a new run each day
+                           started_at=T0 + timedelta(days=day, minutes=seed))
+               for day in range(days) for variant in ("a", "b")
+               for seed in (0, 1)]
+    records[5] = records[5].model_copy(update={"variant": "broken"})
+    original = posts_module.render_post
+
+    def render(experiment: str, day: object, recs: list[Record], *args: object, **kw: object) -> object:
+        if any(r.variant == "broken" for r in recs):
+            raise ValueError("variant 'broken' cannot be drawn")
+        return original(experiment, day, recs, *args, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(posts_module, "render_post", render)
+    forks = []
+    real_pool = posts_module.ProcessPoolExecutor
+
+    def pool(*args: object, **kwargs: object) -> object:
+        forks.append(kwargs["mp_context"])
+        return real_pool(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(posts_module, "ProcessPoolExecutor", pool)
+    problems: list[tuple[str, str]] = []
+    with charts.cache_in(tmp_path / "charts"):
+        parallel = build_posts(records, workers=2,
+                               on_problem=lambda what, _, exc: problems.append((what, str(exc))))
+        assert len(forks) == 1 and forks[0].get_start_method() == "fork"
+        monkeypatch.setattr(posts_module, "PARALLEL_POSTS", 10**6)
+        serial = build_posts(records, workers=2, on_problem=lambda *_: None)
+    assert len(forks) == 1  # the second build stayed in this process
+    assert problems == [("post of fas_kd on 2026-11-24", "variant 'broken' cannot be drawn")]
+    assert len(parallel) == days - 1
+    assert [(p.filename, p.markdown, p.assets, p.chart_keys) for p in parallel] == \
+        [(p.filename, p.markdown, p.assets, p.chart_keys) for p in serial]
+    assert all(p.chart_keys and p.assets for p in parallel)

@@ -12,10 +12,15 @@ files to the Material blog.
 
 from __future__ import annotations
 
+import contextvars
 import hashlib
+import multiprocessing as mp
+import os
 import pickle
 import re
+import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
@@ -377,8 +382,9 @@ def build_posts(
     plans: Mapping[str, list[Ranking]] | None = None,
     memo: Memo | None = None,
 ) -> list[Post]:
-    """Every post, oldest first, with unique slugs and file names; charts missing from the cache
-    are drawn on ``workers`` processes (default: one per core). With ``cache_dir``, a post whose
+    """Every post, oldest first, with unique slugs and file names; posts to render (when many,
+    see :func:`_render_all`) and charts missing from the cache are done on ``workers``
+    processes (default: one per core). With ``cache_dir``, a post whose
     inputs (records, declarations, notes, language, the library code, ``salt``) are unchanged is
     not rendered again but read back from there.
 
@@ -407,6 +413,7 @@ def build_posts(
         plans = comparisons.plan_all(counted, declarations, report, memo)
     json_of = memo.json_of if memo is not None else Record.to_json
     baselines: dict[str, tuple[str, list[Record]] | None] = {}  # by experiment
+    todo: list[_Work] = []
     with charts.deferred() as pending:
         for (experiment, day), all_recs in groups.items():
             slug = f"{names[experiment]}-{day.isoformat()}"
@@ -421,13 +428,15 @@ def build_posts(
                    if cache_dir is not None else "")
             post = _cached(cache_dir, key)
             if post is None:
-                try:
-                    with charts.track() as used:
-                        post = render_post(experiment, day, recs, slug, ctx, file_stem=names[experiment])
-                except Exception as exc:  # one bad record costs its post, never the site
-                    report(f"post of {experiment} on {day.isoformat()}", recs, exc)
-                    continue
-                post.cache_key, post.chart_keys = key, sorted(used)
+                todo.append(_Work(experiment, day, recs, slug, ctx, names[experiment], key))
+            else:
+                posts.append(post)
+        for work, (post, used, queued, exc) in zip(todo, _render_all(todo, workers), strict=True):
+            if post is None:  # one bad record costs its post, never the site
+                report(f"post of {work.experiment} on {work.day.isoformat()}", work.records, exc)
+                continue
+            post.cache_key, post.chart_keys = work.key, sorted(used)
+            pending.update(queued)
             posts.append(post)
         for experiment, day in diaries:
             written = [n for n in notes if n.matches_day(experiment, day)]
@@ -450,6 +459,79 @@ def build_posts(
         elif cache_dir is not None and (fresh or not _cache_file(cache_dir, post).is_file()):
             _store(cache_dir, post)
     return posts
+
+
+@dataclass(frozen=True)
+class _Work:
+    """A post to render: its inputs and its cache key."""
+
+    experiment: str
+    day: date
+    records: list[Record]
+    slug: str
+    ctx: Context
+    stem: str
+    key: str
+
+
+Rendering = tuple[Post | None, set[str], dict[str, charts.Spec], BaseException | None]
+"""A post (None if it failed), the charts it uses, those it queued to draw, and its error."""
+
+PARALLEL_POSTS = 16
+"""Posts to render below which one process renders them all (a pool costs more than it saves)."""
+
+_pool_work: tuple[list[_Work], contextvars.Context] | None = None
+"""The posts a forked pool renders and the context (language, chart cache) to render them in:
+a forked worker reads them from its copy of this module instead of unpickling every record."""
+
+
+def _render_one(work: _Work) -> Rendering:
+    with charts.deferred() as queued, charts.track() as used:
+        try:
+            post = render_post(work.experiment, work.day, work.records, work.slug, work.ctx,
+                               file_stem=work.stem)
+        except Exception as exc:
+            return None, set(), {}, exc
+    return post, used, dict(queued), None
+
+
+def _render_chunk(indices: list[int]) -> list[Rendering]:
+    """Render the posts at ``indices`` of :data:`_pool_work`, in a forked worker; an error
+    that cannot be pickled back is sent as a RuntimeError with its text."""
+    assert _pool_work is not None
+    work, context = _pool_work
+    out: list[Rendering] = []
+    for i in indices:
+        post, used, queued, exc = context.run(_render_one, work[i])
+        if exc is not None:
+            try:
+                pickle.dumps(exc)
+            except Exception:
+                exc = RuntimeError(f"{type(exc).__name__}: {exc}")
+        out.append((post, used, queued, exc))
+    return out
+
+
+def _render_all(todo: list[_Work], workers: int | None) -> list[Rendering]:
+    """Each post of ``todo`` rendered, in order: on ``workers`` forked processes (default: one
+    per core) when there are at least :data:`PARALLEL_POSTS` of them and this process may fork
+    (Linux, no other thread running, as in ``journal render`` and ``mkdocs build``), in this
+    process otherwise (``mkdocs serve``, a few changed posts)."""
+    global _pool_work
+    workers = max(1, min(workers or os.cpu_count() or 1, len(todo)))
+    if (workers == 1 or len(todo) < PARALLEL_POSTS or threading.active_count() != 1
+            or "fork" not in mp.get_all_start_methods()):
+        return [_render_one(work) for work in todo]
+    chunks = [list(range(i, len(todo), workers * 4)) for i in range(workers * 4)]
+    _pool_work = (todo, contextvars.copy_context())
+    try:
+        with ProcessPoolExecutor(workers, mp_context=mp.get_context("fork")) as pool:
+            results = list(pool.map(_render_chunk, chunks))
+    finally:
+        _pool_work = None
+    by_index = {i: r for chunk, rs in zip(chunks, results, strict=True)
+                for i, r in zip(chunk, rs, strict=True)}
+    return [by_index[i] for i in range(len(todo))]
 
 
 def _library_code() -> str:
