@@ -271,6 +271,29 @@ def test_an_unresolvable_key_metric_is_na_with_its_reason(rec: Callable[..., Rec
     assert math.isnan(row.mean) and row.rank is None and ranking.verdict.code == "no_measurement"
 
 
+def test_an_unresolvable_side_has_no_difference_and_no_verdict_against_it(
+        rec: Callable[..., Record]) -> None:
+    few = Confusion(labels=["attack", "bona fide"], matrix=[[270, 5], [10, 90]])  # 275 attacks
+    many = Confusion(labels=["attack", "bona fide"], matrix=[[9990, 10], [10, 90]])
+    runs = [*seeds(rec, "student", [0.50, 0.60, 0.55], STUDENT, metric="tpr@fpr=1e-3", confusion=few),
+            *seeds(rec, "student + logit KD", [0.70, 0.72, 0.71], {**STUDENT, "kd": "logit"},
+                   metric="tpr@fpr=1e-3", confusion=many),
+            *seeds(rec, "student + feature KD", [0.60, 0.61, 0.62], {**STUDENT, "kd": "feature"},
+                   metric="tpr@fpr=1e-3", confusion=many)]
+    decl = Declaration(key_metric="tpr@fpr=1e-3", baseline="student")
+    [ranking] = plan(runs, decl)
+    # the declared baseline is n/a: nothing is compared with it, and the ★ needs a resolved partner
+    assert ranking.comparisons == []
+    assert [(r.variant, r.rank) for r in ranking.rows] == [
+        ("student + logit KD", 1), ("student + feature KD", 2), ("student", None)]
+    verdict = ranking.verdict
+    assert (verdict.code, verdict.best, verdict.against) == ("winner", "student + logit KD",
+                                                             "student + feature KD")
+    ref = stats.ttest_ind([0.70, 0.72, 0.71], [0.60, 0.61, 0.62], equal_var=False).confidence_interval()
+    assert verdict.difference is not None and verdict.difference.diff == pytest.approx(0.10)
+    assert verdict.difference.low == pytest.approx(ref.low)
+
+
 def test_declared_task_metric_overrides_the_experiment_default(rec: Callable[..., Record]) -> None:
     runs = [*seeds(rec, "x", [0.8, 0.9], {"task": "t1"}, metric="acc")]
     runs += [rec("x", 0, {"acc": 0.7, "loss": 1.0}, {"task": "t2"})]

@@ -234,6 +234,12 @@ def _nearest(arm: Arm, others: Sequence[Arm]) -> Arm:
     return min(others, key=lambda o: (_distance(o.settings, arm.settings), o.first_run, o.variant))
 
 
+def _comparable(arm: Arm, metric: str) -> bool:
+    """Whether ``arm`` has a value of ``metric`` to compare: a finished run measured it and the
+    data resolve it (``tpr@fpr=1e-3`` from 275 attacks is n/a, and n/a has no difference)."""
+    return an.measured(arm.records, metric) and an.unresolved_metric(arm.records, metric) is None
+
+
 def _values(arm: Arm, metric: str) -> list[float | None]:
     return an.finished_values(arm.records, metric)
 
@@ -242,14 +248,15 @@ def comparisons(
     group_arms: Sequence[Arm], metric: str, declaration: Declaration | None = None
 ) -> list[Comparison]:
     """Each arm of one group against its :func:`partner` on ``metric`` (arms that did not
-    measure it, and arms without a partner, are left out)."""
+    measure it or cannot resolve it, see :func:`_comparable`, and arms without a partner, are
+    left out)."""
     declaration = declaration or Declaration()
     out = []
     for arm in group_arms:
-        if not an.measured(arm.records, metric):
+        if not _comparable(arm, metric):
             continue
         found = partner(arm, group_arms, declaration)
-        if found is None or not an.measured(found[0].records, metric):
+        if found is None or not _comparable(found[0], metric):
             continue
         other, basis = found
         out.append(Comparison(
@@ -295,7 +302,7 @@ def _verdict(
     against: Arm | None = ranked[1][1] if len(ranked) > 1 else None
     if against is None:
         baselines = [a for a in group_arms if a.variant != best.variant
-                     and declaration.is_baseline(a.variant) and an.measured(a.records, metric)]
+                     and declaration.is_baseline(a.variant) and _comparable(a, metric)]
         against = baselines[0] if baselines else None
     if against is None:
         return Verdict("single_candidate", best.variant, n=best_row.n)
