@@ -294,6 +294,31 @@ def test_an_unresolvable_side_has_no_difference_and_no_verdict_against_it(
     assert verdict.difference.low == pytest.approx(ref.low)
 
 
+def test_variants_measured_at_different_checkpoints_get_no_star(rec: Callable[..., Record]) -> None:
+    kd = {**STUDENT, "kd": "logit"}
+    runs = [*seeds(rec, "student", [0.100, 0.110, 0.105], STUDENT, checkpoint="last"),
+            *seeds(rec, "student + logit KD", [0.060, 0.062], kd, checkpoint="acer_best"),
+            rec("student + logit KD", 2, {"acer": 0.064}, kd, checkpoint="last")]
+    decl = Declaration(baseline="student")
+    [ranking] = plan(runs, decl)
+    assert [(r.variant, r.checkpoints) for r in ranking.rows] == [
+        ("student + logit KD", ("acer_best", "last")), ("student", ("last",))]
+    v = ranking.verdict
+    assert (v.code, v.best, v.against, v.winner) == ("checkpoints_differ", "student + logit KD",
+                                                     "student", None)
+    assert v.checkpoints == (("acer_best", "last"), ("last",))
+    ref = stats.ttest_ind([0.060, 0.062, 0.064], [0.100, 0.110, 0.105], equal_var=False)
+    assert v.difference is not None and v.difference.diff == pytest.approx(-0.043)
+    assert v.difference.low == pytest.approx(ref.confidence_interval().low)  # still shown
+    assert "measured at checkpoint acer_best, last and student at last" in v.text
+    [c] = ranking.comparisons
+    assert c.checkpoints == (("last",), ("acer_best", "last")) and c.checkpoints_differ
+
+    same = [r.model_copy(update={"checkpoint": "last"}) for r in runs]
+    [ranking] = plan(same, decl)
+    assert ranking.verdict.code == "winner" and not ranking.comparisons[0].checkpoints_differ
+
+
 def test_declared_task_metric_overrides_the_experiment_default(rec: Callable[..., Record]) -> None:
     runs = [*seeds(rec, "x", [0.8, 0.9], {"task": "t1"}, metric="acc")]
     runs += [rec("x", 0, {"acc": 0.7, "loss": 1.0}, {"task": "t2"})]

@@ -251,6 +251,28 @@ def test_a_metric_logged_in_percent_prints_as_logged(make_record: Factory) -> No
     assert "| **★ wide** | 3 | 92.33 [82.95,\u00a096.99] |" in build_posts(fraction)[0].markdown
 
 
+def test_variants_measured_at_different_checkpoints_are_flagged_in_the_post(
+        make_record: Factory) -> None:
+    """wide's seeds were tested at its best checkpoint, base's at the last epoch: the lead is
+    shown with its Welch interval, but flagged, and nobody gets the ★."""
+    base, wide = [0.80, 0.85, 0.82], [0.90, 0.92, 0.95]
+    runs = [make_record(id=f"{v}-{seed}", variant=v, seed=seed, selections={}, checkpoint=at,
+                        started_at=T0 + timedelta(minutes=i), config={"lr": 0.1, "width": w},
+                        metrics={"acc": value})
+            for i, (v, w, at, seed, value) in enumerate(
+                [*(("base", 1, "last", s, x) for s, x in enumerate(base)),
+                 *(("wide", 2, "acc_best", s, x) for s, x in enumerate(wide))])]
+    post = build_posts(runs)[0].markdown
+    assert "★" not in post
+    assert ("No clear winner: wide was measured at checkpoint <code>acc&#95;best</code> and base "
+            "at <code>last</code>, so +10.00 points") in post
+    assert "| wide | 3 | 92.33 [" in post
+    assert "**beyond seed noise** (checkpoints differ) |" in post  # the headline's verdict cell
+    same = [r.model_copy(update={"checkpoint": "last"}) for r in runs]
+    again = build_posts(same)[0].markdown
+    assert "★ wide" in again and "checkpoints differ" not in again
+
+
 def test_a_variant_on_two_data_sets_is_two_arms_in_its_post(make_record: Factory) -> None:
     """m ran seeds 0 and 1 on "tiny" (acc 0.50, 0.52) and on "real" (0.90, 0.91); n only on
     "real". Nothing pools the two data sets: each m section has n=2 and its own mean, and on

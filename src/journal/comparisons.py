@@ -44,7 +44,7 @@ TASK_KEY = "task"
 
 VerdictCode = Literal[
     "winner", "no_measurement", "single_seed", "single_candidate", "partner_single_seed",
-    "partner_diverged",
+    "partner_diverged", "checkpoints_differ",
     "within_noise",
 ]
 
@@ -83,7 +83,9 @@ class Comparison:
     """``variant`` against ``partner`` on ``metric``: ``difference`` is ``variant − partner``.
 
     ``basis`` is ``baseline`` (the declared one) or ``nearest`` (fewest differing settings);
-    ``changes`` lists ``(key, partner's value, variant's value)`` (None where absent)."""
+    ``changes`` lists ``(key, partner's value, variant's value)`` (None where absent);
+    ``checkpoints`` the checkpoints of the partner's and the variant's runs
+    (:func:`checkpoints_of`)."""
 
     variant: str
     partner: str
@@ -92,6 +94,12 @@ class Comparison:
     changes: list[tuple[str, object, object]]
     metric: str
     difference: Difference
+    checkpoints: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
+
+    @property
+    def checkpoints_differ(self) -> bool:
+        """Whether the two sides were not all measured at one and the same checkpoint."""
+        return not same_checkpoint(*self.checkpoints)
 
 
 @dataclass(frozen=True)
@@ -108,6 +116,8 @@ class Row:
     rank: int | None
     measured: bool
     unresolved: Unresolved | None = None
+    checkpoints: tuple[str, ...] = ()
+    """The checkpoints its ``n`` runs were measured at (:func:`checkpoints_of`)."""
 
 
 @dataclass(frozen=True)
@@ -117,14 +127,17 @@ class Verdict:
     ``code``: ``winner``; or ``no_measurement`` (no candidate has a mean), ``single_seed`` (the
     best has n < 2), ``single_candidate`` (nothing to compare the best with),
     ``partner_single_seed`` (what it is compared with has n < 2), ``partner_diverged`` (a seed
-    of what it is compared with measured NaN), ``within_noise`` (the Welch
-    interval contains 0)."""
+    of what it is compared with measured NaN), ``checkpoints_differ`` (the two were measured
+    at different checkpoints, :attr:`checkpoints`, so their difference is not the variants'
+    alone), ``within_noise`` (the Welch interval contains 0)."""
 
     code: VerdictCode
     best: str | None = None
     against: str | None = None
     difference: Difference | None = None
     n: int = 0
+    checkpoints: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
+    """The checkpoints of :attr:`best`'s and :attr:`against`'s runs (:func:`checkpoints_of`)."""
 
     @property
     def winner(self) -> str | None:
@@ -146,6 +159,10 @@ class Verdict:
                                 f"{self.best}'s lead cannot be tested",
             "partner_single_seed": f"no clear winner: {self.against} has fewer than 2 seeds, so "
                                    f"{self.best}'s lead cannot be tested",
+            "checkpoints_differ": f"no clear winner: {self.best} was measured at checkpoint "
+                                  f"{', '.join(self.checkpoints[0])} and {self.against} at "
+                                  f"{', '.join(self.checkpoints[1])}, so {diff} is not the "
+                                  "variants' difference alone",
             "within_noise": f"no clear winner: {self.best} − {self.against} = {diff} is within "
                             "seed noise",
         }[self.code]
@@ -234,6 +251,19 @@ def _nearest(arm: Arm, others: Sequence[Arm]) -> Arm:
     return min(others, key=lambda o: (_distance(o.settings, arm.settings), o.first_run, o.variant))
 
 
+def checkpoints_of(records: Sequence[Record], metric: str) -> tuple[str, ...]:
+    """The checkpoints (``Record.checkpoint``) at which the finished ``records`` that measured
+    ``metric`` measured it, sorted: the runs a variant's ``n`` counts."""
+    return tuple(sorted({r.checkpoint for r in records
+                         if r.status == "finished" and r.metrics.get(metric) is not None}))
+
+
+def same_checkpoint(a: Sequence[str], b: Sequence[str]) -> bool:
+    """Whether two arms' runs were all measured at one checkpoint: only then is their
+    difference the variants' own, not partly the choice of checkpoint."""
+    return len({*a, *b}) <= 1
+
+
 def _comparable(arm: Arm, metric: str) -> bool:
     """Whether ``arm`` has a value of ``metric`` to compare: a finished run measured it and the
     data resolve it (``tpr@fpr=1e-3`` from 275 attacks is n/a, and n/a has no difference)."""
@@ -262,7 +292,8 @@ def comparisons(
         out.append(Comparison(
             arm.variant, other.variant, arm.group, "baseline" if basis == "baseline" else "nearest",
             an.config_changes(other.config, arm.config), metric,
-            difference(_values(other, metric), _values(arm, metric), metric)))
+            difference(_values(other, metric), _values(arm, metric), metric),
+            (checkpoints_of(other.records, metric), checkpoints_of(arm.records, metric))))
     return out
 
 
@@ -276,7 +307,8 @@ def rank(
     for arm in group_arms:
         summary = an.seed_summary(arm.records, metric)
         rows.append((Row(arm.variant, arm.role, summary.n, summary.mean, summary.interval, None,
-                         summary.measured, summary.unresolved), arm))
+                         summary.measured, summary.unresolved,
+                         checkpoints_of(arm.records, metric)), arm))
     sign = 1.0 if goal == "min" else -1.0
     rows.sort(key=lambda ra: (math.isnan(ra[0].mean), sign * ra[0].mean if not math.isnan(ra[0].mean)
                               else 0.0, ra[1].first_run, ra[0].variant))
@@ -285,8 +317,7 @@ def rank(
     for row, arm in rows:
         if row.role == "candidate" and not math.isnan(row.mean):
             ranked.append((row, arm))
-            row = Row(row.variant, row.role, row.n, row.mean, row.interval, len(ranked), row.measured,
-                      row.unresolved)
+            row = replace(row, rank=len(ranked))
         out.append(row)
     return out, _verdict(ranked, group_arms, metric, declaration)
 
@@ -311,6 +342,9 @@ def _verdict(
         return Verdict("partner_diverged", best.variant, against.variant, diff, best_row.n)
     if diff.within_noise is None:
         return Verdict("partner_single_seed", best.variant, against.variant, diff, best_row.n)
+    at = (best_row.checkpoints, checkpoints_of(against.records, metric))
+    if not same_checkpoint(*at):
+        return Verdict("checkpoints_differ", best.variant, against.variant, diff, best_row.n, at)
     code: VerdictCode = "within_noise" if diff.within_noise else "winner"
     return Verdict(code, best.variant, against.variant, diff, best_row.n)
 

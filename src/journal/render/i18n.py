@@ -206,6 +206,11 @@ ZH: dict[str, str] = {
         "无明确最优：{against} 的种子少于 2 个，无法检验 {best} 的领先。",
     "No clear winner: {best} − {against} = {diff}, within seed noise.":
         "无明确最优：{best} − {against} = {diff}，在种子噪声内。",
+    "No clear winner: {best} was measured at checkpoint {best_at} and {against} at {against_at}, "
+    "so {diff} is not the variants' difference alone.":
+        "无明确最优：{best} 在检查点 {best_at} 测量，{against} 在 {against_at}，所以 {diff} "
+        "不只是变体之间的差异。",
+    "checkpoints differ": "检查点不同",
 }
 
 _current: ContextVar[str] = ContextVar("journal_language", default="en")

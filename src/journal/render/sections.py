@@ -436,6 +436,16 @@ def verdict_text(ranking: Ranking, declaration: Declaration | None = None) -> st
         "partner_single_seed": "No clear winner: {against} has fewer than 2 seeds, so the lead of "
                                "{best} cannot be tested.",
         "within_noise": "No clear winner: {best} − {against} = {diff}, within seed noise.",
+        "checkpoints_differ": "No clear winner: {best} was measured at checkpoint {best_at} and "
+                              "{against} at {against_at}, so {diff} is not the variants' "
+                              "difference alone.",
     }
     return md(t(templates[v.code]), best=v.best or "", against=v.against or "", diff=Markdown(diff),
-              n=v.n, metric=metric_label(ranking.metric))
+              n=v.n, metric=metric_label(ranking.metric), best_at=checkpoint_list(v.checkpoints[0]),
+              against_at=checkpoint_list(v.checkpoints[1]))
+
+
+def checkpoint_list(names: Sequence[str]) -> Markdown:
+    """Checkpoint names as code, joined by commas (a variant whose seeds were measured at
+    different checkpoints has several)."""
+    return Markdown(", ".join(code(n) for n in names))
