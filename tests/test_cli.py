@@ -192,6 +192,27 @@ def test_compare_shows_no_difference_for_a_metric_a_side_has_no_value_of(
     assert cells["| eer"] == ["—", "—", "— |"]
 
 
+def test_compare_says_when_the_two_were_measured_at_different_checkpoints(
+        cli: CliRunner, tmp_path: Path, make_record: Factory) -> None:
+    from journal.comparisons import compare_pair
+
+    base = [make_record(seed=i, id=f"base-{i}", variant="base", checkpoint="last",
+                        metrics={"acer": v}) for i, v in enumerate([0.20, 0.22, 0.21])]
+    best = [make_record(seed=3 + i, id=f"best-{i}", variant="best", checkpoint="acer_best",
+                        metrics={"acer": v}) for i, v in enumerate([0.05, 0.06, 0.04])]
+    for record in [*base, *best]:
+        write_record(record, tmp_path, create=True)
+    [[row]] = compare_pair(base, best).values()
+    assert row.checkpoints == (("last",), ("acer_best",))
+    assert row.verdict == "beyond seed noise (checkpoints differ)"
+    md = cli.invoke(main, ["compare", "base", "best", "--md", "--results", str(tmp_path)])
+    assert md.exit_code == 0, md.output
+    assert md.output.splitlines()[-1].endswith(" | beyond seed noise (checkpoints differ) |")
+    same = [r.model_copy(update={"checkpoint": "last"}) for r in best]
+    [[row]] = compare_pair(base, same).values()
+    assert row.verdict == "beyond seed noise"
+
+
 def test_show_prints_one_run(cli: CliRunner, tmp_path: Path, make_record: Factory) -> None:
     write_record(make_record(), tmp_path, create=True)
     result = cli.invoke(main, ["show", "20261123T0610", "--results", str(tmp_path)], env={"COLUMNS": "200"})

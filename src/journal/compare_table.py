@@ -52,7 +52,7 @@ def comparison_tables(a: Sequence[Record], b: Sequence[Record],
             if d is None:  # a side is n/a or has no finished measurement: no difference
                 diff = ci = verdict = row.missing or "—"
             else:
-                diff, verdict = f"{d.diff:+.4f}", d.verdict
+                diff, verdict = f"{d.diff:+.4f}", row.verdict
                 ci = "—" if d.low != d.low else f"[{d.low:+.4f}, {d.high:+.4f}]"
             cells.append([row.metric, summary_text(row.a), str(row.a.n), summary_text(row.b),
                           str(row.b.n), diff, ci, verdict])

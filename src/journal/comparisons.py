@@ -408,6 +408,18 @@ class PairMetric:
     a: SeedSummary
     b: SeedSummary
     difference: Difference | None
+    checkpoints: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
+    """The checkpoints of a's and b's runs (:func:`checkpoints_of`)."""
+
+    @property
+    def verdict(self) -> str:
+        """The difference's verdict, "(checkpoints differ)" after it when the two sides were
+        not all measured at one checkpoint; "" without a difference."""
+        if self.difference is None:
+            return ""
+        if same_checkpoint(*self.checkpoints):
+            return self.difference.verdict
+        return f"{self.difference.verdict} (checkpoints differ)"
 
     @property
     def missing(self) -> str | None:
@@ -447,7 +459,8 @@ def compare_pair(a: Sequence[Record], b: Sequence[Record]) -> dict[Group, list[P
 
 
 def _pair_metric(a: Sequence[Record], b: Sequence[Record], metric: str) -> PairMetric:
-    row = PairMetric(metric, seed_summary(a, metric), seed_summary(b, metric), None)
+    row = PairMetric(metric, seed_summary(a, metric), seed_summary(b, metric), None,
+                     (checkpoints_of(a, metric), checkpoints_of(b, metric)))
     if row.missing is not None:  # an n/a side has no difference, never one of its raw values
         return row
     return replace(row, difference=difference(an.finished_values(a, metric),

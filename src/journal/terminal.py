@@ -123,7 +123,7 @@ def compare(a: Sequence[Record], b: Sequence[Record], names: tuple[str, str], co
             if d is None:  # a side is n/a or has no finished measurement: no difference
                 diff = ci = verdict = row.missing or "—"
             else:
-                diff, verdict = _t(d.diff, lambda x: f"{x:+.4f}"), _t(d.verdict)
+                diff, verdict = _t(d.diff, lambda x: f"{x:+.4f}"), _t(row.verdict)
                 ci = "—" if d.low != d.low else _t(f"[{d.low:+.4f}, {d.high:+.4f}]")
             table.add_row(_t(row.metric, metric_label), _t(_summary(row.a)), str(row.a.n),
                           _t(_summary(row.b)), str(row.b.n), diff, ci, verdict)
