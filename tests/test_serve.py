@@ -300,6 +300,29 @@ def test_serve_command_refuses_bad_arguments_in_one_line(tmp_path: Path,
     assert result.exit_code == 2 and "docs: no such folder" in result.output
 
 
+def test_serve_refuses_a_port_in_use_before_rendering(tmp_path: Path) -> None:
+    import socket
+
+    from journal.serve import check_port_free
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(JournalError) as caught:
+            check_port_free(f"127.0.0.1:{port}")
+        assert str(caught.value) == (
+            f"--dev-addr 127.0.0.1:{port}: the port is in use (another journal serve or mkdocs "
+            f"serve?); stop it or give another, e.g. -a 127.0.0.1:{port + 1}")
+        (tmp_path / "mkdocs.yml").write_text("site_name: x\n")
+        result = CliRunner().invoke(main, ["serve", "-f", str(tmp_path / "mkdocs.yml"),
+                                           "--generator", "mkdocs", "-a", f"127.0.0.1:{port}"])
+        assert result.exit_code == 2 and "the port is in use" in result.output
+    check_port_free(f"127.0.0.1:{port}")  # free again
+    with pytest.raises(JournalError, match="cannot"):
+        check_port_free("192.0.2.1:8000")  # TEST-NET-1: no address of this machine
+
+
 def test_journal_block_reads_the_records_the_manifest_names(
         tmp_path: Path, make_record: Callable[..., Record]) -> None:
     project = _project(tmp_path, make_record)

@@ -108,6 +108,31 @@ def check_addr(addr: str) -> str:
     return addr
 
 
+def check_port_free(addr: str) -> None:
+    """Raise :class:`JournalError` when ``HOST:PORT`` cannot be served on: the port is taken
+    (another ``journal serve`` or ``mkdocs serve``), or the host is not an address of this
+    machine. Checked before rendering, so the generator never starts only to fail."""
+    import errno
+    import socket
+
+    host, _, port = check_addr(addr).rpartition(":")
+    host = host.strip("[]")
+    try:
+        family, kind, proto, _, where = socket.getaddrinfo(host, int(port), type=socket.SOCK_STREAM)[0]
+    except (OSError, UnicodeError) as exc:
+        raise JournalError(f"--dev-addr {addr}: cannot resolve {host!r} ({exc})") from None
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the servers bind
+        try:
+            probe.bind(where)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise JournalError(
+                    f"--dev-addr {addr}: the port is in use (another journal serve or mkdocs "
+                    f"serve?); stop it or give another, e.g. -a {host}:{int(port) + 1}") from None
+            raise JournalError(f"--dev-addr {addr}: cannot serve there ({exc.strerror})") from None
+
+
 @dataclass
 class DocsRenderer:
     """Renders a results folder into a docs folder, again and again, from one cache."""

@@ -154,7 +154,7 @@ def serve(config: Path, results_dir: Path | None, generator: str, addr: str,
       journal serve                      # http://127.0.0.1:8000
     """
     from ..errors import JournalError
-    from ..serve import available_generator, check_addr, docs_dir_of, results_dir_of
+    from ..serve import available_generator, check_addr, check_port_free, docs_dir_of, results_dir_of
     from ..serve import serve as serve_site
     from ..site import check_docs, unlisted_assets
     from ..tracking import default_results_dir
@@ -167,6 +167,7 @@ def serve(config: Path, results_dir: Path | None, generator: str, addr: str,
         check_docs(docs_dir_of(config))
         for warning in unlisted_assets(docs_dir_of(config)):
             echo(f"warning: {warning}", err=True)
+    check_port_free(addr)
     echo(f"serving with {chosen} on http://{addr}/ (Ctrl-C stops)")
     if results_dir is None:  # the site's own results folder, as the plugin reads it, from anywhere
         results_dir = (default_results_dir() if "JOURNAL_RESULTS" in os.environ
