@@ -55,6 +55,10 @@ def _write(tmp_path: Path, text: str | bytes) -> Path:
     ("mutate", "field", "cause"),
     [
         (lambda d: d.update(seed="zero"), "seed", "integer"),
+        (lambda d: d.update(seed=True), "seed", "a seed must be an integer, not True"),
+        (lambda d: d.update(seed="7"), "seed", "not '7'"),
+        (lambda d: d.update(seed=2**64), "seed", "not 18446744073709551616"),
+        (lambda d: d.update(seed=-(10**400)), "seed", "not a number of 401 digits"),
         (lambda d: d.pop("experiment"), "experiment", "required"),
         (lambda d: d.update(status="done"), "status", "running"),
         (lambda d: d.update(schema=SCHEMA_VERSION + 1), "schema", "newer"),
@@ -212,3 +216,13 @@ def test_numpy_bools_are_not_metrics(make_record: Factory) -> None:
     with pytest.raises(ValidationError, match="not true or false"):
         make_record(metrics={"acc": np.bool_(True)})
     assert make_record(metrics={"acc": np.float32(0.5), "n": np.int64(3)}).metrics == {"acc": 0.5, "n": 3.0}
+
+
+def test_a_seed_is_any_integer_torch_takes(make_record: Factory) -> None:
+    import numpy as np
+
+    data = json.loads(make_record().to_json())
+    for seed in (-(2**63), 0, 2**64 - 1):
+        assert Record.model_validate_json(json.dumps({**data, "seed": seed})).seed == seed
+    assert Record.model_validate({**data, "seed": np.int64(7)}).seed == 7
+    assert type(Record.model_validate({**data, "seed": np.int64(7)}).seed) is int

@@ -76,6 +76,24 @@ Number = Annotated[float, BeforeValidator(_number)] | None
 """A metric value: any float, NaN and ±inf included; ``None`` where it was not measured."""
 
 
+def _seed(value: Any) -> Any:
+    """A seed must be an integer (a numpy one too): ``true`` is not seed 1, nor ``"7"`` seed 7."""
+    kind = type(value)
+    if isinstance(value, bool | str) or (kind.__module__ == "numpy" and kind.__name__ in ("bool", "bool_")):
+        raise ValueError(f"a seed must be an integer, not {value!r:.40}")
+    if kind.__module__ == "numpy" and hasattr(value, "__index__"):
+        value = int(value)
+    if isinstance(value, int) and not -(2**63) <= value < 2**64:
+        digits = str(value) if abs(value) < 10**30 else f"a number of {len(str(abs(value)))} digits"
+        raise ValueError("a seed must be from -2**63 to 2**64 - 1 (what torch.manual_seed takes), "
+                         f"not {digits}")
+    return value
+
+
+Seed = Annotated[int, BeforeValidator(_seed)]
+"""A random seed: an integer from −2⁶³ to 2⁶⁴ − 1, the values ``torch.manual_seed`` takes."""
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
@@ -266,7 +284,7 @@ class Record(_Model):
     id: str = Field(description="Sortable unique run id, also the file name.")
     experiment: str = Field(min_length=1)
     variant: str = Field("default", min_length=1, description="The config family seeds group under.")
-    seed: int | None = None
+    seed: Seed | None = Field(None, description="The random seed; any value torch.manual_seed takes.")
     status: Status = "running"
     error: str | None = Field(None, description="The error text of a failed run.")
     started_at: UTCDateTime
