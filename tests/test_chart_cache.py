@@ -175,11 +175,18 @@ def test_many_posts_render_in_parallel_as_in_one_process(
                for day in range(days) for variant in ("a", "b")
                for seed in (0, 1)]
     records[5] = records[5].model_copy(update={"variant": "broken"})
+    records[13] = records[13].model_copy(update={"variant": "bad file"})
     original = posts_module.render_post
+
+    class Unpicklable(Exception):
+        def __init__(self, a: str, b: str) -> None:  # pickles, but cannot be unpickled
+            super().__init__(f"{a} {b}")
 
     def render(experiment: str, day: object, recs: list[Record], *args: object, **kw: object) -> object:
         if any(r.variant == "broken" for r in recs):
             raise ValueError("variant 'broken' cannot be drawn")
+        if any(r.variant == "bad file" for r in recs):
+            raise Unpicklable("two", "words")
         return original(experiment, day, recs, *args, **kw)  # type: ignore[arg-type]
 
     monkeypatch.setattr(posts_module, "render_post", render)
@@ -199,8 +206,9 @@ def test_many_posts_render_in_parallel_as_in_one_process(
         monkeypatch.setattr(posts_module, "PARALLEL_POSTS", 10**6)
         serial = build_posts(records, workers=2, on_problem=lambda *_: None)
     assert len(forks) == 1  # the second build stayed in this process
-    assert problems == [("post of fas_kd on 2026-11-24", "variant 'broken' cannot be drawn")]
-    assert len(parallel) == days - 1
+    assert problems == [("post of fas_kd on 2026-11-24", "variant 'broken' cannot be drawn"),
+                        ("post of fas_kd on 2026-11-26", "Unpicklable: two words")]
+    assert len(parallel) == days - 2
     assert [(p.filename, p.markdown, p.assets, p.chart_keys) for p in parallel] == \
         [(p.filename, p.markdown, p.assets, p.chart_keys) for p in serial]
     assert all(p.chart_keys and p.assets for p in parallel)

@@ -65,6 +65,14 @@ def test_a_vector_is_taken_as_given_in_the_declared_order(tmp_path: Path) -> Non
     assert code == 0
     (rec,), _ = load_records(tmp_path)
     assert rec.metrics == {"acc": 0.92296, "far": 0.063972, "frr": 0.107171}
+    assert rec.checkpoint == "last"
+
+
+def test_the_checkpoint_of_added_numbers_is_kept(tmp_path: Path) -> None:
+    code, out = _add(tmp_path, "ser", "--vector", "[0.61]", "--order", "ua", "--checkpoint", "ua_best")
+    assert code == 0, out
+    (rec,), _ = load_records(tmp_path)
+    assert rec.checkpoint == "ua_best"
 
 
 @pytest.mark.parametrize(
@@ -83,6 +91,7 @@ def test_a_vector_is_taken_as_given_in_the_declared_order(tmp_path: Path) -> Non
             "journal: error: --confusion: expected a square matrix with rows separated by ';', "
             "got '1 2; 3'\n",
         ),
+        (["--counts", "1 2 3 4", "--checkpoint", " "], "journal: error: --checkpoint: must not be empty\n"),
         (
             ["--counts", "1 2 3 4", "--date", "yesterday"],
             "journal: error: --date: expected an ISO date such as 2025-08-01T10:41Z, got 'yesterday'\n",

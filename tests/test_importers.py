@@ -357,3 +357,23 @@ def test_lightning_csv_logger_output(tmp_path: Path) -> None:
     logged = {k: float(v) for k, v in trainer.logged_metrics.items()}
     assert {k: rec.metrics[k] for k in logged} == pytest.approx(logged, rel=1e-6)
     assert set(rec.metrics) == {"train_loss_step", "train_loss_epoch", "val_loss"}
+
+
+def test_a_config_seed_that_is_no_seed_names_the_file_and_key(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from journal.importers.common import ImportOptions, SourceError, SourceRun, to_record
+
+    def run(seed: object) -> SourceRun:
+        return SourceRun("csv", "x", "x", tmp_path / "hparams.yaml", "exp",
+                         datetime(2026, 1, 1, tzinfo=UTC), config={"seed": seed},
+                         series={"acc": [(0, 0.5)]})
+
+    options = ImportOptions(results_dir=tmp_path)
+    assert to_record(run(2**100), options).seed == 2**100
+    assert to_record(run("42"), options).seed == 42
+    for bad, why in ((10**40, "beyond ±2**128"), ("seven", "'seven' is not an integer")):
+        with pytest.raises(SourceError) as caught:
+            to_record(run(bad), options)
+        assert str(tmp_path / "hparams.yaml") in str(caught.value)
+        assert "config.seed" in str(caught.value) and why in str(caught.value)

@@ -268,9 +268,31 @@ def test_variants_measured_at_different_checkpoints_are_flagged_in_the_post(
             "at <code>last</code>, so +10.00 points") in post
     assert "| wide | 3 | 92.33 [" in post
     assert "**beyond seed noise** (checkpoints differ) |" in post  # the headline's verdict cell
+    from journal.render.overview import render_overview
+
+    overview = render_overview("fas_kd", runs).markdown  # its comparisons table says so too
+    assert "★ wide" not in overview and "**beyond seed noise** (checkpoints differ) |" in overview
     same = [r.model_copy(update={"checkpoint": "last"}) for r in runs]
     again = build_posts(same)[0].markdown
     assert "★ wide" in again and "checkpoints differ" not in again
+
+
+def test_a_variant_only_an_unfinished_run_measured_shows_a_dash_and_is_compared_with_nothing(
+        make_record: Factory) -> None:
+    from journal.render.overview import render_overview
+
+    runs = [make_record(id=f"a-{seed}", variant="a", seed=seed, selections={},
+                        started_at=T0 + timedelta(minutes=seed), config={"lr": 0.1},
+                        metrics={"acc": 0.8 + 0.01 * seed}) for seed in (0, 1)]
+    runs.append(make_record(id="b-0", variant="b", seed=0, selections={}, status="failed",
+                            error="out of memory", started_at=T0 + timedelta(minutes=5),
+                            config={"lr": 0.2}, metrics={"acc": 0.5}))
+    post = build_posts(runs)[0].markdown
+    assert "| b | 0 | — | — | — | — |" in post
+    assert "nan" not in post and "too few seeds" not in post
+    overview = render_overview("fas_kd", runs).markdown
+    assert "| — | b | 0 | — | 2026-11-23 |" in overview  # unranked, n=0, no mean
+    assert "nan" not in overview
 
 
 def test_a_variant_on_two_data_sets_is_two_arms_in_its_post(make_record: Factory) -> None:

@@ -341,3 +341,21 @@ def test_journal_block_reads_the_records_the_manifest_names(
     write_record(again, project / "results", create=True)
     table = block_markdown("experiment: fas_kd\nshow: results\n", docs, "x")
     assert "mean ± std (n=3)" in table and "rerun3" not in table
+
+
+def test_a_taken_top_port_suggests_no_other(monkeypatch: pytest.MonkeyPatch) -> None:
+    import errno
+    import socket
+
+    from journal.serve import check_port_free
+
+    def taken(self: socket.socket, where: object) -> None:
+        raise OSError(errno.EADDRINUSE, "Address already in use")
+
+    monkeypatch.setattr(socket.socket, "bind", taken)
+    with pytest.raises(JournalError) as caught:
+        check_port_free("127.0.0.1:65535")
+    assert str(caught.value).endswith("stop it or give another")
+    with pytest.raises(JournalError) as caught:
+        check_port_free("localhost:8000")
+    assert str(caught.value).endswith("e.g. -a localhost:8001")

@@ -162,3 +162,13 @@ def test_log_batches_writes_per_step_and_flushes_each_epoch(tmp_path: Path,
         run.flush()
         assert read_record(run.path).history[-1].values() == {"loss": 0.5, "acc": 0.95}
     assert [r.epoch for r in read_record(run.path).history] == [1, 2]
+
+
+def test_a_seed_given_as_text_is_read_as_its_integer(tmp_path: Path) -> None:
+    import journal
+
+    with journal.start_run("e", seed="3", results_dir=tmp_path) as run:  # argparse without type=int
+        run.log(epoch=1, acc=0.5)
+    assert run.record.seed == 3
+    with pytest.raises(Exception, match="a seed must be an integer, not 'three'"):
+        journal.start_run("e", seed="three", results_dir=tmp_path)  # type: ignore[arg-type]

@@ -267,7 +267,8 @@ def same_checkpoint(a: Sequence[str], b: Sequence[str]) -> bool:
 def _comparable(arm: Arm, metric: str) -> bool:
     """Whether ``arm`` has a value of ``metric`` to compare: a finished run measured it and the
     data resolve it (``tpr@fpr=1e-3`` from 275 attacks is n/a, and n/a has no difference)."""
-    return an.measured(arm.records, metric) and an.unresolved_metric(arm.records, metric) is None
+    return (any(v is not None for v in an.finished_values(arm.records, metric))
+            and an.unresolved_metric(arm.records, metric) is None)
 
 
 def _values(arm: Arm, metric: str) -> list[float | None]:

@@ -35,6 +35,10 @@ class FileError(JournalError):
         where = f"{self.path}: field '{field}'" if field else f"{self.path}"
         super().__init__(f"{where}: {cause}")
 
+    def __reduce__(self) -> tuple[type[FileError], tuple[Path, str | None, str]]:
+        """Pickled as its three arguments, so that it crosses a process pool intact."""
+        return type(self), (self.path, self.field, self.cause)
+
 
 class RecordError(FileError):
     """A run record that cannot be read, validated or written."""

@@ -138,6 +138,7 @@ def add_run(
     order: Sequence[str] | None = None,
     date: datetime | None = None,
     note: str = "",
+    checkpoint: str = "last",
 ) -> Path:
     """Write a finished record from counts, a confusion matrix or a metric vector (exactly one).
 
@@ -149,6 +150,7 @@ def add_run(
         raise JournalError("give exactly one of --counts, --confusion or --vector")
     check_label(experiment, "EXPERIMENT")
     check_label(variant, "--variant")
+    check_label(checkpoint, "--checkpoint")
     for name in labels or []:
         check_label(name, "--labels")
     for name in order or []:
@@ -164,7 +166,7 @@ def add_run(
         record = Record.model_validate(dict(
             id=new_run_id(experiment, when), experiment=experiment, variant=variant, seed=seed,
             status="finished", started_at=when, updated_at=when, ended_at=when,
-            config=dict(config or {}), note=note,
+            config=dict(config or {}), note=note, checkpoint=checkpoint,
         ))
     except ValidationError as exc:
         err = exc.errors()[0]

@@ -83,15 +83,18 @@ def _seed(value: Any) -> Any:
         raise ValueError(f"a seed must be an integer, not {value!r:.40}")
     if kind.__module__ == "numpy" and hasattr(value, "__index__"):
         value = int(value)
-    if isinstance(value, int) and not -(2**63) <= value < 2**64:
-        digits = str(value) if abs(value) < 10**30 else f"a number of {len(str(abs(value)))} digits"
-        raise ValueError("a seed must be from -2**63 to 2**64 - 1 (what torch.manual_seed takes), "
-                         f"not {digits}")
+    if isinstance(value, int) and not abs(value) < SEED_BOUND:
+        raise ValueError("a seed must lie within ±2**128 (numpy's SeedSequence entropy has 128 "
+                         f"bits), not a number of {len(str(abs(value)))} digits")
     return value
 
 
+SEED_BOUND = 2**128
+"""Seeds lie strictly within ±this: ``torch.manual_seed`` takes 64 bits, numpy's
+``SeedSequence`` entropy is 128."""
+
 Seed = Annotated[int, BeforeValidator(_seed)]
-"""A random seed: an integer from −2⁶³ to 2⁶⁴ − 1, the values ``torch.manual_seed`` takes."""
+"""A random seed: an integer within ±2¹²⁸ (:data:`SEED_BOUND`)."""
 
 
 class _Model(BaseModel):
@@ -284,7 +287,7 @@ class Record(_Model):
     id: str = Field(description="Sortable unique run id, also the file name.")
     experiment: str = Field(min_length=1)
     variant: str = Field("default", min_length=1, description="The config family seeds group under.")
-    seed: Seed | None = Field(None, description="The random seed; any value torch.manual_seed takes.")
+    seed: Seed | None = Field(None, description="The random seed: an integer within ±2**128.")
     status: Status = "running"
     error: str | None = Field(None, description="The error text of a failed run.")
     started_at: UTCDateTime

@@ -115,8 +115,8 @@ def check_port_free(addr: str) -> None:
     import errno
     import socket
 
-    host, _, port = check_addr(addr).rpartition(":")
-    host = host.strip("[]")
+    given, _, port = check_addr(addr).rpartition(":")
+    host = given.strip("[]")
     try:
         family, kind, proto, _, where = socket.getaddrinfo(host, int(port), type=socket.SOCK_STREAM)[0]
     except (OSError, UnicodeError) as exc:
@@ -127,9 +127,10 @@ def check_port_free(addr: str) -> None:
             probe.bind(where)
         except OSError as exc:
             if exc.errno == errno.EADDRINUSE:
+                other = f", e.g. -a {given}:{int(port) + 1}" if int(port) < 65535 else ""
                 raise JournalError(
                     f"--dev-addr {addr}: the port is in use (another journal serve or mkdocs "
-                    f"serve?); stop it or give another, e.g. -a {host}:{int(port) + 1}") from None
+                    f"serve?); stop it or give another{other}") from None
             raise JournalError(f"--dev-addr {addr}: cannot serve there ({exc.strerror})") from None
 
 

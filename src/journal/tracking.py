@@ -524,13 +524,16 @@ def start_run(
         experiment: experiment name; posts group runs by experiment and day.
         config: the full hyperparameters (JSON-serialisable values).
         variant: the config family that seeds are grouped under in posts.
-        seed: the random seed of this run.
+        seed: the random seed of this run: an integer within ±2**128 (a decimal string, as
+            argparse gives without ``type=int``, is read as one).
         results_dir: the folder of records (default ``$JOURNAL_RESULTS`` or ``./results``).
         dataset: the data the run uses (also settable later with ``set_dataset``).
         device: e.g. ``"cuda:0"`` or ``"cpu"``, stored in the environment.
         run_id: a fixed id (default: a new dated, unique one).
     """
     now = _now()
+    if isinstance(seed, str) and seed.strip().lstrip("+-").isdecimal():  # argparse without type=int
+        seed = int(seed)
     plain_config = {k: _plain(v) for k, v in (config or {}).items()}
     for key, value in plain_config.items():
         if isinstance(value, float) and not math.isfinite(value):

@@ -26,13 +26,16 @@ from . import OneLineUsageError, echo, main
 @click.option("--seed", type=click.IntRange(0, SEED_LIMIT), default=None,
               help="Its seed (version) number.")
 @click.option("--date", default=None, help="When it ran, e.g. 2025-08-01T10:41Z [default: now].")
+@click.option("--checkpoint", default="last", show_default=True,
+              help="The checkpoint the numbers were measured at, e.g. acer_best: a variant gets a "
+                   "★ only against runs measured at the same one.")
 @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help="A config value; repeatable.")
 @click.option("--note", default="", help="A note (Markdown).")
 @click.option("--results", "results_dir", type=click.Path(file_okay=False, path_type=Path),
               default=None, help="Folder of records [default: $JOURNAL_RESULTS or ./results].")
 def add(experiment: str, counts: str | None, confusion: str | None, labels: str | None,
         vector: str | None, order: str | None, variant: str, seed: int | None, date: str | None,
-        overrides: tuple[str, ...], note: str, results_dir: Path | None) -> None:
+        checkpoint: str, overrides: tuple[str, ...], note: str, results_dir: Path | None) -> None:
     """Record a run whose numbers were computed elsewhere.
 
     \b
@@ -53,7 +56,7 @@ def add(experiment: str, counts: str | None, confusion: str | None, labels: str 
         labels=check_labels(labels, "--labels") if labels is not None else None,
         vector=parse_numbers(vector, "--vector") if vector is not None else None,
         order=check_labels(order, "--order") if order is not None else None,
-        date=parse_date(date), note=note,
+        date=parse_date(date), note=note, checkpoint=checkpoint,
     )
     echo(path)
 

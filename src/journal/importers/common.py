@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import FileError, JournalError
-from ..records import EpochRow, Record, Status, iter_record_files, write_record
+from ..records import SEED_BOUND, EpochRow, Record, Status, iter_record_files, write_record
 
 HASH_DIGITS = 12
 
@@ -175,7 +175,10 @@ def _seed(run: SourceRun, options: ImportOptions) -> int | None:
         seed = int(str(value))
     except ValueError:
         raise SourceError(run.path, f"config.{options.seed_key}",
-                          f"seed '{value}' is not an integer; give the seed explicitly") from None
+                          f"seed '{str(value)[:40]}' is not an integer; give the seed explicitly") from None
+    if abs(seed) >= SEED_BOUND:
+        raise SourceError(run.path, f"config.{options.seed_key}",
+                          "the seed lies beyond ±2**128; give the seed explicitly")
     return seed
 
 

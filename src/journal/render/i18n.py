@@ -211,6 +211,7 @@ ZH: dict[str, str] = {
         "无明确最优：{best} 在检查点 {best_at} 测量，{against} 在 {against_at}，所以 {diff} "
         "不只是变体之间的差异。",
     "checkpoints differ": "检查点不同",
+    "{metric}: no finished run measured it.": "{metric}：没有已完成的运行测量它。",
 }
 
 _current: ContextVar[str] = ContextVar("journal_language", default="en")

@@ -122,7 +122,7 @@ def headline(variants: Mapping[str, Sequence[Record]], rankings: Sequence[Rankin
             value: Markdown | str = "—"
             if row.unresolved is not None:
                 value = "n/a"
-            elif row.measured:
+            elif row.measured and row.n > 0:  # n=0: only an unfinished run measured it
                 value = shown.value(row.mean)
                 if row.n > 1:
                     value = Markdown(f"{value} {shown.interval(row.interval.low, row.interval.high)}")
@@ -314,6 +314,8 @@ def summary_line(records: Sequence[Record], key: str | None, declaration: Declar
     shown: Display = display_of(key, declaration)
     if stats.unresolved is not None:
         return md(t("{metric}: n/a ({why})."), metric=metric_label(key), why=stats.unresolved.reason)
+    if stats.n == 0:
+        return md(t("{metric}: no finished run measured it."), metric=metric_label(key))
     unit = "\u00a0%" if shown.percent else ""
     head = bold(Markdown(f"{escape(metric_label(key))} {shown.mean_std(stats.mean, stats.std)}{unit} "
                          f"(n={stats.n})"))

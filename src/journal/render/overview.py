@@ -104,6 +104,8 @@ def _summary_cell(summary: an.SeedSummary, shown: Display) -> Markdown:
         return Markdown("—")
     if summary.unresolved is not None:
         return Markdown("n/a")
+    if summary.n == 0:  # only an unfinished run measured it: nothing to average, not a NaN seed
+        return Markdown("—")
     cell = shown.mean_std(summary.mean, summary.std)
     ci = summary.interval
     if summary.n > 1 and ci.low == ci.low:

@@ -504,8 +504,8 @@ def _render_chunk(indices: list[int]) -> list[Rendering]:
     for i in indices:
         post, used, queued, exc = context.run(_render_one, work[i])
         if exc is not None:
-            try:
-                pickle.dumps(exc)
+            try:  # the parent unpickles it: an error whose __init__ takes other arguments fails
+                pickle.loads(pickle.dumps(exc))
             except Exception:
                 exc = RuntimeError(f"{type(exc).__name__}: {exc}")
         out.append((post, used, queued, exc))
@@ -515,8 +515,8 @@ def _render_chunk(indices: list[int]) -> list[Rendering]:
 def _render_all(todo: list[_Work], workers: int | None) -> list[Rendering]:
     """Each post of ``todo`` rendered, in order: on ``workers`` forked processes (default: one
     per core) when there are at least :data:`PARALLEL_POSTS` of them and this process may fork
-    (Linux, no other thread running, as in ``journal render`` and ``mkdocs build``), in this
-    process otherwise (``mkdocs serve``, a few changed posts)."""
+    (Linux, no other thread running: ``journal render``, ``mkdocs build``, the first build of
+    ``mkdocs serve``), in this process otherwise (rebuilds while serving, a few changed posts)."""
     global _pool_work
     workers = max(1, min(workers or os.cpu_count() or 1, len(todo)))
     if (workers == 1 or len(todo) < PARALLEL_POSTS or threading.active_count() != 1
