@@ -69,7 +69,7 @@ def test_bad_record_fails_strict_and_is_skipped_otherwise(tmp_path: Path, fas_kd
     project = _project(tmp_path, results)
     strict = _build(project, "--strict")
     assert strict.returncode != 0
-    assert f"journal: bad record {bad}: field 'seed': Input should be a valid integer" in strict.stderr
+    assert f"journal: bad record {bad}: field 'seed': a seed must be an integer, not '" in strict.stderr
     before = bad.read_bytes()
     plain = _build(project)
     assert plain.returncode == 0, plain.stderr
@@ -181,7 +181,7 @@ def test_every_bad_file_is_one_warning_naming_file_and_field(tmp_path: Path, mak
     mutations = {
         "wrong-type.json": ({**good, "seed": "five"}, "field 'seed'"),
         "missing.json": ({k: v for k, v in good.items() if k != "experiment"}, "field 'experiment'"),
-        "future.json": ({**good, "schema": 99}, "field 'schema': Value error, schema 99 is newer"),
+        "future.json": ({**good, "schema": 99}, "field 'schema': schema 99 is newer"),
     }
     for name, (data, _) in mutations.items():
         (results / name).write_text(json.dumps(data))

@@ -410,7 +410,9 @@ def validate_record(data: Any, path: str | Path = "<record>") -> Record:
     except ValidationError as exc:
         err = exc.errors()[0]
         more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-        raise RecordError(path, _field_path(err["loc"]), err["msg"] + more) from None
+        # our own checks read as sentences, without pydantic's "Value error, " before them
+        cause = err["msg"].removeprefix("Value error, ")
+        raise RecordError(path, _field_path(err["loc"]), cause + more) from None
     except (RecursionError, ValueError, OverflowError) as exc:
         raise RecordError(path, None, f"cannot be validated: {type(exc).__name__}") from None
 
