@@ -272,6 +272,12 @@ def test_variants_measured_at_different_checkpoints_are_flagged_in_the_post(
 
     overview = render_overview("fas_kd", runs).markdown  # its comparisons table says so too
     assert "★ wide" not in overview and "**beyond seed noise** (checkpoints differ) |" in overview
+    from journal.render.i18n import language
+
+    with language("zh"):
+        chinese = build_posts(runs)[0].markdown
+    assert "**超出种子噪声**（检查点不同） |" in chinese
+    assert "无明确最优：wide 在检查点 <code>acc&#95;best</code> 测量，base 在 <code>last</code>" in chinese
     same = [r.model_copy(update={"checkpoint": "last"}) for r in runs]
     again = build_posts(same)[0].markdown
     assert "★ wide" in again and "checkpoints differ" not in again

@@ -210,7 +210,7 @@ ZH: dict[str, str] = {
     "so {diff} is not the variants' difference alone.":
         "无明确最优：{best} 在检查点 {best_at} 测量，{against} 在 {against_at}，所以 {diff} "
         "不只是变体之间的差异。",
-    "checkpoints differ": "检查点不同",
+    " (checkpoints differ)": "（检查点不同）",
     "{metric}: no finished run measured it.": "{metric}：没有已完成的运行测量它。",
 }
 

@@ -93,7 +93,7 @@ def _verdict_cell(c: Comparison | None) -> Markdown | str:
         return t("too few seeds")
     cell = bold(t("beyond seed noise")) if not d.within_noise else t("within seed noise")
     if c.checkpoints_differ:  # the difference is partly the choice of checkpoint
-        return Markdown(f"{cell} ({t('checkpoints differ')})")
+        return Markdown(f"{cell}{t(' (checkpoints differ)')}")
     return cell
 
 

@@ -405,7 +405,7 @@ def comparisons_table(found: Sequence[Comparison], declaration: Declaration | No
         ci = shown.interval(d.low, d.high, signed=True)
         verdict = bold(t(d.verdict)) if d.within_noise is False else t(d.verdict)
         if c.checkpoints_differ:  # the difference is partly the choice of checkpoint
-            verdict = Markdown(f"{verdict} ({t('checkpoints differ')})")
+            verdict = Markdown(f"{verdict}{t(' (checkpoints differ)')}")
         rows.append([escape(c.variant), md("{name} ({basis})", name=c.partner, basis=basis), changed,
                      shown.difference(d.diff), ci, verdict])
     if not rows:
