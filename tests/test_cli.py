@@ -208,6 +208,12 @@ def test_compare_says_when_the_two_were_measured_at_different_checkpoints(
     md = cli.invoke(main, ["compare", "base", "best", "--md", "--results", str(tmp_path)])
     assert md.exit_code == 0, md.output
     assert md.output.splitlines()[-1].endswith(" | beyond seed noise (checkpoints differ) |")
+    shown = cli.invoke(main, ["compare", "base", "best", "--results", str(tmp_path)],
+                       env={"COLUMNS": "200"})
+    assert shown.exit_code == 0, shown.output
+    assert shown.output.splitlines()[-1] == ("† measured at different checkpoints (base: last; best: "
+                                             "acer_best), so the difference is not the variants' alone")
+    assert "beyond seed noise †" in shown.output
     same = [r.model_copy(update={"checkpoint": "last"}) for r in best]
     [[row]] = compare_pair(base, same).values()
     assert row.verdict == "beyond seed noise"

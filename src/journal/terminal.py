@@ -118,16 +118,25 @@ def compare(a: Sequence[Record], b: Sequence[Record], names: tuple[str, str], co
         table = _table(f"{names[1]} against {names[0]}{where}",
                        ["metric", f"{names[0]}", "n", f"{names[1]}", "n", "difference",
                         "95% CI (Welch)", "verdict"])
+        flagged: list[tuple[tuple[str, ...], tuple[str, ...]]] = []  # each side's, where they differ
         for row in rows:
             d = row.difference
             if d is None:  # a side is n/a or has no finished measurement: no difference
                 diff = ci = verdict = row.missing or "—"
             else:
-                diff, verdict = _t(d.diff, lambda x: f"{x:+.4f}"), _t(row.verdict)
+                # a narrow column folds a long caveat mid-word: a mark here, the words below
+                verdict = _t(d.verdict) + ("" if row.verdict == d.verdict else " †")
+                if row.verdict != d.verdict and row.checkpoints not in flagged:
+                    flagged.append(row.checkpoints)
+                diff = _t(d.diff, lambda x: f"{x:+.4f}")
                 ci = "—" if d.low != d.low else _t(f"[{d.low:+.4f}, {d.high:+.4f}]")
             table.add_row(_t(row.metric, metric_label), _t(_summary(row.a)), str(row.a.n),
                           _t(_summary(row.b)), str(row.b.n), diff, ci, verdict)
         console.print(table)
+        for at_a, at_b in flagged:
+            console.print(rich_text(
+                f"† measured at different checkpoints ({names[0]}: {', '.join(at_a)}; {names[1]}: "
+                f"{', '.join(at_b)}), so the difference is not the variants' alone"))
 
 
 def sweep_summary(
