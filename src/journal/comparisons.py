@@ -413,14 +413,18 @@ class PairMetric:
     """The checkpoints of a's and b's runs (:func:`checkpoints_of`)."""
 
     @property
+    def checkpoints_differ(self) -> bool:
+        """Whether the two sides were not all measured at one and the same checkpoint."""
+        return not same_checkpoint(*self.checkpoints)
+
+    @property
     def verdict(self) -> str:
-        """The difference's verdict, "(checkpoints differ)" after it when the two sides were
-        not all measured at one checkpoint; "" without a difference."""
+        """The difference's verdict, "(checkpoints differ)" after it when
+        :attr:`checkpoints_differ`; "" without a difference."""
         if self.difference is None:
             return ""
-        if same_checkpoint(*self.checkpoints):
-            return self.difference.verdict
-        return f"{self.difference.verdict} (checkpoints differ)"
+        caveat = " (checkpoints differ)" if self.checkpoints_differ else ""
+        return self.difference.verdict + caveat
 
     @property
     def missing(self) -> str | None:

@@ -35,12 +35,8 @@ from .atomic import TargetExistsError, write_atomic
 from .errors import FileError, JournalError
 from .layout import leaves, yaml_problem
 from .paths import NOTES_DIR, clean_stale_tmp, folder_inside
-from .records import Record, UTCDateTime, find_run, load_records
+from .records import MAX_NOTE_CHARS, Record, UTCDateTime, find_run, load_records
 
-MAX_NOTE_CHARS = 100_000
-"""The longest note, checked when one is written and when one is read: about forty pages of
-prose, and a bound on the time Python-Markdown takes to render it (which grows faster than its
-length: 900,000 characters of links took four minutes)."""
 _HEADER = re.compile(r"\A---[ \t]*\n(.*?)^---[ \t]*\n?", re.DOTALL | re.MULTILINE)
 
 

@@ -61,11 +61,16 @@ UTCDateTime = Annotated[datetime, AfterValidator(_utc)]
 _NON_FINITE_TEXT = frozenset({"NaN", "Infinity", "-Infinity", "nan", "inf", "-inf"})
 
 
+def _is_bool(value: Any) -> bool:
+    """``True``/``False``, numpy's included: JSON's ``true`` is not the number 1."""
+    kind = type(value)
+    return isinstance(value, bool) or (kind.__module__ == "numpy" and kind.__name__ in ("bool", "bool_"))
+
+
 def _number(value: Any) -> Any:
     """A metric must be a JSON number (or the text of NaN or ±inf that records write): ``true``
     is not 1, and ``"0.9"`` is a mistake worth naming rather than reading."""
-    kind = type(value)
-    if isinstance(value, bool) or (kind.__module__ == "numpy" and kind.__name__ in ("bool", "bool_")):
+    if _is_bool(value):
         raise ValueError("a metric must be a number, not true or false")
     if isinstance(value, str) and value not in _NON_FINITE_TEXT:
         raise ValueError(f"a metric must be a number, not the text {value[:40]!r}")
@@ -78,16 +83,20 @@ Number = Annotated[float, BeforeValidator(_number)] | None
 
 def _seed(value: Any) -> Any:
     """A seed must be an integer (a numpy one too): ``true`` is not seed 1, nor ``"7"`` seed 7."""
-    kind = type(value)
-    if isinstance(value, bool | str) or (kind.__module__ == "numpy" and kind.__name__ in ("bool", "bool_")):
+    if _is_bool(value) or isinstance(value, str):
         raise ValueError(f"a seed must be an integer, not {value!r:.40}")
-    if kind.__module__ == "numpy" and hasattr(value, "__index__"):
+    if type(value).__module__ == "numpy" and hasattr(value, "__index__"):
         value = int(value)
     if isinstance(value, int) and not abs(value) < SEED_BOUND:
         raise ValueError("a seed must lie within ±2**128 (numpy's SeedSequence entropy has 128 "
                          f"bits), not a number of {len(str(abs(value)))} digits")
     return value
 
+
+MAX_NOTE_CHARS = 100_000
+"""The longest note, checked when one is written and when one is read (a note file, a record's
+``note``): about forty pages of prose, and a bound on the time Python-Markdown takes to render
+it (which grows faster than its length: 900,000 characters of links took four minutes)."""
 
 SEED_BOUND = 2**128
 """Seeds lie strictly within ±this: ``torch.manual_seed`` takes 64 bits, numpy's
@@ -313,8 +322,8 @@ class Record(_Model):
     threshold: Threshold | None = None
     curves: dict[str, Curve] = Field(default_factory=dict)
     log: str = Field("", description="An excerpt of the raw training log (its last lines).")
-    note: str = Field("", max_length=100_000, description="The run's note (at most 100,000 "
-                      "characters, as a note file).")
+    note: str = Field("", max_length=MAX_NOTE_CHARS, description="The run's note (at most "
+                      "100,000 characters, as a note file).")
     launch: Launch | None = None
     interruptions: list[Interruption] = Field(default_factory=list)
     tags: list[Tag] = Field(default_factory=list, description="Labels to find runs by "

@@ -125,8 +125,8 @@ def compare(a: Sequence[Record], b: Sequence[Record], names: tuple[str, str], co
                 diff = ci = verdict = row.missing or "—"
             else:
                 # a narrow column folds a long caveat mid-word: a mark here, the words below
-                verdict = _t(d.verdict) + ("" if row.verdict == d.verdict else " †")
-                if row.verdict != d.verdict and row.checkpoints not in flagged:
+                verdict = _t(d.verdict) + (" †" if row.checkpoints_differ else "")
+                if row.checkpoints_differ and row.checkpoints not in flagged:
                     flagged.append(row.checkpoints)
                 diff = _t(d.diff, lambda x: f"{x:+.4f}")
                 ci = "—" if d.low != d.low else _t(f"[{d.low:+.4f}, {d.high:+.4f}]")

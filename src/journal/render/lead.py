@@ -91,10 +91,10 @@ def _verdict_cell(c: Comparison | None) -> Markdown | str:
         return t("a seed measured NaN")
     if d.within_noise is None:
         return t("too few seeds")
+    from .sections import with_checkpoint_caveat
+
     cell = bold(t("beyond seed noise")) if not d.within_noise else t("within seed noise")
-    if c.checkpoints_differ:  # the difference is partly the choice of checkpoint
-        return Markdown(f"{cell}{t(' (checkpoints differ)')}")
-    return cell
+    return with_checkpoint_caveat(cell, c)
 
 
 def headline(variants: Mapping[str, Sequence[Record]], rankings: Sequence[Ranking],

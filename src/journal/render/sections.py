@@ -404,8 +404,7 @@ def comparisons_table(found: Sequence[Comparison], declaration: Declaration | No
         shown = display_of(c.metric, declaration)
         ci = shown.interval(d.low, d.high, signed=True)
         verdict = bold(t(d.verdict)) if d.within_noise is False else t(d.verdict)
-        if c.checkpoints_differ:  # the difference is partly the choice of checkpoint
-            verdict = Markdown(f"{verdict}{t(' (checkpoints differ)')}")
+        verdict = with_checkpoint_caveat(verdict, c)
         rows.append([escape(c.variant), md("{name} ({basis})", name=c.partner, basis=basis), changed,
                      shown.difference(d.diff), ci, verdict])
     if not rows:
@@ -445,6 +444,12 @@ def verdict_text(ranking: Ranking, declaration: Declaration | None = None) -> st
     return md(t(templates[v.code]), best=v.best or "", against=v.against or "", diff=Markdown(diff),
               n=v.n, metric=metric_label(ranking.metric), best_at=checkpoint_list(v.checkpoints[0]),
               against_at=checkpoint_list(v.checkpoints[1]))
+
+
+def with_checkpoint_caveat(verdict: Markdown | str, c: Comparison) -> Markdown | str:
+    """A comparison's verdict cell, "(checkpoints differ)" after it when the two sides were not
+    all measured at one checkpoint (their difference is partly the choice of checkpoint)."""
+    return Markdown(f"{verdict}{t(' (checkpoints differ)')}") if c.checkpoints_differ else verdict
 
 
 def checkpoint_list(names: Sequence[str]) -> Markdown:
