@@ -83,9 +83,9 @@ def _journal(results: Path) -> tuple[list[Any], dict[str, Any]]:
 
 def block_markdown(spec: str, docs: Path, where: str) -> str:
     """The Markdown of one block of the page ``where`` in ``docs`` (see the module)."""
+    from .docs_state import MANIFEST
     from .render.blocks import render_block
     from .render.i18n import language
-    from .site import MANIFEST
 
     manifest = docs / MANIFEST
     try:

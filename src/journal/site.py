@@ -28,10 +28,11 @@ import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib import resources
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from .atomic import write_atomic
 from .comparisons import plan_all
+from .docs_state import MANIFEST, generated_files
 from .errors import JournalError
 from .escape import terminal_text
 from .folder import Journal
@@ -164,24 +165,6 @@ def remove_stale(folder: Path, keep: set[Path]) -> None:
             shutil.rmtree(path, ignore_errors=True)
 
 
-MANIFEST = ".journal-generated.json"
-"""The list of files ``journal render --docs`` wrote into a docs folder (and may replace)."""
-
-
-def _manifest(docs: Path) -> set[str]:
-    try:
-        data = json.loads((docs / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return set()
-    files = data.get("files", []) if isinstance(data, dict) else []
-    return {f for f in files if isinstance(f, str) and _safe_rel(f)}
-
-
-def _safe_rel(rel: str) -> bool:
-    path = PurePosixPath(rel)
-    return bool(path.parts) and not path.is_absolute() and ".." not in path.parts
-
-
 CONFIG_FILES = ("mkdocs.yml", "mkdocs.yaml", "zensical.toml")
 
 
@@ -219,17 +202,6 @@ def unlisted_assets(docs: Path) -> list[str]:
             for key, name, effect in wanted if f"{ASSETS_URI}/{name}" not in text]
 
 
-def project_cache(docs: Path) -> Path:
-    """The cache of the site whose docs folder is ``docs``: ``.journal-cache`` beside it, where
-    the MkDocs plugin keeps its own by default."""
-    return docs.resolve().parent / ".journal-cache"
-
-
-def generated_files(docs: Path) -> set[str]:
-    """The files of ``docs`` that an earlier ``journal render --docs`` wrote (POSIX, relative)."""
-    return _manifest(docs)
-
-
 def write_docs(site: Site, docs: Path, *, results_dir: Path | None = None) -> list[Path]:
     """Write the site and the journal's scripts into the docs folder ``docs`` of a MkDocs or
     Zensical project; return the files whose content changed.
@@ -242,7 +214,7 @@ def write_docs(site: Site, docs: Path, *, results_dir: Path | None = None) -> li
     read (:mod:`journal.fence`).
     """
     files = {**site.files(), **asset_files()}
-    before = _manifest(docs)
+    before = generated_files(docs)
     clashes = [rel for rel in files if rel not in before and (docs / rel).exists()]
     if clashes:
         raise JournalError(f"{docs / clashes[0]}: not written by journal; move it away, or render "

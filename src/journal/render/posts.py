@@ -31,6 +31,7 @@ import yaml
 from .. import analysis as an
 from .. import comparisons, identity
 from ..atomic import write_atomic
+from ..code_hash import library_code
 from ..comparisons import Comparison, Ranking
 from ..declarations import Declaration, declaration_for
 from ..escape import Markdown, clean, front_matter_text, md
@@ -534,24 +535,7 @@ def _render_all(todo: list[_Work], workers: int | None) -> list[Rendering]:
     return [by_index[i] for i in range(len(todo))]
 
 
-def _library_code() -> str:
-    """A hash of every module of the library that computes or renders (all of ``journal``
-    except the training side: experiments, launchers, the command line), so that a change to
-    statistics, notes or declarations code invalidates cached posts as surely as one to
-    ``render/``."""
-    root = Path(__file__).parents[1]
-    skip = {"experiments", "cli"}
-    digest = hashlib.sha256()
-    for path in sorted(root.rglob("*.py")):
-        rel = path.relative_to(root)
-        if rel.parts[0] in skip:
-            continue
-        digest.update(str(rel).encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()[:16]
-
-
-_CODE = _library_code()
+_CODE = library_code()
 
 
 def _post_key(

@@ -1,0 +1,142 @@
+"""A docs folder that already holds what `journal render --docs` would write is not rendered
+again in a new process, and anything that could change the files makes it render."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from journal import docs_state
+from journal import folder as folder_module
+from journal.errors import JournalError
+from journal.notes import write_note
+from journal.records import Record, write_record
+from journal.serve import DocsRenderer
+
+POST = "blog/posts/journal/2026-11-23-fas-kd.md"
+
+
+@pytest.fixture
+def project(tmp_path: Path, make_record: Callable[..., Record]) -> Path:
+    project = tmp_path / "site"
+    (project / "docs").mkdir(parents=True)
+    (project / "mkdocs.yml").write_text("site_name: t\ndocs_dir: docs\n")
+    for seed in range(2):
+        write_record(make_record(seed=seed), project / "results", create=True)
+    return project
+
+
+@pytest.fixture
+def loads(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    """The results folders read (each a full render)."""
+    seen: list[Path] = []
+    real = folder_module.load_journal
+
+    def spy(results: Path, **kwargs: object) -> object:
+        seen.append(results)
+        return real(results, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(folder_module, "load_journal", spy)
+    return seen
+
+
+def _build(project: Path, lang: str = "en") -> list[Path]:
+    """A render as a new process does it: a fresh renderer, nothing in memory."""
+    return DocsRenderer(project / "results", project / "docs", lang).render()
+
+
+def test_an_unchanged_journal_is_not_read_again(project: Path, loads: list[Path]) -> None:
+    assert project / "docs" / POST in _build(project)
+    assert len(loads) == 1
+    assert (project / ".journal-cache" / docs_state.STATE_NAME).is_file()
+    post = (project / "docs" / POST).read_bytes()
+    assert _build(project) == []
+    assert len(loads) == 1  # nothing read: the docs folder is what a render would write
+    assert (project / "docs" / POST).read_bytes() == post
+
+
+def test_a_changed_record_note_or_declaration_renders(project: Path, loads: list[Path],
+                                                      make_record: Callable[..., Record]) -> None:
+    _build(project)
+    path = next((project / "results").glob("*.json"))
+    record = Record.model_validate_json(path.read_text())
+    record.metrics["acer"] = 0.4321  # the same size or not, a new file replaces the old one
+    write_record(record, project / "results")
+    assert project / "docs" / POST in _build(project)
+    assert "43.21" in (project / "docs" / POST).read_text()
+    write_note(project / "results", "The teacher helps.", experiment="fas_kd", day=date(2026, 11, 23))
+    _build(project)
+    assert "The teacher helps." in (project / "docs" / POST).read_text()
+    (project / "results" / "experiments.yml").write_text("fas_kd:\n  baseline: student\n")
+    _build(project)
+    assert len(loads) == 4
+
+
+def test_a_generated_file_edited_or_deleted_by_hand_is_written_again(
+        project: Path, loads: list[Path]) -> None:
+    _build(project)
+    post = project / "docs" / POST
+    text = post.read_text()
+    post.write_text("edited")
+    assert post in _build(project)
+    assert post.read_text() == text
+    post.unlink()
+    assert post in _build(project)
+    assert post.read_text() == text
+    assert len(loads) == 3
+    (project / "docs" / ".journal-generated.json").unlink()  # the files now look hand-written
+    with pytest.raises(JournalError, match="not written by journal"):
+        _build(project)  # checked, not skipped
+
+
+def test_another_language_or_library_code_renders(project: Path, loads: list[Path],
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    _build(project)
+    english = (project / "docs" / POST).read_text()
+    _build(project, "zh")
+    assert (project / "docs" / POST).read_text() != english
+    assert len(loads) == 2
+    _build(project, "zh")
+    assert len(loads) == 2
+    monkeypatch.setattr(docs_state, "library_code", lambda: "another version")
+    _build(project, "zh")
+    assert len(loads) == 3
+
+
+def test_a_build_with_problems_is_not_remembered(project: Path, loads: list[Path]) -> None:
+    (project / "results" / "bad.json").write_text('{"schema": 1}')
+    renderer = DocsRenderer(project / "results", project / "docs")
+    renderer.render()
+    assert renderer.problems and "bad.json" in renderer.problems[0]
+    again = DocsRenderer(project / "results", project / "docs")
+    again.render()
+    assert again.problems == renderer.problems  # reported again, every build
+    assert len(loads) == 2
+
+
+def test_a_broken_state_file_only_means_a_render(project: Path, loads: list[Path]) -> None:
+    _build(project)
+    state = project / ".journal-cache" / docs_state.STATE_NAME
+    for text in ("not json", "[]", '{"fingerprint": 1, "files": {}}'):
+        state.write_text(text)
+        _build(project)
+    assert len(loads) == 4
+    assert _build(project) == [] and len(loads) == 4
+
+
+def test_the_fingerprint_sees_a_same_size_rewrite_in_the_same_tick(project: Path) -> None:
+    results, docs = project / "results", project / "docs"
+    before = docs_state.fingerprint(results, docs, "en")
+    path = next(results.glob("*.json"))
+    stat = path.stat()
+    text = path.read_text()
+    replacement = results / "new.tmp"
+    replacement.write_text(text.replace('"seed": 0', '"seed": 5').replace('"seed": 1', '"seed": 6'))
+    os.utime(replacement, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    os.replace(replacement, path)
+    assert path.stat().st_size == stat.st_size and path.stat().st_mtime_ns == stat.st_mtime_ns
+    assert docs_state.fingerprint(results, docs, "en") != before
