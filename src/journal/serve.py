@@ -1,4 +1,5 @@
-"""``journal serve``: the journal rendered into the docs folder, served live, kept up to date.
+"""``journal serve`` and ``journal build``: the journal rendered into the docs folder, built once
+or served live and kept up to date.
 
 With Zensical installed (``zensical`` on the path, or importable), :func:`serve` renders the
 journal into the site's docs folder (:func:`journal.site.write_docs`, the files ``journal render
@@ -12,6 +13,10 @@ Zensical keeps a rendered page in its cache until the page's source (or a snippe
 changes, and a hand-written page with a ```` ```journal ```` block does not change when a record
 does: such pages show the new numbers once saved again, or after ``zensical build --clean``;
 :func:`serve` names them when records change.
+
+:func:`build` renders the same way, then builds once (``journal build``, and CI). Zensical runs
+through :mod:`journal.zensical_runner` when it is importable, so that its link check does not
+scan unchanged pages again.
 """
 
 from __future__ import annotations
@@ -36,12 +41,14 @@ if TYPE_CHECKING:
     from .records import ReadCache
 
 GENERATORS = ("zensical", "mkdocs")
-Snapshot = tuple[tuple[str, int, int], ...]
+Snapshot = tuple[tuple[str, int, int, int], ...]
 
 
 def snapshot(results: Path) -> Snapshot:
-    """Every file of the results folder that the site reads, with its mtime and size (hidden
-    files and folders such as ``.state`` and temporary files of atomic writes left out)."""
+    """Every file of the results folder that the site reads, with its mtime, size and inode
+    (hidden files and folders such as ``.state`` and temporary files of atomic writes left
+    out). Records are replaced by renaming a new file over them, so the inode tells a record
+    rewritten within one tick of the file system's clock, at the same size, from the old one."""
     out = []
     for root, dirs, files in os.walk(results):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
@@ -53,7 +60,7 @@ def snapshot(results: Path) -> Snapshot:
                 stat = os.stat(path)
             except OSError:  # removed while we looked: the next poll sees it
                 continue
-            out.append((path, stat.st_mtime_ns, stat.st_size))
+            out.append((path, stat.st_mtime_ns, stat.st_size, stat.st_ino))
     return tuple(sorted(out))
 
 
@@ -74,6 +81,12 @@ def docs_dir_of(config: Path) -> Path:
     return config.parent / (match.group(1) if match else "docs")
 
 
+def project_cache(docs: Path) -> Path:
+    """The cache of the site whose docs folder is ``docs``: ``.journal-cache`` beside it, where
+    the MkDocs plugin keeps its own by default."""
+    return docs.resolve().parent / ".journal-cache"
+
+
 def results_dir_of(config: Path) -> Path:
     """The results folder ``config`` gives the plugin (``results_dir``, relative to the file),
     else ``results`` beside it: where the plugin would read records. Read by pattern, as
@@ -91,13 +104,31 @@ def language_of(config: Path) -> str:
     return "zh" if match and match.group(1).startswith("zh") else "en"
 
 
+def zensical_command() -> list[str]:
+    """How Zensical is run: through :mod:`journal.zensical_runner` (its link check remembered
+    between builds) when it is importable here, else the ``zensical`` on the path."""
+    if importlib.util.find_spec("zensical") is not None:
+        return [sys.executable, "-m", "journal.zensical_runner"]
+    exe = shutil.which("zensical")
+    return [exe] if exe else [sys.executable, "-m", "zensical"]
+
+
 def server_command(generator: str, config: Path, addr: str) -> list[str]:
     """The command that serves the site with ``generator``."""
     if generator == "zensical":
-        exe = shutil.which("zensical")
-        head = [exe] if exe else [sys.executable, "-m", "zensical"]
-        return [*head, "serve", "-f", str(config), "-a", addr]
+        return [*zensical_command(), "serve", "-f", str(config), "-a", addr]
     return [sys.executable, "-m", "mkdocs", "serve", "-f", str(config), "-a", addr]
+
+
+def build_command(generator: str, config: Path, *, strict: bool = False,
+                  clean: bool = False) -> list[str]:
+    """The command that builds the site with ``generator`` (``clean``: Zensical starts from
+    an empty cache; MkDocs always does)."""
+    flags = ["--strict"] if strict else []
+    if generator == "zensical":
+        return [*zensical_command(), "build", "-f", str(config), *flags,
+                *(["--clean"] if clean else [])]
+    return [sys.executable, "-m", "mkdocs", "build", "-f", str(config), *flags]
 
 
 def check_addr(addr: str) -> str:
@@ -149,21 +180,32 @@ class DocsRenderer:
     """What the last build computed from records that have not changed since."""
 
     def render(self) -> list[Path]:
-        """Build the site (cached posts are read back, not rendered) and write what changed."""
-        from .folder import load_journal
-        from .site import build_site, project_cache, prune_cache, write_docs
+        """Build the site (cached posts are read back, not rendered) and write what changed;
+        nothing is read or rendered when the docs folder already holds what this would write
+        (:mod:`journal.docs_state`)."""
+        from . import docs_state
 
-        journal = load_journal(self.results, cache=self.read)
         cache = project_cache(self.docs)
+        inputs = docs_state.fingerprint(self.results, self.docs, self.lang)
+        if docs_state.up_to_date(cache, self.docs, inputs):
+            self.problems = []
+            return []
+        from .folder import load_journal
+        from .site import build_site, prune_cache, write_docs
+
+        docs_state.forget(cache)
+        journal = load_journal(self.results, cache=self.read)
         site = build_site(journal, lang=self.lang, cache_dir=cache, memo=self.memo)
         self.problems = site.problems
         changed = write_docs(site, self.docs, results_dir=self.results)
         prune_cache(site, cache)
+        if not site.problems:
+            docs_state.remember(cache, self.docs, inputs)
         return changed
 
     def block_pages(self) -> list[Path]:
         """Hand-written pages of the docs folder with a ```` ```journal ```` block."""
-        from .site import generated_files
+        from .docs_state import generated_files
 
         generated = generated_files(self.docs)
         pages = []
@@ -233,6 +275,41 @@ def serve(
         return 0
     finally:
         _stop(process)
+
+
+def build(
+    config: Path,
+    results: Path,
+    *,
+    generator: str | None = None,
+    lang: str | None = None,
+    strict: bool = False,
+    clean: bool = False,
+    log: Callable[[str], None] = print,
+) -> int:
+    """Build the site of ``config`` once and return the exit status: with Zensical, the journal
+    is rendered into the docs folder first (as ``journal render --docs``), and a bad record or
+    note is logged and, when ``strict``, fails the build once the rest is built; with MkDocs the
+    plugin renders."""
+    from .site import check_docs
+
+    generator = generator or available_generator()
+    if generator not in GENERATORS:
+        raise JournalError(f"generator: choose {' or '.join(GENERATORS)}, got {generator!r}")
+    problems: list[str] = []
+    if generator == "zensical":
+        check_docs(docs_dir_of(config))
+        renderer = DocsRenderer(results, docs_dir_of(config), lang or language_of(config))
+        renderer.render()
+        problems = renderer.problems
+        for problem in problems:
+            log(f"journal: {problem}")
+    status = subprocess.run(build_command(generator, config, strict=strict, clean=clean),
+                            stdin=subprocess.DEVNULL, check=False).returncode
+    if status == 0 and strict and problems:
+        log(f"journal: {len(problems)} problems (see above); --strict fails the build")
+        return 1
+    return status
 
 
 def _run_until(argv: list[str], stop: threading.Event, interval: float) -> int:

@@ -92,14 +92,15 @@ def render(results_dir: Path | None, out_dir: Path | None, docs_dir: Path | None
     \b
     Examples:
       journal render --out /tmp/posts
-      journal render --docs docs && zensical build --strict
+      journal render --docs docs && zensical build --strict   # or: journal build --strict
     """
     if (out_dir is None) == (docs_dir is None):
         raise click.UsageError("give one of --out DIR or --docs DIR")
     from ..analysis import group_by_post
     from ..escape import terminal_text
     from ..folder import load_journal
-    from ..site import Layout, build_site, check_docs, project_cache, unlisted_assets, write_docs, write_site
+    from ..serve import project_cache
+    from ..site import Layout, build_site, check_docs, unlisted_assets, write_docs, write_site
     from ..tracking import default_results_dir
 
     folder = results_dir or default_results_dir()
@@ -179,3 +180,49 @@ def serve(config: Path, results_dir: Path | None, generator: str, addr: str,
                         lang=lang, log=lambda line: echo(line, err=True))
     if status:
         sys.exit(1)
+
+
+@main.command()
+@click.option("--config", "-f", "config", type=click.Path(dir_okay=False, path_type=Path),
+              default=Path("mkdocs.yml"), show_default=True, help="The site's configuration.")
+@click.option("--results", "results_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=None, help="Folder of records [default: $JOURNAL_RESULTS, else the "
+                                 "plugin's results_dir in the configuration, else results/ beside it].")
+@click.option("--generator", type=click.Choice(["auto", "zensical", "mkdocs"]), default="auto",
+              show_default=True, help="auto: Zensical when it is installed, else MkDocs.")
+@click.option("--strict", is_flag=True, help="Fail on any warning: a broken link, a bad record.")
+@click.option("--clean", is_flag=True, help="Zensical: start from an empty cache.")
+@click.option("--lang", type=click.Choice(["en", "zh"]), default=None,
+              help="The journal's labels [default: the site's theme.language].")
+def build(config: Path, results_dir: Path | None, generator: str, strict: bool, clean: bool,
+          lang: str | None) -> None:
+    """Build the site once into site/.
+
+    With Zensical, the journal is first written into the docs folder (as `journal
+    render --docs` does; only what changed is rendered) and Zensical builds it,
+    checking links without scanning unchanged pages again. With MkDocs, `mkdocs
+    build` runs and the plugin renders.
+
+    \b
+    Example:
+      journal build --strict
+    """
+    from ..errors import JournalError
+    from ..serve import available_generator, docs_dir_of, results_dir_of
+    from ..serve import build as build_site
+    from ..site import unlisted_assets
+    from ..tracking import default_results_dir
+
+    if not config.is_file():
+        raise JournalError(f"{config}: no such file; run in a journal's folder or give --config")
+    chosen = available_generator() if generator == "auto" else generator
+    if chosen == "zensical":
+        for warning in unlisted_assets(docs_dir_of(config)):
+            echo(f"warning: {warning}", err=True)
+    if results_dir is None:
+        results_dir = (default_results_dir() if "JOURNAL_RESULTS" in os.environ
+                       else results_dir_of(config))
+    status = build_site(config, results_dir, generator=chosen, lang=lang, strict=strict,
+                        clean=clean, log=lambda line: echo(line, err=True))
+    if status:
+        sys.exit(status)
