@@ -10,8 +10,9 @@ machine; the README shows the latest figures with the machine they were taken on
 1. site build — a generated journal (2,000 runs: 5 experiments, 200 days, 4 seeds per variant,
    50 epochs) built two ways, against the floor: plain ``mkdocs build`` (same theme and blog,
    no plugin) of the docs tree ``journal render --docs`` writes. The MkDocs plugin and the
-   Zensical path (``journal render --docs`` from the cache, then ``zensical build``), each cold
-   (empty caches), warm (nothing changed), and after one new record; then the seconds from a new
+   Zensical path (``journal build``, in a new process each time: ``journal render --docs`` from
+   the cache, then Zensical with its link scans remembered), each cold (empty caches), warm
+   (nothing changed), and after one new record; then the seconds from a new
    record to its post answering in the served site, ``mkdocs serve`` against ``journal serve``
    (Zensical); and chart rendering on 2 processes against 1.
 2. logging — ``Run.log`` of 10 scalars per step, against TensorBoard's ``add_scalar`` ×10 and
@@ -127,6 +128,13 @@ def zensical_build(project: Path) -> None:
                    env=_env(), cwd=project, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
+def journal_build(project: Path) -> None:
+    """``journal build --generator zensical`` in ``project``, a process of its own."""
+    subprocess.run([sys.executable, "-m", "journal.cli", "build", "--generator", "zensical", "-f",
+                    str(project / "mkdocs.yml")], check=True, env=_env(), cwd=project,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
 def _env() -> dict[str, str]:
     path = os.pathsep.join(p for p in (str(REPO / "src"), os.environ.get("PYTHONPATH", "")) if p)
     return {**os.environ, "NO_MKDOCS_2_WARNING": "1", "PYTHONPATH": path}
@@ -237,9 +245,10 @@ def bench_site(smoke: bool, repeat: int) -> None:
 
     Cold builds take minutes at the full size (every chart is drawn), so they run once; the rest
     is the median of ``repeat``."""
+    from journal.docs_state import STATE_NAME
     from journal.folder import load_journal
-    from journal.serve import DocsRenderer
     from journal.site import MANIFEST, build_site, generated_files, write_docs
+    from journal.zensical_runner import CACHE_NAME
 
     runs, days = (100, 10) if smoke else (2000, 200)
     work = Path(tempfile.mkdtemp(prefix="journal-bench-site-"))
@@ -276,13 +285,11 @@ def bench_site(smoke: bool, repeat: int) -> None:
     posts = len(list((floor / "docs" / "blog" / "posts" / "journal").glob("*.md")))
     drawn = len(site.chart_keys)
 
-    # Zensical: `journal render --docs` (from the cache), then `zensical build`
-    renderer = DocsRenderer(project / "results", project / "docs")
-
+    # Zensical: `journal build` (render --docs from the cache, then Zensical through the runner)
     def z_cold(keep: str) -> Callable[[], None]:
         """A fresh clone (no generated docs, no site, no Zensical cache) whose journal cache
-        holds ``keep``: "nothing", "charts", or "all" (charts and posts, as the Pages workflow
-        restores it)."""
+        holds ``keep``: "nothing", "charts", or "all" (charts, posts and link scans, as the
+        Pages workflow restores it)."""
         def run() -> None:
             for rel in [*generated_files(project / "docs"), MANIFEST]:
                 (project / "docs" / rel).unlink(missing_ok=True)
@@ -290,37 +297,34 @@ def bench_site(smoke: bool, repeat: int) -> None:
                 shutil.rmtree(folder, ignore_errors=True)
             if keep != "all":
                 shutil.rmtree(cache / "rendered", ignore_errors=True)
+                (cache / CACHE_NAME).unlink(missing_ok=True)
+                (cache / STATE_NAME).unlink(missing_ok=True)
             if keep == "nothing":
                 shutil.rmtree(cache, ignore_errors=True)
-            # a renderer of its own, as `journal render --docs` in a new process: nothing read
-            DocsRenderer(project / "results", project / "docs").render()
-            zensical_build(project)
+            journal_build(project)
         return run
-
-    def z_warm() -> None:
-        renderer.render()
-        zensical_build(project)
 
     def z_new() -> None:
         _new_record(project, days - 1, next(extra))
-        renderer.render()
-        zensical_build(project)
+        journal_build(project)
 
     z = {"cold": median_time(z_cold("nothing"), 1),
          "cold site": median_time(z_cold("charts"), repeat),
          "cold, as CI": median_time(z_cold("all"), repeat)}
-    renderer.render()  # reads the records once, as a running `journal serve` has
-    z |= {"warm": median_time(z_warm, repeat), "new": median_time(z_new, repeat),
-          "render": median_time(renderer.render, repeat)}
-    # where a warm build goes: Zensical checks every link of every page on each build (its link
-    # check reads the Markdown of all pages, cached or not); the same site without that check,
-    # in a copy of its own (another configuration would invalidate Zensical's cache)
+    journal_build(project)
+    z |= {"warm": median_time(lambda: journal_build(project), repeat),
+          "new": median_time(z_new, repeat)}
+    journal_build(project)
+    # where a warm build goes: `zensical build` itself, whose link check scans the Markdown of
+    # every page again on each build, cached or not; and the same site without that check, in a
+    # copy of its own (another configuration would invalidate Zensical's cache)
+    z["warm, plain zensical build"] = median_time(lambda: zensical_build(project), repeat)
     unchecked = work / "unchecked"
     shutil.copytree(project / "docs", unchecked / "docs")
     (unchecked / "mkdocs.yml").write_text(
         (project / "mkdocs.yml").read_text(encoding="utf-8") + UNCHECKED_LINKS, encoding="utf-8")
     zensical_build(unchecked)
-    z["warm, links unchecked"] = z["render"] + median_time(lambda: zensical_build(unchecked), repeat)
+    z["warm, links unchecked"] = median_time(lambda: zensical_build(unchecked), repeat)
     served = {gen: statistics.median(served_latency(project, gen, next(new_day), next(extra))
                                      for _ in range(repeat)) for gen in ("zensical", "mkdocs")}
 
@@ -339,8 +343,10 @@ def bench_site(smoke: bool, repeat: int) -> None:
                              ("cold site as CI builds it (charts and posts cached)", "cold, as CI",
                               None),
                              ("warm", "warm", 6.0), ("one new record (build)", "new", None),
-                             ("warm: render --docs alone", "render", None),
-                             ("warm, Zensical's link check off", "warm, links unchecked", None)):
+                             ("warm, plain `zensical build` (every page's links scanned)",
+                              "warm, plain zensical build", None),
+                             ("warm, plain `zensical build`, link check off",
+                              "warm, links unchecked", None)):
         seconds = z[key]
         ok = limit is None or not full or seconds <= limit
         target = f"≤ {limit:g} s" if limit is not None else "(info)"

@@ -3,6 +3,7 @@ again in a new process, and anything that could change the files makes it render
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable
 from datetime import date
@@ -18,6 +19,13 @@ from journal.records import Record, write_record
 from journal.serve import DocsRenderer
 
 POST = "blog/posts/journal/2026-11-23-fas-kd.md"
+
+
+@pytest.fixture(autouse=True)
+def not_racy(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Files written by a test are seconds old at most: remember them all the same (the rule
+    itself has a test of its own)."""
+    monkeypatch.setattr(docs_state, "RACY_NS", 0)
 
 
 @pytest.fixture
@@ -121,11 +129,14 @@ def test_a_build_with_problems_is_not_remembered(project: Path, loads: list[Path
 def test_a_broken_state_file_only_means_a_render(project: Path, loads: list[Path]) -> None:
     _build(project)
     state = project / ".journal-cache" / docs_state.STATE_NAME
-    for text in ("not json", "[]", '{"fingerprint": 1, "files": {}}'):
+    fingerprint = docs_state.fingerprint(project / "results", project / "docs", "en")
+    for text in ("not json", "[]", '{"fingerprint": 1, "files": {}}', "[" * 100_000,
+                 json.dumps({"fingerprint": fingerprint, "files": {"a\u0000b": [1, 2]}}),
+                 json.dumps({"fingerprint": fingerprint, "files": {"../../x": [1, 2]}})):
         state.write_text(text)
         _build(project)
-    assert len(loads) == 4
-    assert _build(project) == [] and len(loads) == 4
+    assert len(loads) == 7
+    assert _build(project) == [] and len(loads) == 7
 
 
 def test_the_fingerprint_sees_a_same_size_rewrite_in_the_same_tick(project: Path) -> None:
@@ -140,3 +151,24 @@ def test_the_fingerprint_sees_a_same_size_rewrite_in_the_same_tick(project: Path
     os.replace(replacement, path)
     assert path.stat().st_size == stat.st_size and path.stat().st_mtime_ns == stat.st_mtime_ns
     assert docs_state.fingerprint(results, docs, "en") != before
+
+
+def test_a_journal_changed_in_the_last_seconds_is_not_remembered(
+        project: Path, loads: list[Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(docs_state, "RACY_NS", 3600 * 10**9)  # every file is "just written"
+    _build(project)
+    _build(project)
+    assert len(loads) == 2  # a same-size rewrite within the clock's tick could hide: rendered
+    assert not (project / ".journal-cache" / docs_state.STATE_NAME).exists()
+
+
+def test_hidden_files_in_the_results_folder_are_neither_read_nor_watched(
+        project: Path, loads: list[Path]) -> None:
+    _build(project)
+    notes = project / "results" / "notes"
+    notes.mkdir()
+    (notes / ".#draft.md").write_text("---\nexperiment: fas_kd\nday: 2026-11-23\n---\nDraft.\n")
+    assert _build(project) == [] and len(loads) == 1
+    (project / ".journal-cache" / docs_state.STATE_NAME).unlink()
+    _build(project)
+    assert "Draft." not in (project / "docs" / POST).read_text()

@@ -21,7 +21,14 @@ from click.testing import CliRunner
 from conftest import REPO, T0
 from journal.cli import main
 from journal.records import Record, write_record
-from journal.zensical_runner import CACHE_NAME, ScanMemo, config_of, remember_scans
+from journal.zensical_runner import (
+    CACHE_NAME,
+    SAMPLE,
+    SAMPLE_HTML,
+    ScanMemo,
+    config_of,
+    remember_scans,
+)
 
 collectors = pytest.importorskip("zensical.collectors")
 
@@ -72,7 +79,8 @@ def spy(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[Any]]:
 
         def counting(text: Any, *args: Any, _name: str = name, _original: Any = original,
                      **kwargs: Any) -> Iterator[Any]:
-            calls[_name].append(text)
+            if text not in (SAMPLE, SAMPLE_HTML):  # remember_scans's own check of the scanners
+                calls[_name].append(text)
             return _original(text, *args, **kwargs)
 
         monkeypatch.setattr(collectors, name, counting)
@@ -131,8 +139,11 @@ def test_an_unchanged_page_is_not_scanned_again(tmp_path: Path, spy: dict[str, l
     assert spy["references"][-1] == changed
     remembered = remember_scans(tmp_path)
     assert remembered is not None
-    remembered.save()  # a build that used nothing keeps nothing
-    assert json.loads((tmp_path / CACHE_NAME).read_text())["entries"] == {}
+    remembered.save()  # a run that scanned nothing (--help, a bad option) leaves the file alone
+    assert len(json.loads((tmp_path / CACHE_NAME).read_text())["entries"]) == 2
+    list(collectors.references(changed))
+    remembered.save()  # a build keeps what it used: the page as it is now
+    assert len(json.loads((tmp_path / CACHE_NAME).read_text())["entries"]) == 1
 
 
 @pytest.mark.parametrize("content", [
@@ -153,6 +164,90 @@ def test_a_stale_or_broken_memo_is_ignored(tmp_path: Path, spy: dict[str, list[A
     remember_scans(tmp_path)
     assert len(list(collectors.references(page))) == 1
     assert len(spy["references"]) == 2  # scanned again, no error
+
+
+def _tampered(tmp_path: Path, page: bytes, change: Callable[[list[Any]], Any]) -> None:
+    memo = remember_scans(tmp_path)
+    assert memo is not None
+    list(collectors.references(page))
+    memo.save()
+    saved = json.loads((tmp_path / CACHE_NAME).read_text())
+    key = next(iter(saved["entries"]))
+    saved["entries"][key] = change(saved["entries"][key])
+    (tmp_path / CACHE_NAME).write_text(json.dumps(saved))
+
+
+@pytest.mark.parametrize("change", [
+    lambda e: [{**e[0], "start": -5}],
+    lambda e: [{**e[0], "end": 10_000}],
+    lambda e: [{**e[0], "start": True}],
+    lambda e: [{**e[0], "kind": "bogus"}],
+    lambda e: [{**e[0], "extra": 1}],
+    lambda e: [{k: v for k, v in e[0].items() if k != "href"}],
+    lambda e: [{**e[0], "href": {"": "Link", "start": 0, "end": 1}}],
+    lambda e: [{**e[0], "text": [1, 2]}],
+    lambda e: [{**e[0], "": "Path"}],
+    lambda e: [7],
+])
+def test_a_damaged_entry_is_scanned_again(tmp_path: Path, spy: dict[str, list[Any]],
+                                          change: Callable[[list[Any]], Any]) -> None:
+    page = b"# A\n\n[b](b.md)\n"
+    _tampered(tmp_path, page, change)
+    remember_scans(tmp_path)
+    (link,) = collectors.references(page)
+    assert page[link.href.start:link.href.end] == b"b.md" and link.kind == "link"
+    assert len(spy["references"]) == 2  # scanned again, not taken from the file
+
+
+def test_a_memo_file_nested_too_deep_is_ignored(tmp_path: Path, spy: dict[str, list[Any]]) -> None:
+    (tmp_path / CACHE_NAME).write_text("[" * 100_000)
+    assert remember_scans(tmp_path) is not None
+    assert len(list(collectors.references(b"[a](a.md)"))) == 1
+
+
+def test_a_scanner_whose_results_do_not_survive_the_memo_is_left_alone(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    class Opaque:  # not a dataclass: cannot be stored
+        pass
+
+    def scanner(text: Any, *args: Any) -> Iterator[Any]:
+        yield Opaque()
+
+    monkeypatch.setattr(collectors, "references", scanner)
+    assert remember_scans(tmp_path) is None
+    assert collectors.references is scanner
+
+
+def test_serving_forgets_scans_unused_for_a_while(tmp_path: Path, spy: dict[str, list[Any]],
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    import journal.zensical_runner as runner
+
+    clock = [1000.0]
+    monkeypatch.setattr(runner.time, "monotonic", lambda: clock[0])
+    memo = remember_scans(tmp_path)
+    assert memo is not None
+    list(collectors.references(b"[old](a.md)"))
+    clock[0] += runner.KEEP_SECONDS + 1
+    list(collectors.references(b"[new](a.md)"))
+    memo.save()
+    assert len(memo.entries) == len(memo.decoded) == 1
+    assert len(json.loads((tmp_path / CACHE_NAME).read_text())["entries"]) == 1
+
+
+def test_a_run_that_scans_nothing_keeps_the_memo(tmp_path: Path, spy: dict[str, list[Any]],
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    from journal.zensical_runner import main as runner_main
+
+    memo = remember_scans(tmp_path / ".journal-cache")
+    assert memo is not None
+    list(collectors.references(b"[a](a.md)"))
+    memo.save()
+    before = (tmp_path / ".journal-cache" / CACHE_NAME).read_text()
+    (tmp_path / "mkdocs.yml").write_text("site_name: t\n")
+    (tmp_path / "docs").mkdir()
+    monkeypatch.chdir(tmp_path)
+    assert runner_main(["--help"]) == 0
+    assert (tmp_path / ".journal-cache" / CACHE_NAME).read_text() == before
 
 
 def test_an_entry_of_an_unknown_kind_is_scanned_again(tmp_path: Path,

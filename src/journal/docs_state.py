@@ -13,10 +13,13 @@ generator. Reading 2,000 records and planning their comparisons takes seconds; t
 no record.
 
 The fingerprint covers: every file of the results folder the site reads, by path, modification
-time, size and inode (:func:`journal.serve.snapshot`, the same test ``journal serve`` polls with), the
-journal's language, the library's code (:func:`journal.code_hash.library_code`) and the two
-folders' places. A generated file (or the listing) edited or deleted by hand, a build that
-reported a problem, or a state file that cannot be read means: render.
+and change times, size and inode (:func:`journal.serve.snapshot`, the test ``journal serve``
+polls with), the journal's language, the library's code and assets
+(:func:`journal.code_hash.library_code`), the versions of the packages that compute and draw
+(:data:`RENDERING_PACKAGES`) and the two folders' places. A fingerprint taken less than 2 s
+after a file changed is not remembered (:data:`RACY_NS`). A generated file (or the listing)
+edited or deleted by hand, a build that reported a problem, or a state file that cannot be read
+means: render.
 """
 
 from __future__ import annotations
@@ -50,41 +53,63 @@ def _safe_rel(rel: str) -> bool:
     return bool(path.parts) and not path.is_absolute() and ".." not in path.parts
 
 
+RACY_NS = 2_000_000_000
+"""A file changed this close to the fingerprint (2 s) could change again within the same tick
+of a coarse file-system clock unseen: such a fingerprint is never remembered (as git does)."""
+RENDERING_PACKAGES = ("matplotlib", "numpy", "pandas", "scipy", "pydantic", "pydantic-core")
+"""Packages whose version can change what a render writes (numbers, charts)."""
+
+
 def fingerprint(results: Path, docs: Path, lang: str) -> str:
     """A hash of everything the generated files of ``docs`` are rendered from (see the module);
     taken before the results folder is read, so that a record written meanwhile makes the next
-    build render again."""
+    build render again. It ends in ``+racy`` when a file changed in the last 2 s."""
+    import time
+    from importlib import metadata
+
     from .serve import snapshot
 
+    now = time.time_ns()
     digest = hashlib.sha256()
-    for part in (str(_FORMAT), library_code(), lang, str(results.resolve()), str(docs.resolve())):
+    versions = []
+    for name in RENDERING_PACKAGES:
+        try:
+            versions.append(f"{name}={metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            versions.append(f"{name}=-")
+    for part in (str(_FORMAT), library_code(), lang, str(results.resolve()), str(docs.resolve()),
+                 *versions):
         digest.update(part.encode("utf-8", "surrogateescape") + b"\0")
+    racy = False
     for entry in snapshot(results):
         digest.update("\0".join(map(str, entry)).encode("utf-8", "surrogateescape") + b"\0")
-    return digest.hexdigest()
+        racy = racy or max(entry[1], entry[4]) > now - RACY_NS
+    return digest.hexdigest() + ("+racy" if racy else "")
 
 
 def _stat(path: Path) -> list[int] | None:
     try:
         st = os.stat(path)
-    except OSError:
+    except (OSError, ValueError):
         return None
     return [st.st_mtime_ns, st.st_size]
 
 
 def up_to_date(cache_dir: Path, docs: Path, print_: str) -> bool:
     """Whether the last build remembered in ``cache_dir`` had fingerprint ``print_`` and every
-    file it generated in ``docs`` is still as it left it."""
+    file it generated in ``docs`` is still as it left it (a state file that cannot be read, or
+    holds anything else, is not)."""
     try:
         state = json.loads((cache_dir / STATE_NAME).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        if not isinstance(state, dict) or state.get("fingerprint") != print_:
+            return False
+        files = state.get("files")
+        if not isinstance(files, dict) or not files:
+            return False
+        return all(isinstance(rel, str) and _safe_rel(rel) and _stat(docs / rel) == seen
+                   for rel, seen in files.items())
+    except Exception:  # a broken state only means a render
         return False
-    if not isinstance(state, dict) or state.get("fingerprint") != print_:
-        return False
-    files = state.get("files")
-    if not isinstance(files, dict) or not files:
-        return False
-    return all(_stat(docs / rel) == seen for rel, seen in files.items())
 
 
 def remember(cache_dir: Path, docs: Path, print_: str) -> None:
@@ -92,6 +117,8 @@ def remember(cache_dir: Path, docs: Path, print_: str) -> None:
     state that cannot be written only means the next build renders."""
     from .atomic import write_atomic
 
+    if print_.endswith("+racy"):
+        return
     files = {rel: _stat(docs / rel) for rel in sorted(generated_files(docs) | {MANIFEST})}
     if any(seen is None for seen in files.values()):
         return

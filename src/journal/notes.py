@@ -225,6 +225,8 @@ def load_notes(results_dir: str | Path) -> tuple[list[Note], list[NoteError]]:
         return notes, [NoteError(folder, None, "a symbolic link leading outside the results folder; "
                                  "not read")]
     for path in sorted(folder.glob("*.md")):
+        if path.name.startswith("."):  # hidden, as for records: editors' lock and swap files
+            continue
         if leaves(path, Path(results_dir)):
             errors.append(NoteError(path, None, "a symbolic link leading outside the results folder; "
                                     "not read"))

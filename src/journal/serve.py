@@ -41,14 +41,15 @@ if TYPE_CHECKING:
     from .records import ReadCache
 
 GENERATORS = ("zensical", "mkdocs")
-Snapshot = tuple[tuple[str, int, int, int], ...]
+Snapshot = tuple[tuple[str, int, int, int, int], ...]
 
 
 def snapshot(results: Path) -> Snapshot:
-    """Every file of the results folder that the site reads, with its mtime, size and inode
-    (hidden files and folders such as ``.state`` and temporary files of atomic writes left
+    """Every file of the results folder that the site reads, with its mtime, size, inode and
+    ctime (hidden files and folders such as ``.state`` and temporary files of atomic writes left
     out). Records are replaced by renaming a new file over them, so the inode tells a record
-    rewritten within one tick of the file system's clock, at the same size, from the old one."""
+    rewritten within one tick of the file system's clock, at the same size, from the old one;
+    the ctime sees a file rewritten in place or whose permissions changed."""
     out = []
     for root, dirs, files in os.walk(results):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
@@ -60,7 +61,7 @@ def snapshot(results: Path) -> Snapshot:
                 stat = os.stat(path)
             except OSError:  # removed while we looked: the next poll sees it
                 continue
-            out.append((path, stat.st_mtime_ns, stat.st_size, stat.st_ino))
+            out.append((path, stat.st_mtime_ns, stat.st_size, stat.st_ino, stat.st_ctime_ns))
     return tuple(sorted(out))
 
 
@@ -242,6 +243,7 @@ def serve(
     docs = docs_dir_of(config)
     check_docs(docs)
     renderer = DocsRenderer(results, docs, lang or language_of(config))
+    seen = snapshot(results)  # before reading: a record written meanwhile renders again
     renderer.render()
     for problem in renderer.problems:
         log(f"journal: {problem}")
@@ -251,7 +253,6 @@ def serve(
 
     warming = threading.Thread(target=warm_up, name="journal-chart-warm-up", daemon=True)
     warming.start()
-    seen = snapshot(results)
     argv = list(command(generator, config, addr))
     process = subprocess.Popen(argv, stdin=subprocess.DEVNULL)
     try:
@@ -290,7 +291,9 @@ def build(
     """Build the site of ``config`` once and return the exit status: with Zensical, the journal
     is rendered into the docs folder first (as ``journal render --docs``), and a bad record or
     note is logged and, when ``strict``, fails the build once the rest is built; with MkDocs the
-    plugin renders."""
+    plugin renders. ``clean``: Zensical starts from an empty cache, and the journal is read
+    and rendered even if nothing changed (the post and chart caches are kept: they are keyed by
+    content)."""
     from .site import check_docs
 
     generator = generator or available_generator()
@@ -299,6 +302,12 @@ def build(
     problems: list[str] = []
     if generator == "zensical":
         check_docs(docs_dir_of(config))
+        if clean:  # from nothing: the journal read and rendered, every page's links scanned
+            from . import docs_state
+            from .zensical_runner import CACHE_NAME
+
+            docs_state.forget(project_cache(docs_dir_of(config)))
+            (project_cache(docs_dir_of(config)) / CACHE_NAME).unlink(missing_ok=True)
         renderer = DocsRenderer(results, docs_dir_of(config), lang or language_of(config))
         renderer.render()
         problems = renderer.problems

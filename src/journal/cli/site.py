@@ -191,7 +191,8 @@ def serve(config: Path, results_dir: Path | None, generator: str, addr: str,
 @click.option("--generator", type=click.Choice(["auto", "zensical", "mkdocs"]), default="auto",
               show_default=True, help="auto: Zensical when it is installed, else MkDocs.")
 @click.option("--strict", is_flag=True, help="Fail on any warning: a broken link, a bad record.")
-@click.option("--clean", is_flag=True, help="Zensical: start from an empty cache.")
+@click.option("--clean", is_flag=True, help="Zensical: start from an empty cache, and read and "
+              "render the journal even if nothing changed.")
 @click.option("--lang", type=click.Choice(["en", "zh"]), default=None,
               help="The journal's labels [default: the site's theme.language].")
 def build(config: Path, results_dir: Path | None, generator: str, strict: bool, clean: bool,
@@ -208,6 +209,7 @@ def build(config: Path, results_dir: Path | None, generator: str, strict: bool, 
       journal build --strict
     """
     from ..errors import JournalError
+    from ..escape import terminal_text
     from ..serve import available_generator, docs_dir_of, results_dir_of
     from ..serve import build as build_site
     from ..site import unlisted_assets
@@ -219,9 +221,15 @@ def build(config: Path, results_dir: Path | None, generator: str, strict: bool, 
     if chosen == "zensical":
         for warning in unlisted_assets(docs_dir_of(config)):
             echo(f"warning: {warning}", err=True)
+    elif results_dir is not None or lang is not None:
+        echo("warning: --results and --lang are for Zensical; with MkDocs the plugin reads them "
+             f"from {terminal_text(config)}", err=True)
     if results_dir is None:
         results_dir = (default_results_dir() if "JOURNAL_RESULTS" in os.environ
                        else results_dir_of(config))
+    if chosen == "zensical" and not results_dir.is_dir():
+        echo(f"warning: {terminal_text(results_dir)}: no such folder; the journal shows no runs "
+             "(give --results)", err=True)
     status = build_site(config, results_dir, generator=chosen, lang=lang, strict=strict,
                         clean=clean, log=lambda line: echo(line, err=True))
     if status:
