@@ -31,6 +31,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import fields, is_dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -218,8 +219,8 @@ def _decode(item: Any, types: dict[str, type], limit: int) -> Any:
     if isinstance(item, str):
         return item
     cls = types[item[""]]
-    names = [f.name for f in fields(cls)]
-    if set(item) != {"", *names}:
+    names = _names(cls)
+    if len(item) != len(names) + 1 or not all(name in item for name in names):
         raise ValueError("fields")
     values = {}
     for name in names:
@@ -239,6 +240,13 @@ def _decode(item: Any, types: dict[str, type], limit: int) -> Any:
     return obj
 
 
+@cache
+def _names(cls: type) -> tuple[str, ...]:
+    """The fields of a dataclass, by name."""
+    return tuple(f.name for f in fields(cls))
+
+
+@cache
 def _kinds(cls: type) -> tuple[Any, ...]:
     """The values a class's ``kind`` field is declared to take (``Literal[...]``), if any."""
     import typing
