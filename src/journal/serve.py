@@ -313,8 +313,13 @@ def build(
         problems = renderer.problems
         for problem in problems:
             log(f"journal: {problem}")
-    status = subprocess.run(build_command(generator, config, strict=strict, clean=clean),
-                            stdin=subprocess.DEVNULL, check=False).returncode
+    argv = build_command(generator, config, strict=strict, clean=clean)
+    if argv[1:3] == ["-m", "journal.zensical_runner"]:  # in this process: one start-up less
+        from .zensical_runner import main as zensical_main
+
+        status = zensical_main(argv[3:])
+    else:
+        status = subprocess.run(argv, stdin=subprocess.DEVNULL, check=False).returncode
     if status == 0 and strict and problems:
         log(f"journal: {len(problems)} problems (see above); --strict fails the build")
         return 1
