@@ -47,6 +47,7 @@ OPTIONS = {
               "--time", "--gpus", "--data-root"],
     "render": ["--lang", "--out", "--docs"],
     "serve": ["--config", "--results", "--generator", "--dev-addr", "--lang"],
+    "build": ["--config", "--results", "--generator", "--strict", "--clean", "--lang"],
     "experiments": ["--names"],
     "init": ["--lang", "--name", "--requirement"],
     "import": ["csv", "tensorboard", "mlflow", "--experiment", "--variant", "--variant-key",
@@ -76,12 +77,14 @@ def _tree(folder: Path) -> dict[str, int]:
 
 @pytest.fixture(autouse=True)
 def _no_training(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """A valid ``run`` or ``sweep`` stops where training would begin, a valid ``serve`` where
-    the server would start (this tests the commands, not the experiments or the server)."""
+    """A valid ``run`` or ``sweep`` stops where training would begin, a valid ``serve`` or
+    ``build`` where the server or the generator would start (this tests the commands, not the
+    experiments, the server or the generators)."""
     monkeypatch.setattr("journal.experiments.run_experiment", lambda *a, **k: [])
     monkeypatch.setattr(journal.launchers, "run_local", lambda *a, **k: [])
     monkeypatch.setattr(journal.launchers, "run_slurm", lambda *a, **k: [])
     monkeypatch.setattr("journal.serve.serve", lambda *a, **k: 0)  # never start a server
+    monkeypatch.setattr("journal.serve.build", lambda *a, **k: 0)  # nor a generator
     yield
 
 
