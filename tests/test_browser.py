@@ -7,6 +7,7 @@ screenshot from the post rendered here.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import http.server
 import os
@@ -87,13 +88,22 @@ class Visit:
             "els => els.map(e => ({src: e.src, natural: e.naturalWidth, "
             "width: e.getBoundingClientRect().width, height: e.getBoundingClientRect().height}))"))
 
-    def search(self, query: str) -> list[str]:
+    def search(self, query: str, showing: str | None = None) -> list[str]:
+        """The links the theme's search lists for ``query``; with ``showing``, once a link
+        holds it (the results of the query typed so far are replaced as the keys arrive, so
+        the first results seen may be those of a prefix)."""
         self.page.click("label.md-search__icon, .md-search__input", timeout=5000)
         # typed key by key, then a real key press: the theme searches on key events, and
         # characters typed as text (Chinese) send none
         self.page.locator("input.md-search__input").press_sequentially(query, delay=10)
         self.page.keyboard.press("End")
         self.page.wait_for_selector(".md-search-result__item", timeout=15000)
+        if showing is not None:
+            with contextlib.suppress(Exception):  # not shown in time: the caller's assert says so
+                self.page.wait_for_function(
+                    "s => [...document.querySelectorAll('.md-search-result__item a')]"
+                    ".some(e => (e.getAttribute('href') || '').includes(s))", arg=showing,
+                    timeout=15000)
         return list(self.page.eval_on_selector_all(
             ".md-search-result__item a", "els => els.map(e => e.getAttribute('href'))"))
 
@@ -133,8 +143,8 @@ def test_journal_in_chromium(tmp_path: Path, fas_kd_results: Path, ser_results: 
             assert shot.stat().st_size > 20_000
             if os.environ.get("JOURNAL_UPDATE_SCREENSHOT"):
                 shutil.copy(shot, REPO / "docs" / "assets" / "post.png")
-            hits = visit.search(run_id)
             suffix = run_id.rsplit("-", 1)[1]
+            hits = visit.search(run_id, showing=suffix)
             assert any(post_url in (h or "") and suffix in (h or "") for h in hits), hits
         if path == "/experiments/fas-kd/":  # the overview's table sorts on a click
             first = visit.page.locator("article table tbody tr td").first.inner_text()
