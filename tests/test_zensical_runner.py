@@ -146,6 +146,17 @@ def test_an_unchanged_page_is_not_scanned_again(tmp_path: Path, spy: dict[str, l
     assert len(json.loads((tmp_path / CACHE_NAME).read_text())["entries"]) == 1
 
 
+def _scanned_once(tmp_path: Path, page: bytes) -> tuple[str, str, dict[str, Any]]:
+    """Scan ``page`` once through a memo in ``tmp_path`` and save it: the memo's version tag,
+    the page's key, and the saved file."""
+    memo = remember_scans(tmp_path)
+    assert memo is not None
+    list(collectors.references(page))
+    memo.save()
+    saved = json.loads((tmp_path / CACHE_NAME).read_text())
+    return memo.version, next(iter(saved["entries"])), saved
+
+
 @pytest.mark.parametrize("content", [
     "not json {", json.dumps({"format": 1, "zensical": "0.0.0-other", "entries": {}}),
     json.dumps({"format": 1, "zensical": "{version}", "entries": {"x": "not a list"}}),
@@ -153,13 +164,8 @@ def test_an_unchanged_page_is_not_scanned_again(tmp_path: Path, spy: dict[str, l
 def test_a_stale_or_broken_memo_is_ignored(tmp_path: Path, spy: dict[str, list[Any]],
                                            content: str) -> None:
     page = b"[a](a.md)\n"
-    memo = remember_scans(tmp_path)
-    assert memo is not None
-    list(collectors.references(page))
-    memo.save()
-    saved = json.loads((tmp_path / CACHE_NAME).read_text())
-    key = next(iter(saved["entries"]))
-    bad = content.replace("{version}", memo.version).replace('"x"', json.dumps(key))
+    version, key, _ = _scanned_once(tmp_path, page)
+    bad = content.replace("{version}", version).replace('"x"', json.dumps(key))
     (tmp_path / CACHE_NAME).write_text(bad)
     remember_scans(tmp_path)
     assert len(list(collectors.references(page))) == 1
@@ -167,12 +173,7 @@ def test_a_stale_or_broken_memo_is_ignored(tmp_path: Path, spy: dict[str, list[A
 
 
 def _tampered(tmp_path: Path, page: bytes, change: Callable[[list[Any]], Any]) -> None:
-    memo = remember_scans(tmp_path)
-    assert memo is not None
-    list(collectors.references(page))
-    memo.save()
-    saved = json.loads((tmp_path / CACHE_NAME).read_text())
-    key = next(iter(saved["entries"]))
+    _, key, saved = _scanned_once(tmp_path, page)
     saved["entries"][key] = change(saved["entries"][key])
     (tmp_path / CACHE_NAME).write_text(json.dumps(saved))
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -129,18 +130,62 @@ def render(results_dir: Path | None, out_dir: Path | None, docs_dir: Path | None
         click.echo(f"no runs in {terminal_text(folder)}", err=True)
 
 
+def _site_options(extra: list) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """The options `journal serve` and `journal build` share, around ``extra`` of their own."""
+    shared = [
+        click.option("--config", "-f", "config", type=click.Path(dir_okay=False, path_type=Path),
+                     default=Path("mkdocs.yml"), show_default=True,
+                     help="The site's configuration."),
+        click.option("--results", "results_dir",
+                     type=click.Path(file_okay=False, path_type=Path), default=None,
+                     help="Folder of records [default: $JOURNAL_RESULTS, else the plugin's "
+                          "results_dir in the configuration, else results/ beside it]."),
+        click.option("--generator", type=click.Choice(["auto", "zensical", "mkdocs"]),
+                     default="auto", show_default=True,
+                     help="auto: Zensical when it is installed, else MkDocs."),
+        *extra,
+        click.option("--lang", type=click.Choice(["en", "zh"]), default=None,
+                     help="The journal's labels [default: the site's theme.language]."),
+    ]
+
+    def decorate(command: Callable[..., None]) -> Callable[..., None]:
+        for option in reversed(shared):
+            command = option(command)
+        return command
+    return decorate
+
+
+def _site_inputs(config: Path, results_dir: Path | None, generator: str) -> tuple[str, Path]:
+    """The generator `serve` and `build` use and the results folder they read, after the
+    checks both make: the configuration exists; with Zensical, warnings for the docs
+    folder's unlisted assets and for a missing results folder."""
+    from ..errors import JournalError
+    from ..escape import terminal_text
+    from ..serve import available_generator, docs_dir_of, results_dir_of
+    from ..site import unlisted_assets
+    from ..tracking import default_results_dir
+
+    if not config.is_file():
+        raise JournalError(f"{terminal_text(config)}: no such file; run in a journal's folder "
+                           "or give --config")
+    chosen = available_generator() if generator == "auto" else generator
+    if chosen == "zensical":
+        for warning in unlisted_assets(docs_dir_of(config)):
+            echo(f"warning: {warning}", err=True)
+    if results_dir is None:  # the site's own results folder, as the plugin reads it, from anywhere
+        results_dir = (default_results_dir() if "JOURNAL_RESULTS" in os.environ
+                       else results_dir_of(config))
+    if chosen == "zensical" and not results_dir.is_dir():
+        echo(f"warning: {terminal_text(results_dir)}: no such folder; the journal shows no runs "
+             "until it exists (give --results)", err=True)
+    return chosen, results_dir
+
+
 @main.command()
-@click.option("--config", "-f", "config", type=click.Path(dir_okay=False, path_type=Path),
-              default=Path("mkdocs.yml"), show_default=True, help="The site's configuration.")
-@click.option("--results", "results_dir", type=click.Path(file_okay=False, path_type=Path),
-              default=None, help="Folder of records [default: $JOURNAL_RESULTS, else the "
-                                 "plugin's results_dir in the configuration, else results/ beside it].")
-@click.option("--generator", type=click.Choice(["auto", "zensical", "mkdocs"]), default="auto",
-              show_default=True, help="auto: Zensical when it is installed, else MkDocs.")
-@click.option("--dev-addr", "-a", "addr", default="127.0.0.1:8000", show_default=True,
-              help="Address to serve on, HOST:PORT.")
-@click.option("--lang", type=click.Choice(["en", "zh"]), default=None,
-              help="The journal's labels [default: the site's theme.language].")
+@_site_options([
+    click.option("--dev-addr", "-a", "addr", default="127.0.0.1:8000", show_default=True,
+                 help="Address to serve on, HOST:PORT."),
+])
 def serve(config: Path, results_dir: Path | None, generator: str, addr: str,
           lang: str | None) -> None:
     """Render the journal and serve the site, re-rendering what a new record changes.
@@ -154,28 +199,16 @@ def serve(config: Path, results_dir: Path | None, generator: str, addr: str,
     Example:
       journal serve                      # http://127.0.0.1:8000
     """
-    from ..errors import JournalError
-    from ..serve import available_generator, check_addr, check_port_free, docs_dir_of, results_dir_of
+    from ..serve import check_addr, check_port_free, docs_dir_of
     from ..serve import serve as serve_site
-    from ..site import check_docs, unlisted_assets
-    from ..tracking import default_results_dir
+    from ..site import check_docs
 
     check_addr(addr)
-    if not config.is_file():
-        raise JournalError(f"{config}: no such file; run in a journal's folder or give --config")
-    chosen = available_generator() if generator == "auto" else generator
+    chosen, results_dir = _site_inputs(config, results_dir, generator)
     if chosen == "zensical":
         check_docs(docs_dir_of(config))
-        for warning in unlisted_assets(docs_dir_of(config)):
-            echo(f"warning: {warning}", err=True)
     check_port_free(addr)
     echo(f"serving with {chosen} on http://{addr}/ (Ctrl-C stops)")
-    if results_dir is None:  # the site's own results folder, as the plugin reads it, from anywhere
-        results_dir = (default_results_dir() if "JOURNAL_RESULTS" in os.environ
-                       else results_dir_of(config))
-    if chosen == "zensical" and not results_dir.is_dir():
-        echo(f"warning: {results_dir}: no such folder; the journal shows no runs until it "
-             "exists (give --results)", err=True)
     status = serve_site(config, results_dir, generator=chosen, addr=addr,
                         lang=lang, log=lambda line: echo(line, err=True))
     if status:
@@ -183,18 +216,12 @@ def serve(config: Path, results_dir: Path | None, generator: str, addr: str,
 
 
 @main.command()
-@click.option("--config", "-f", "config", type=click.Path(dir_okay=False, path_type=Path),
-              default=Path("mkdocs.yml"), show_default=True, help="The site's configuration.")
-@click.option("--results", "results_dir", type=click.Path(file_okay=False, path_type=Path),
-              default=None, help="Folder of records [default: $JOURNAL_RESULTS, else the "
-                                 "plugin's results_dir in the configuration, else results/ beside it].")
-@click.option("--generator", type=click.Choice(["auto", "zensical", "mkdocs"]), default="auto",
-              show_default=True, help="auto: Zensical when it is installed, else MkDocs.")
-@click.option("--strict", is_flag=True, help="Fail on any warning: a broken link, a bad record.")
-@click.option("--clean", is_flag=True, help="Zensical: start from an empty cache, and read and "
-              "render the journal even if nothing changed.")
-@click.option("--lang", type=click.Choice(["en", "zh"]), default=None,
-              help="The journal's labels [default: the site's theme.language].")
+@_site_options([
+    click.option("--strict", is_flag=True,
+                 help="Fail on any warning: a broken link, a bad record."),
+    click.option("--clean", is_flag=True, help="Zensical: start from an empty cache, and read "
+                 "and render the journal even if nothing changed."),
+])
 def build(config: Path, results_dir: Path | None, generator: str, strict: bool, clean: bool,
           lang: str | None) -> None:
     """Build the site once into site/.
@@ -208,28 +235,14 @@ def build(config: Path, results_dir: Path | None, generator: str, strict: bool, 
     Example:
       journal build --strict
     """
-    from ..errors import JournalError
     from ..escape import terminal_text
-    from ..serve import available_generator, docs_dir_of, results_dir_of
     from ..serve import build as build_site
-    from ..site import unlisted_assets
-    from ..tracking import default_results_dir
 
-    if not config.is_file():
-        raise JournalError(f"{config}: no such file; run in a journal's folder or give --config")
-    chosen = available_generator() if generator == "auto" else generator
-    if chosen == "zensical":
-        for warning in unlisted_assets(docs_dir_of(config)):
-            echo(f"warning: {warning}", err=True)
-    elif results_dir is not None or lang is not None:
+    explicit = results_dir is not None or lang is not None
+    chosen, results_dir = _site_inputs(config, results_dir, generator)
+    if chosen == "mkdocs" and explicit:
         echo("warning: --results and --lang are for Zensical; with MkDocs the plugin reads them "
              f"from {terminal_text(config)}", err=True)
-    if results_dir is None:
-        results_dir = (default_results_dir() if "JOURNAL_RESULTS" in os.environ
-                       else results_dir_of(config))
-    if chosen == "zensical" and not results_dir.is_dir():
-        echo(f"warning: {terminal_text(results_dir)}: no such folder; the journal shows no runs "
-             "(give --results)", err=True)
     status = build_site(config, results_dir, generator=chosen, lang=lang, strict=strict,
                         clean=clean, log=lambda line: echo(line, err=True))
     if status:
