@@ -136,6 +136,33 @@ def test_zensical_builds_this_repositorys_journal(tmp_path: Path, results: Path)
     assert "journal block: no runs of experiment 'nope'" in bad.stdout + bad.stderr
 
 
+def _block_counts(html: str) -> list[int]:
+    """The n of every mean ± std row of a page's journal-block tables."""
+    return [int(n) for n in re.findall(r"<strong>mean ± std \(n=(\d+)\)</strong>", html)]
+
+
+def test_a_journal_block_shows_a_new_record_after_journal_build(
+        tmp_path: Path, results: Path, make_record: Callable[..., Record]) -> None:
+    """Zensical caches a page by its text, which a new record does not change: the block's page
+    is rendered again all the same."""
+    pytest.importorskip("zensical")
+    project = _repository_journal(tmp_path, results)
+    thoughts = project / "site" / "blog" / "2026" / "11" / "24" / "thoughts" / "index.html"
+
+    def build() -> list[int]:
+        done = subprocess.run([sys.executable, "-m", "journal.cli", "build", "--strict"],
+                              capture_output=True, text=True, timeout=600, check=False,
+                              env=_env(), cwd=project)
+        assert done.returncode == 0, done.stderr
+        return _block_counts(thoughts.read_text(encoding="utf-8"))
+
+    before = build()
+    assert before and (project / ".cache").is_dir()
+    write_record(make_record(seed=9, id="20261205T061000Z-fas_kd-9",
+                             started_at=T0 + timedelta(days=12)), project / "results", create=True)
+    assert sum(build()) == sum(before) + 1
+
+
 def test_zensical_builds_a_new_journal(tmp_path: Path) -> None:
     from journal.scaffold import init_journal
 
@@ -244,6 +271,17 @@ def _get(url: str) -> int:
         return 0
 
 
+def _text(url: str) -> str:
+    """The page at ``url``, or "" while the server does not answer it."""
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 (loopback only)
+            return str(response.read().decode("utf-8"))
+    except OSError:
+        return ""
+
+
 def test_journal_serve_with_zensical_shows_a_new_record(
         tmp_path: Path, results: Path, make_record: Callable[..., Record],
         monkeypatch: pytest.MonkeyPatch) -> None:
@@ -273,16 +311,55 @@ def test_journal_serve_with_zensical_shows_a_new_record(
         assert _get(base + "experiments/other/") == 200
         new = base + "blog/2026/12/05/fas-kd-2026-12-05/"
         assert _get(new) == 404
+        thoughts = base + "blog/2026/11/24/thoughts/"
+        before = _block_counts(_text(thoughts))
+        assert before
         write_record(make_record(seed=9, id="20261205T061000Z-fas_kd-9",
                                  started_at=T0 + timedelta(days=12)), project / "results", create=True)
         start = time.monotonic()
         while _get(new) != 200 and time.monotonic() - start < 120:
             time.sleep(0.2)
         assert _get(new) == 200, "the new record's post never appeared"
+        # the hand-written page's block too (Zensical serve is restarted to render it again)
+        while sum(_block_counts(_text(thoughts))) != sum(before) + 1 \
+                and time.monotonic() - start < 120:
+            time.sleep(0.2)
+        assert sum(_block_counts(_text(thoughts))) == sum(before) + 1
     finally:
         stop.set()
         thread.join(timeout=60)
     assert not thread.is_alive()
+
+
+def test_journal_serve_stops_its_server_when_killed(tmp_path: Path, results: Path) -> None:
+    """SIGTERM to `journal serve` stops `zensical serve` with it: the port is free again."""
+    import signal
+    import socket
+    import time
+
+    pytest.importorskip("zensical")
+    project = _repository_journal(tmp_path, results)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "journal.cli", "serve", "--generator", "zensical", "-a",
+         f"127.0.0.1:{port}"], cwd=project, env=_env(), stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        while _get(f"http://127.0.0.1:{port}/") != 200 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert _get(f"http://127.0.0.1:{port}/") == 200
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 128 + signal.SIGTERM
+        deadline = time.monotonic() + 10
+        while _get(f"http://127.0.0.1:{port}/") != 0 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert _get(f"http://127.0.0.1:{port}/") == 0, "zensical serve outlived journal serve"
+    finally:
+        process.kill()
+        process.wait()
 
 
 def test_the_zensical_site_in_chromium(tmp_path: Path, results: Path) -> None:

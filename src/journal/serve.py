@@ -9,10 +9,12 @@ inputs changed are rendered, and only files whose content changed are rewritten;
 those and rebuilds just their pages. Without Zensical, ``mkdocs serve`` runs instead, where the
 MkDocs plugin renders and watches the results folder itself.
 
-Zensical keeps a rendered page in its cache until the page's source (or a snippet it includes)
-changes, and a hand-written page with a ```` ```journal ```` block does not change when a record
-does: such pages show the new numbers once saved again, or after ``zensical build --clean``;
-:func:`serve` names them when records change.
+Zensical keeps a rendered page, on disk and while serving in memory, until the page's text (or
+a snippet it includes) changes, and a hand-written page with a ```` ```journal ```` block does not
+change when a record does. Writing the journal drops those pages from Zensical's disk cache
+(:mod:`journal.zensical_cache`), and when records change :func:`serve` restarts ``zensical
+serve`` if the docs folder holds such a page, so that it renders them again from the records;
+open tabs reload once the new server answers.
 
 :func:`build` renders the same way, then builds once (``journal build``, and CI). Zensical runs
 through :mod:`journal.zensical_runner` when it is importable, so that its link check does not
@@ -204,19 +206,6 @@ class DocsRenderer:
             docs_state.remember(cache, self.docs, inputs)
         return changed
 
-    def block_pages(self) -> list[Path]:
-        """Hand-written pages of the docs folder with a ```` ```journal ```` block."""
-        from .docs_state import generated_files
-
-        generated = generated_files(self.docs)
-        pages = []
-        for path in sorted(self.docs.rglob("*.md")):
-            rel = path.relative_to(self.docs).as_posix()
-            if rel not in generated and "```journal" in path.read_text(encoding="utf-8",
-                                                                       errors="replace"):
-                pages.append(path)
-        return pages
-
 
 def serve(
     config: Path,
@@ -232,7 +221,9 @@ def serve(
 ) -> int:
     """Serve the site of ``config`` until ``stop`` is set or the server exits (see the module);
     returns the server's exit status (0 when stopped)."""
+    from .escape import terminal_text
     from .site import check_docs
+    from .zensical_cache import pages_with_blocks
 
     generator = generator or available_generator()
     if generator not in GENERATORS:
@@ -269,10 +260,16 @@ def serve(
             for problem in renderer.problems:
                 log(f"journal: {problem}")
             log(f"journal: {len(changed)} files rewritten in {time.perf_counter() - start:.1f} s")
-            stale = renderer.block_pages() if changed else []
-            if stale:
-                log(f"journal: {len(stale)} hand-written pages with journal blocks (first: "
-                    f"{stale[0]}) keep their cached tables until saved again")
+            readers = pages_with_blocks(docs) if changed else []
+            if readers:
+                # Zensical serve keeps each page's HTML in memory, keyed by the page's text,
+                # which a new record does not change: a new server renders these pages again
+                # (write_docs dropped them from its cache); open tabs reload when it is back
+                log(f"journal: restarting the server, so that the {len(readers)} hand-written "
+                    f"pages with journal blocks show the records (first: "
+                    f"{terminal_text(readers[0])})")
+                _stop(process)
+                process = subprocess.Popen(argv, stdin=subprocess.DEVNULL)
         return 0
     finally:
         _stop(process)

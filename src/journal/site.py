@@ -211,14 +211,19 @@ def write_docs(site: Site, docs: Path, *, results_dir: Path | None = None) -> li
     is never overwritten or deleted: meeting one is a :class:`~journal.errors.JournalError`
     naming it, and nothing is written. The listing also names ``results_dir`` (relative to
     ``docs``) and the site's language, which ```` ```journal ```` blocks of hand-written pages
-    read (:mod:`journal.fence`).
+    read (:mod:`journal.fence`); Zensical's cached render of those pages is dropped
+    (:mod:`journal.zensical_cache`), since their tables change with the records.
     """
+    from .zensical_cache import forget_block_pages
+
     files = {**site.files(), **asset_files()}
     before = generated_files(docs)
     clashes = [rel for rel in files if rel not in before and (docs / rel).exists()]
     if clashes:
         raise JournalError(f"{docs / clashes[0]}: not written by journal; move it away, or render "
                            "into another folder (the generated files would overwrite it)")
+    # hand-written pages with journal blocks show the records too: Zensical renders them again
+    forget_block_pages(docs, before | set(files))
     for rel in sorted(before - set(files)):
         (docs / rel).unlink(missing_ok=True)
         _remove_empty_parents(docs / rel, docs)

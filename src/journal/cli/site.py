@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -181,6 +184,20 @@ def _site_inputs(config: Path, results_dir: Path | None, generator: str) -> tupl
     return chosen, results_dir
 
 
+@contextmanager
+def _exit_on_sigterm() -> Iterator[None]:
+    """SIGTERM exits by ``SystemExit`` while inside, so that clean-up (stopping a server
+    process) runs; the handler before is put back after."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, lambda signum, _frame: sys.exit(128 + signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 @main.command()
 @_site_options([
     click.option("--dev-addr", "-a", "addr", default="127.0.0.1:8000", show_default=True,
@@ -209,8 +226,9 @@ def serve(config: Path, results_dir: Path | None, generator: str, addr: str,
         check_docs(docs_dir_of(config))
     check_port_free(addr)
     echo(f"serving with {chosen} on http://{addr}/ (Ctrl-C stops)")
-    status = serve_site(config, results_dir, generator=chosen, addr=addr,
-                        lang=lang, log=lambda line: echo(line, err=True))
+    with _exit_on_sigterm():  # `kill` stops the server too, as Ctrl-C does
+        status = serve_site(config, results_dir, generator=chosen, addr=addr,
+                            lang=lang, log=lambda line: echo(line, err=True))
     if status:
         sys.exit(1)
 

@@ -37,6 +37,16 @@ BLOCK = re.compile(r"^```journal[ \t]*\n(.*?)^```[ \t]*$", re.MULTILINE | re.DOT
 # A longer fence (```` or ~~~) around an example shows the block as text: leave it alone.
 OUTER = re.compile(r"(^(`{4,}|~{3,})[^\n]*\n.*?^\2[ \t]*$)", re.MULTILINE | re.DOTALL)
 VIEWS = ("summary", "results", "selections", "per_class", "differences")
+OPENING = re.compile(r"^[ \t]*```journal[ \t]*$", re.MULTILINE)
+"""A block's opening line, also indented (a block inside an admonition, which superfences runs)."""
+
+
+def has_blocks(markdown: str) -> bool:
+    """Whether ``markdown`` holds a block that a build runs (not one quoted in a longer fence):
+    its page shows tables made from the records."""
+    if "```journal" not in markdown:
+        return False
+    return any(OPENING.search(part) for i, part in enumerate(OUTER.split(markdown)) if i % 3 == 0)
 
 
 def render_block(spec: str, records: Sequence[Record], where: str,
