@@ -165,6 +165,17 @@ def test_journal_blocks_render_tables_and_name_the_page_on_error(make_record: Fa
         render_blocks("```journal\nexperiment: ser\n```", records, "blog/posts/mine.md")
     with pytest.raises(JournalError, match="unknown view 'chart'"):
         render_blocks("```journal\nexperiment: fas_kd\nshow: chart\n```", records, "p.md")
+    # given a list for problems, a bad block costs only itself: a failure box, escaped
+    problems: list[str] = []
+    page = ("```journal\nexperiment: <script>alert(1)</script>\n```\n\n"
+            "```journal\nexperiment: fas_kd\n```\n")
+    out = render_blocks(page, records, "p.md", problems=problems)
+    assert problems == ["p.md: journal block: no runs of experiment '<script>alert(1)</script>'; "
+                        "experiments: fas_kd"]
+    assert out.startswith('<div class="admonition failure">\n<p class="admonition-title">journal '
+                          "block</p>\n<p>p.md&#58; journal block&#58; no runs of experiment "
+                          "'&#60;script&#62;alert(1)&#60;/script&#62;'")
+    assert "<script>" not in out and "| student + logit KD | 2 |" in out
     # differences: against the declared baseline, as the posts compare
     from journal.declarations import Declaration
 

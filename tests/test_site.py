@@ -287,6 +287,14 @@ def test_journal_block_in_a_hand_written_post(tmp_path: Path, make_record: Any) 
     result = _build(project, "--strict")
     assert result.returncode != 0
     assert "blog/posts/thoughts.md: journal block: no runs of experiment 'nope'" in result.stderr
+    result = _build(project)  # without --strict: the block is a failure box, the site is built
+    assert result.returncode == 0, result.stderr
+    assert "journal block: no runs of experiment 'nope'" in result.stderr
+    (page,) = (project / "site" / "blog").glob("20*/*/*/thoughts/index.html")
+    html = page.read_text(encoding="utf-8")
+    assert '<div class="admonition failure">' in html
+    assert "no runs of experiment 'nope'" in html
+    _post(project)  # and the journal's own posts are there
 
 
 def test_overview_pages_notes_and_declarations_in_the_site(tmp_path: Path, fas_kd_results: Path) -> None:

@@ -131,9 +131,17 @@ def test_zensical_builds_this_repositorys_journal(tmp_path: Path, results: Path)
     assert (site / "assets" / "journal" / "tablesort.min.js").is_file()
     (project / "docs" / "blog" / "posts" / "thoughts.md").write_text(
         BLOCK_POST.replace("fas_kd", "nope"))
-    bad = _zensical(project)
-    assert bad.returncode != 0
+    bad = _zensical(project)  # a bad block costs itself: a failure box and a warning
+    assert bad.returncode == 0, bad.stdout + bad.stderr
     assert "journal block: no runs of experiment 'nope'" in bad.stdout + bad.stderr
+    thoughts = (site / "blog" / "2026" / "11" / "24" / "thoughts" / "index.html").read_text()
+    assert '<div class="admonition failure">' in thoughts
+    assert "no runs of experiment 'nope'" in thoughts
+    strict = subprocess.run([sys.executable, "-m", "journal.cli", "build", "--strict"],
+                            capture_output=True, text=True, timeout=600, check=False, env=_env(),
+                            cwd=project)
+    assert strict.returncode == 1  # journal build --strict counts it, the page cached or not
+    assert "journal: 1 problems (see above); --strict fails the build" in strict.stderr
 
 
 def _block_counts(html: str) -> list[int]:

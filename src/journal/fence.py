@@ -14,20 +14,27 @@ block is a custom fence of ``pymdownx.superfences``, which both generators run::
 :func:`format_block` finds the docs folder of the page being built (MkDocs: the page's own
 config; Zensical: its configuration), reads the results folder and the language from the
 manifest ``journal render --docs`` left there, and renders the block from the records exactly as
-the plugin does. A block naming an unknown experiment, variant or view stops the build with a
-message naming the page; so does a docs folder that ``journal render --docs`` never wrote into.
+the plugin does. A block naming an unknown experiment, variant or view, or in a docs folder that
+``journal render --docs`` never wrote into, becomes a failure box naming the problem, logged as a
+warning (``mkdocs build --strict`` fails on it; ``journal build --strict`` fails on
+:data:`PROBLEMS`); the rest of the site is built.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 from pathlib import Path
 from typing import Any
 
-from pymdownx.superfences import SuperFencesException
-
 from .errors import JournalError
+from .escape import html_attr, terminal_text
+
+log = logging.getLogger("mkdocs.plugins.journal")
+"""MkDocs' ``--strict`` fails on its warnings; ``journal build --strict`` counts :data:`PROBLEMS`."""
+PROBLEMS: list[str] = []
+"""The blocks this process could not show, one message each, naming the page."""
 
 _RECORDS: dict[str, tuple[tuple[tuple[str, int, int], ...], tuple[list[Any], dict[str, Any]]]] = {}
 
@@ -105,13 +112,18 @@ def block_markdown(spec: str, docs: Path, where: str) -> str:
 
 def format_block(source: str, language: str, class_name: str, options: dict[str, Any], md: Any,
                  **kwargs: Any) -> str:
-    """A ``pymdownx.superfences`` formatter: the block's table as HTML."""
+    """A ``pymdownx.superfences`` formatter: the block's table as HTML, or a failure box naming
+    the problem, which is logged as a warning and kept in :data:`PROBLEMS`."""
     import markdown
+
+    from .render.blocks import failed_block
 
     try:
         docs, where = _context(md)
-        text = block_markdown(source, docs, where)
+        html = markdown.Markdown(extensions=["tables", "attr_list"]).convert(
+            block_markdown(source, docs, where))
     except JournalError as exc:
-        raise SuperFencesException(str(exc)) from None
-    html = markdown.Markdown(extensions=["tables", "attr_list"]).convert(text)
-    return f'<div class="{class_name}">\n{html}\n</div>'
+        PROBLEMS.append(str(exc))
+        log.warning("journal: %s", terminal_text(exc))
+        html = failed_block(str(exc))
+    return f'<div class="{html_attr(class_name)}">\n{html}\n</div>'

@@ -33,8 +33,7 @@ from mkdocs.structure.nav import Navigation, Section
 from mkdocs.structure.pages import Page
 
 from .declarations import Declaration
-from .errors import JournalError
-from .escape import front_matter_text
+from .escape import front_matter_text, terminal_text
 from .folder import Journal, load_journal
 from .records import Record
 from .render.blocks import render_blocks
@@ -154,11 +153,13 @@ class JournalPlugin(BasePlugin[JournalConfig]):
     ) -> str | None:
         if "```journal" not in markdown:
             return markdown
-        try:
-            with language(self.language):
-                return render_blocks(markdown, self.records, page.file.src_uri, self.declarations)
-        except JournalError as exc:
-            raise PluginError(str(exc)) from None
+        problems: list[str] = []
+        with language(self.language):
+            out = render_blocks(markdown, self.records, page.file.src_uri, self.declarations,
+                                problems)
+        for problem in problems:  # the block shows a failure box; --strict fails the build
+            log.warning("journal: %s", terminal_text(problem))
+        return out
 
     def on_nav(self, nav: Navigation, /, *, config: MkDocsConfig, files: Files) -> Navigation | None:
         self._check_posts(config, files)

@@ -312,9 +312,15 @@ def build(
             log(f"journal: {problem}")
     argv = build_command(generator, config, strict=strict, clean=clean)
     if argv[1:3] == ["-m", "journal.zensical_runner"]:  # in this process: one start-up less
+        from . import fence
+        from .zensical_cache import forget_block_pages
         from .zensical_runner import main as zensical_main
 
+        if strict:  # pages with journal blocks are rendered again, so a bad block is reported
+            forget_block_pages(docs_dir_of(config))
+        fence.PROBLEMS.clear()
         status = zensical_main(argv[3:])
+        problems = [*problems, *fence.PROBLEMS]  # bad blocks, each shown as a failure box
     else:
         status = subprocess.run(argv, stdin=subprocess.DEVNULL, check=False).returncode
     if status == 0 and strict and problems:

@@ -14,7 +14,8 @@ as posts are. ``differences`` is each variant against the partner posts compare 
 declared baseline, else the variant that differs from it in the fewest settings, within its task
 and data set: :func:`journal.comparisons.plan`).
 A block naming an unknown experiment, variant or view is a :class:`~journal.errors.JournalError`
-naming the page, so the build stops instead of publishing a stale or empty table.
+naming the page; a build shows a failure box in its place (:func:`failed_block`) and reports
+it as a warning, so ``--strict`` fails, and the rest of the page and of the site is built.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from .. import analysis as an
 from .. import comparisons
 from ..declarations import Declaration, declaration_for
 from ..errors import JournalError
+from ..escape import html_md
 from ..records import Record
 from . import sections as sec
 from .display import percent_logged
@@ -105,17 +107,36 @@ def _differences(records: Sequence[Record], variants: set[str], declaration: Dec
     return "\n\n".join(f"**{escape(title)}**\n\n{body}" if title else body for title, body in tables)
 
 
+def failed_block(message: str) -> str:
+    """What stands in a page instead of a block that cannot be shown: a failure box saying why
+    (one raw HTML block; the message escaped for HTML and Markdown alike)."""
+    return ('<div class="admonition failure">\n<p class="admonition-title">journal block</p>\n'
+            f"<p>{html_md(message)}</p>\n</div>\n")
+
+
 def render_blocks(markdown: str, records: Sequence[Record], where: str,
-                  declarations: Mapping[str, Declaration] | None = None) -> str:
+                  declarations: Mapping[str, Declaration] | None = None,
+                  problems: list[str] | None = None) -> str:
     """``markdown`` with every ```` ```journal ```` block replaced by its table (blocks quoted
-    inside a longer fence stay as they are)."""
+    inside a longer fence stay as they are). A block that cannot be shown raises its
+    :class:`~journal.errors.JournalError`; given ``problems``, its message is appended there
+    instead and the block becomes :func:`failed_block`, so that one bad block costs only
+    itself."""
+    def replace(match: re.Match[str]) -> str:
+        try:
+            return render_block(match.group(1), records, where, declarations) + "\n"
+        except JournalError as exc:
+            if problems is None:
+                raise
+            problems.append(str(exc))
+            return failed_block(str(exc))
+
     parts = OUTER.split(markdown)
     out = []
     for i, part in enumerate(parts):
         kind = i % 3  # split yields: text, whole outer fence, its fence marker, text, …
         if kind == 0:
-            out.append(BLOCK.sub(lambda m: render_block(m.group(1), records, where, declarations)
-                                 + "\n", part))
+            out.append(BLOCK.sub(replace, part))
         elif kind == 1:
             out.append(part)
     return "".join(out)
