@@ -172,3 +172,29 @@ def test_hidden_files_in_the_results_folder_are_neither_read_nor_watched(
     (project / ".journal-cache" / docs_state.STATE_NAME).unlink()
     _build(project)
     assert "Draft." not in (project / "docs" / POST).read_text()
+
+
+def test_two_renders_into_one_docs_folder_take_turns(project: Path, loads: list[Path]) -> None:
+    """A render waits while another process holds the docs folder's lock, and says so."""
+    import threading
+
+    from journal.paths import try_lock
+    from journal.serve import project_cache
+
+    cache = project_cache(project / "docs")
+    cache.mkdir(parents=True, exist_ok=True)
+    held = try_lock(cache / docs_state.LOCK_NAME)
+    assert held is not None
+    said: list[str] = []
+    renderer = DocsRenderer(project / "results", project / "docs", "en", log=said.append)
+    thread = threading.Thread(target=renderer.render)
+    thread.start()
+    thread.join(timeout=1.0)
+    assert thread.is_alive() and loads == []  # nothing read while the other holds it
+    assert said == [f"journal: waiting for another process rendering into the docs folder "
+                    f"({cache / docs_state.LOCK_NAME})"]
+    held.close()
+    thread.join(timeout=60)
+    assert not thread.is_alive() and loads == [project / "results"]
+    assert (project / "docs" / POST).is_file()
+    assert not (cache / docs_state.LOCK_NAME).exists()  # released and removed

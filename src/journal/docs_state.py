@@ -20,6 +20,11 @@ polls with), the journal's language, the library's code and assets
 after a file changed is not remembered (:data:`RACY_NS`). A generated file (or the listing)
 edited or deleted by hand, a build that reported a problem, or a state file that cannot be read
 means: render.
+
+Two processes that render into one docs folder (two ``journal build`` runs, a build beside
+``journal serve``) take turns: :func:`writing` holds an exclusive lock on
+``.journal-cache/docs.lock`` from the fingerprint to :func:`remember`, so that neither remembers
+a fingerprint beside the other's files.
 """
 
 from __future__ import annotations
@@ -27,11 +32,15 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 
 from .code_hash import library_code
 
 STATE_NAME = "docs-state.json"
+LOCK_NAME = "docs.lock"
 _FORMAT = 1
 
 MANIFEST = ".journal-generated.json"
@@ -133,3 +142,25 @@ def remember(cache_dir: Path, docs: Path, print_: str) -> None:
 def forget(cache_dir: Path) -> None:
     """Drop the remembered state: the next build renders."""
     (cache_dir / STATE_NAME).unlink(missing_ok=True)
+
+
+@contextmanager
+def writing(cache_dir: Path, log: Callable[[str], None] | None = None,
+            poll: float = 0.1) -> Iterator[None]:
+    """Hold the lock of the docs folder whose cache is ``cache_dir`` while inside, waiting for
+    another process that holds it (``log`` says so once)."""
+    from .escape import terminal_text
+    from .paths import try_lock
+
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    lock = try_lock(cache_dir / LOCK_NAME)
+    if lock is None and log is not None:
+        log(f"journal: waiting for another process rendering into the docs folder "
+            f"({terminal_text(cache_dir / LOCK_NAME)})")
+    while lock is None:
+        time.sleep(poll)
+        lock = try_lock(cache_dir / LOCK_NAME)
+    try:
+        yield
+    finally:
+        lock.close()

@@ -181,6 +181,8 @@ class DocsRenderer:
     again)."""
     memo: Memo = field(default_factory=Memo, repr=False)
     """What the last build computed from records that have not changed since."""
+    log: Callable[[str], None] | None = field(default=None, repr=False)
+    """Where to say that another process is rendering into the docs folder, when waiting."""
 
     def render(self) -> list[Path]:
         """Build the site (cached posts are read back, not rendered) and write what changed;
@@ -189,22 +191,23 @@ class DocsRenderer:
         from . import docs_state
 
         cache = project_cache(self.docs)
-        inputs = docs_state.fingerprint(self.results, self.docs, self.lang)
-        if docs_state.up_to_date(cache, self.docs, inputs):
-            self.problems = []
-            return []
-        from .folder import load_journal
-        from .site import build_site, prune_cache, write_docs
+        with docs_state.writing(cache, self.log):
+            inputs = docs_state.fingerprint(self.results, self.docs, self.lang)
+            if docs_state.up_to_date(cache, self.docs, inputs):
+                self.problems = []
+                return []
+            from .folder import load_journal
+            from .site import build_site, prune_cache, write_docs
 
-        docs_state.forget(cache)
-        journal = load_journal(self.results, cache=self.read)
-        site = build_site(journal, lang=self.lang, cache_dir=cache, memo=self.memo)
-        self.problems = site.problems
-        changed = write_docs(site, self.docs, results_dir=self.results)
-        prune_cache(site, cache)
-        if not site.problems:
-            docs_state.remember(cache, self.docs, inputs)
-        return changed
+            docs_state.forget(cache)
+            journal = load_journal(self.results, cache=self.read)
+            site = build_site(journal, lang=self.lang, cache_dir=cache, memo=self.memo)
+            self.problems = site.problems
+            changed = write_docs(site, self.docs, results_dir=self.results)
+            prune_cache(site, cache)
+            if not site.problems:
+                docs_state.remember(cache, self.docs, inputs)
+            return changed
 
 
 def serve(
@@ -233,7 +236,7 @@ def serve(
         return _run_until(list(command(generator, config, addr)), stop, interval)
     docs = docs_dir_of(config)
     check_docs(docs)
-    renderer = DocsRenderer(results, docs, lang or language_of(config))
+    renderer = DocsRenderer(results, docs, lang or language_of(config), log=log)
     seen = snapshot(results)  # before reading: a record written meanwhile renders again
     renderer.render()
     for problem in renderer.problems:
@@ -305,7 +308,8 @@ def build(
 
             docs_state.forget(project_cache(docs_dir_of(config)))
             (project_cache(docs_dir_of(config)) / CACHE_NAME).unlink(missing_ok=True)
-        renderer = DocsRenderer(results, docs_dir_of(config), lang or language_of(config))
+        renderer = DocsRenderer(results, docs_dir_of(config), lang or language_of(config),
+                                log=log)
         renderer.render()
         problems = renderer.problems
         for problem in problems:

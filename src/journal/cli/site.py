@@ -101,6 +101,7 @@ def render(results_dir: Path | None, out_dir: Path | None, docs_dir: Path | None
     if (out_dir is None) == (docs_dir is None):
         raise click.UsageError("give one of --out DIR or --docs DIR")
     from ..analysis import group_by_post
+    from ..docs_state import writing
     from ..escape import terminal_text
     from ..folder import load_journal
     from ..serve import project_cache
@@ -114,10 +115,11 @@ def render(results_dir: Path | None, out_dir: Path | None, docs_dir: Path | None
             echo(f"warning: {warning}", err=True)
     journal = load_journal(folder)
     if docs_dir is not None:
-        site = build_site(journal, lang=lang, cache_dir=project_cache(docs_dir))
-        for problem in site.problems:
-            click.echo(problem, err=True)
-        paths = write_docs(site, docs_dir, results_dir=folder)
+        with writing(project_cache(docs_dir), lambda line: echo(line, err=True)):
+            site = build_site(journal, lang=lang, cache_dir=project_cache(docs_dir))
+            for problem in site.problems:
+                click.echo(problem, err=True)
+            paths = write_docs(site, docs_dir, results_dir=folder)
     else:
         site = build_site(journal, layout=Layout(posts_dir=".", overview_dir="experiments"),
                           lang=lang)
