@@ -359,3 +359,48 @@ def test_a_taken_top_port_suggests_no_other(monkeypatch: pytest.MonkeyPatch) -> 
     with pytest.raises(JournalError) as caught:
         check_port_free("localhost:8000")
     assert str(caught.value).endswith("e.g. -a localhost:8001")
+
+
+def test_serve_restarts_the_server_for_pages_with_blocks_at_most_once_a_gap(
+        tmp_path: Path, make_record: Callable[..., Record], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Zensical serve keeps pages in memory: a records change restarts it when a hand-written
+    page shows a journal block, and runs arriving together cost one restart."""
+    import journal.serve as serve_module
+
+    monkeypatch.setattr(serve_module, "RESTART_GAP", 6.0)  # the three renders fit in it
+    project = _project(tmp_path, make_record)
+    (project / "docs" / "notes.md").write_text("# Notes\n\n```journal\nexperiment: fas_kd\n```\n")
+    starts = tmp_path / "starts"
+    server = f"open({str(starts)!r}, 'a').write('x'); import time; time.sleep(60)"
+    stop = threading.Event()
+    lines: list[str] = []
+    thread = threading.Thread(target=serve, args=(project / "mkdocs.yml", project / "results"),
+                              kwargs={"generator": "zensical", "addr": "127.0.0.1:9",
+                                      "interval": 0.1, "stop": stop, "log": lines.append,
+                                      "command": lambda g, c, a: [sys.executable, "-c", server]})
+    thread.start()
+
+    def count() -> int:
+        return len(starts.read_text()) if starts.exists() else 0
+
+    try:
+        deadline = time.monotonic() + 60
+        while count() < 1 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        for seed in (7, 8, 9):  # three runs, a third of a second apart
+            write_record(make_record(seed=seed, id=f"20261124T06100{seed}Z-fas_kd-00000{seed}",
+                                     started_at=T0 + timedelta(days=1, minutes=seed)),
+                         project / "results", create=True)
+            time.sleep(0.35)
+        while count() < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert count() == 2, lines
+        time.sleep(2.0)  # nothing changed since: no further restart
+        assert count() == 2, lines
+        said = [line for line in lines if "restarting the server" in line]
+        assert len(said) == 1 and said[0].endswith(
+            "so that the 1 hand-written pages with journal blocks show the records (first: "
+            "notes.md)")
+    finally:
+        stop.set()
+        thread.join(timeout=60)

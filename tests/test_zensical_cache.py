@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from journal.render.blocks import has_blocks
 from journal.site import MANIFEST
 from journal.zensical_cache import forget_block_pages, forget_pages, pages_with_blocks
@@ -52,17 +54,30 @@ def test_a_cache_of_an_unknown_layout_is_emptied_rather_than_left_stale(tmp_path
     entries[0].write_text(json.dumps({"data": {"page": "blog/posts/thoughts.md"}, "hash": 1}))
     entries[1].write_text(json.dumps({"data": "<!doctype html>", "hash": 2}))
     (cache / "mkdocstrings.json").write_text('{"config_hash": 1}')
+    assert forget_pages(cache, ["blog/posts/thoughts.md"]) == 0  # not marked as Zensical's
+    assert all(path.exists() for path in entries)
+    (cache / ".gitignore").write_text("*")  # as Zensical marks its cache
     assert forget_pages(cache, ["blog/posts/thoughts.md"]) == 2
     assert not any(path.exists() for path in entries)
-    assert (cache / "mkdocstrings.json").exists()
+    assert (cache / "mkdocstrings.json").exists() and (cache / ".gitignore").exists()
 
 
-def test_a_block_quoted_in_a_longer_fence_does_not_count() -> None:
-    assert has_blocks(f"# A\n\n{BLOCK}")
-    assert has_blocks(f'!!! note "Results"\n\n    {BLOCK.replace(chr(10), chr(10) + "    ")}')
+@pytest.mark.parametrize("opening", [
+    "```journal", "~~~journal", "````journal", "``` journal", "```.journal", "```{.journal}",
+    "``` { .journal }", '```journal linenums="1"', "> ```journal", "    ```journal",
+])
+def test_every_fence_superfences_runs_counts(opening: str) -> None:
+    fence = opening.lstrip(" >")[:4].rstrip(" .{j")
+    assert has_blocks(f"# A\n\n{opening}\nexperiment: fas_kd\n{fence}\n")
+    assert has_blocks(f"# A\r\n\r\n{opening}\r\nexperiment: fas_kd\r\n{fence}\r\n")
+
+
+def test_a_block_quoted_in_another_fence_does_not_count() -> None:
     assert not has_blocks(f"# A\n\n````markdown\n{BLOCK}````\n")
-    assert not has_blocks("Write ```journal blocks in a page.\n")
+    assert not has_blocks(f"# A\n\n~~~\n{BLOCK}~~~\n")
+    assert not has_blocks("Write ```journal``` blocks in a page.\n```journal`x`\n")
     assert not has_blocks("# A\n")
+    assert has_blocks(f"````markdown\n{BLOCK}````\n\n{BLOCK}")  # one quoted, one run
 
 
 def test_the_pages_are_the_hand_written_ones_with_blocks(tmp_path: Path) -> None:
@@ -82,5 +97,19 @@ def test_the_pages_are_the_hand_written_ones_with_blocks(tmp_path: Path) -> None
     cache.mkdir()
     entry = _page_entry(cache, "1", "blog/posts/thoughts.md")
     kept = _page_entry(cache, "2", "index.md")
+    assert forget_block_pages(docs) == 0  # no configuration beside docs/: whose cache is unknown
+    (tmp_path / "mkdocs.yml").write_text("site_name: t\n")
     assert forget_block_pages(docs) == 1
     assert not entry.exists() and kept.exists()
+
+
+def test_the_cache_is_the_one_beside_the_configuration(tmp_path: Path) -> None:
+    """docs_dir: content/docs keeps Zensical's cache in the folder of mkdocs.yml."""
+    docs = tmp_path / "content" / "docs"
+    docs.mkdir(parents=True)
+    (docs / "notes.md").write_text(BLOCK)
+    (tmp_path / "mkdocs.yml").write_text("site_name: t\ndocs_dir: content/docs\n")
+    (tmp_path / ".cache").mkdir()
+    entry = _page_entry(tmp_path / ".cache", "1", "notes.md")
+    assert forget_block_pages(docs) == 0 and entry.exists()
+    assert forget_block_pages(docs, tmp_path) == 1 and not entry.exists()

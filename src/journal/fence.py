@@ -97,13 +97,13 @@ def block_markdown(spec: str, docs: Path, where: str) -> str:
     manifest = docs / MANIFEST
     try:
         data = json.loads(manifest.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        raise JournalError(f"{where}: journal block, but {manifest} is missing or unreadable; "
-                           f"run `journal render --docs {docs}` first") from None
+    except (OSError, ValueError):  # the docs folder by name only: the message is published
+        raise JournalError(f"{where}: journal block, but the docs folder has no readable "
+                           f"{MANIFEST}; run `journal render --docs {docs.name}` first") from None
     results = data.get("results") if isinstance(data, dict) else None
     if not isinstance(results, str):
-        raise JournalError(f"{manifest}: no 'results' folder recorded; run "
-                           f"`journal render --docs {docs}` again")
+        raise JournalError(f"{where}: journal block, but {MANIFEST} records no results folder; "
+                           f"run `journal render --docs {docs.name}` again")
     folder = (docs / results).resolve()
     with language(str(data.get("language", "en"))):
         records, declarations = _journal(folder)
@@ -123,7 +123,8 @@ def format_block(source: str, language: str, class_name: str, options: dict[str,
         html = markdown.Markdown(extensions=["tables", "attr_list"]).convert(
             block_markdown(source, docs, where))
     except JournalError as exc:
-        PROBLEMS.append(str(exc))
+        if str(exc) not in PROBLEMS:  # once each: a server renders the same page again and again
+            PROBLEMS.append(str(exc))
         log.warning("journal: %s", terminal_text(exc))
         html = failed_block(str(exc))
     return f'<div class="{html_attr(class_name)}">\n{html}\n</div>'

@@ -43,6 +43,8 @@ if TYPE_CHECKING:
     from .records import ReadCache
 
 GENERATORS = ("zensical", "mkdocs")
+RESTART_GAP = 10.0
+"""Seconds at least between two restarts of ``zensical serve`` for pages with journal blocks."""
 Snapshot = tuple[tuple[str, int, int, int, int], ...]
 
 
@@ -183,6 +185,8 @@ class DocsRenderer:
     """What the last build computed from records that have not changed since."""
     log: Callable[[str], None] | None = field(default=None, repr=False)
     """Where to say that another process is rendering into the docs folder, when waiting."""
+    root: Path | None = None
+    """The folder of the site's configuration, beside which Zensical keeps its cache."""
 
     def render(self) -> list[Path]:
         """Build the site (cached posts are read back, not rendered) and write what changed;
@@ -203,7 +207,7 @@ class DocsRenderer:
             journal = load_journal(self.results, cache=self.read)
             site = build_site(journal, lang=self.lang, cache_dir=cache, memo=self.memo)
             self.problems = site.problems
-            changed = write_docs(site, self.docs, results_dir=self.results)
+            changed = write_docs(site, self.docs, results_dir=self.results, root=self.root)
             prune_cache(site, cache)
             if not site.problems:
                 docs_state.remember(cache, self.docs, inputs)
@@ -236,7 +240,8 @@ def serve(
         return _run_until(list(command(generator, config, addr)), stop, interval)
     docs = docs_dir_of(config)
     check_docs(docs)
-    renderer = DocsRenderer(results, docs, lang or language_of(config), log=log)
+    renderer = DocsRenderer(results, docs, lang or language_of(config), log=log,
+                            root=config.resolve().parent)
     seen = snapshot(results)  # before reading: a record written meanwhile renders again
     renderer.render()
     for problem in renderer.problems:
@@ -249,10 +254,20 @@ def serve(
     warming.start()
     argv = list(command(generator, config, addr))
     process = subprocess.Popen(argv, stdin=subprocess.DEVNULL)
+    started, restart = time.monotonic(), False
     try:
         while not stop.wait(interval):
             if process.poll() is not None:
                 return process.returncode
+            if restart and time.monotonic() - started >= RESTART_GAP:
+                # Zensical serve keeps each page's HTML in memory, keyed by the page's text,
+                # which a new record does not change: a new server renders the pages with
+                # journal blocks again (write_docs dropped them from its disk cache); open tabs
+                # reload when it answers. At most one restart in RESTART_GAP: a sweep's runs
+                # arriving one after another are shown together
+                _stop(process)
+                process = subprocess.Popen(argv, stdin=subprocess.DEVNULL)
+                started, restart = time.monotonic(), False
             now = snapshot(results)
             if now == seen:
                 continue
@@ -263,16 +278,13 @@ def serve(
             for problem in renderer.problems:
                 log(f"journal: {problem}")
             log(f"journal: {len(changed)} files rewritten in {time.perf_counter() - start:.1f} s")
-            readers = pages_with_blocks(docs) if changed else []
+            readers = pages_with_blocks(docs) if changed and not restart else []
             if readers:
-                # Zensical serve keeps each page's HTML in memory, keyed by the page's text,
-                # which a new record does not change: a new server renders these pages again
-                # (write_docs dropped them from its cache); open tabs reload when it is back
-                log(f"journal: restarting the server, so that the {len(readers)} hand-written "
-                    f"pages with journal blocks show the records (first: "
-                    f"{terminal_text(readers[0])})")
-                _stop(process)
-                process = subprocess.Popen(argv, stdin=subprocess.DEVNULL)
+                restart = True
+                wait = max(0.0, RESTART_GAP - (time.monotonic() - started))
+                log(f"journal: restarting the server{f' in {wait:.0f} s' if wait >= 1 else ''}, "
+                    f"so that the {len(readers)} hand-written pages with journal blocks show "
+                    f"the records (first: {terminal_text(readers[0])})")
         return 0
     finally:
         _stop(process)
@@ -309,23 +321,24 @@ def build(
             docs_state.forget(project_cache(docs_dir_of(config)))
             (project_cache(docs_dir_of(config)) / CACHE_NAME).unlink(missing_ok=True)
         renderer = DocsRenderer(results, docs_dir_of(config), lang or language_of(config),
-                                log=log)
+                                log=log, root=config.resolve().parent)
         renderer.render()
         problems = renderer.problems
         for problem in problems:
             log(f"journal: {problem}")
     argv = build_command(generator, config, strict=strict, clean=clean)
+    if generator == "zensical" and strict:  # pages with journal blocks are rendered again, so
+        from .zensical_cache import forget_block_pages  # that a bad block is reported again
+
+        forget_block_pages(docs_dir_of(config), config.resolve().parent)
     if argv[1:3] == ["-m", "journal.zensical_runner"]:  # in this process: one start-up less
         from . import fence
-        from .zensical_cache import forget_block_pages
         from .zensical_runner import main as zensical_main
 
-        if strict:  # pages with journal blocks are rendered again, so a bad block is reported
-            forget_block_pages(docs_dir_of(config))
         fence.PROBLEMS.clear()
         status = zensical_main(argv[3:])
         problems = [*problems, *fence.PROBLEMS]  # bad blocks, each shown as a failure box
-    else:
+    else:  # a bad block is a warning in Zensical's output only (it does not fail its --strict)
         status = subprocess.run(argv, stdin=subprocess.DEVNULL, check=False).returncode
     if status == 0 and strict and problems:
         log(f"journal: {len(problems)} problems (see above); --strict fails the build")

@@ -202,7 +202,8 @@ def unlisted_assets(docs: Path) -> list[str]:
             for key, name, effect in wanted if f"{ASSETS_URI}/{name}" not in text]
 
 
-def write_docs(site: Site, docs: Path, *, results_dir: Path | None = None) -> list[Path]:
+def write_docs(site: Site, docs: Path, *, results_dir: Path | None = None,
+               root: Path | None = None) -> list[Path]:
     """Write the site and the journal's scripts into the docs folder ``docs`` of a MkDocs or
     Zensical project; return the files whose content changed.
 
@@ -212,7 +213,9 @@ def write_docs(site: Site, docs: Path, *, results_dir: Path | None = None) -> li
     naming it, and nothing is written. The listing also names ``results_dir`` (relative to
     ``docs``) and the site's language, which ```` ```journal ```` blocks of hand-written pages
     read (:mod:`journal.fence`); Zensical's cached render of those pages is dropped
-    (:mod:`journal.zensical_cache`), since their tables change with the records.
+    (:mod:`journal.zensical_cache`), since their tables change with the records: the cache of
+    the site whose configuration is in ``root`` (by default, the folder above ``docs`` when it
+    holds one).
     """
     from .zensical_cache import forget_block_pages
 
@@ -223,7 +226,7 @@ def write_docs(site: Site, docs: Path, *, results_dir: Path | None = None) -> li
         raise JournalError(f"{docs / clashes[0]}: not written by journal; move it away, or render "
                            "into another folder (the generated files would overwrite it)")
     # hand-written pages with journal blocks show the records too: Zensical renders them again
-    forget_block_pages(docs, before | set(files))
+    forget_block_pages(docs, root, before | set(files))
     for rel in sorted(before - set(files)):
         (docs / rel).unlink(missing_ok=True)
         _remove_empty_parents(docs / rel, docs)

@@ -11,7 +11,8 @@ drops the cached render of those pages, and the next build renders them again fr
 A cached page is a JSON file that starts ``{"data":{"origin":{"Source":"<page path>"}``; only
 such files naming one of the pages are removed, and only files directly in ``.cache/`` are
 read. Should a Zensical release store its pages otherwise (cache entries, none of them a page
-this module recognizes), every entry is removed: the next build is a cold one, never a stale one.
+this module recognizes, in a folder Zensical marks as its own with a ``.gitignore`` of ``*``),
+every entry is removed: the next build is a cold one, never a stale one.
 """
 
 from __future__ import annotations
@@ -29,6 +30,14 @@ _ENTRY = b'{"data":'
 _PAGE = re.compile(rb'^\{"data":\{"origin":\{"Source":"((?:[^"\\]|\\.)*)"\}')
 _HEAD = 4096
 """Bytes read from each cache file: the page's path comes first."""
+
+
+def _zensicals(cache: Path) -> bool:
+    """Whether ``cache`` is Zensical's: it writes a ``.gitignore`` of ``*`` there."""
+    try:
+        return (cache / ".gitignore").read_text(encoding="utf-8").strip() == "*"
+    except (OSError, UnicodeError):
+        return False
 
 
 def pages_with_blocks(docs: Path, generated: Collection[str] | None = None) -> list[str]:
@@ -90,17 +99,31 @@ def forget_pages(cache: Path, pages: Collection[str]) -> int:
             continue
         if source in wanted:
             matched.append(path)
-    doomed = matched if recognised else entries
+    # a layout this module does not know: only in a folder Zensical marks as its own
+    doomed = matched if recognised else entries if _zensicals(cache) else []
     for path in doomed:
         path.unlink(missing_ok=True)
     return len(doomed)
 
 
-def forget_block_pages(docs: Path, generated: Collection[str] | None = None) -> int:
+def config_root(docs: Path) -> Path | None:
+    """The folder that holds the site's configuration, when it is the one above ``docs`` (the
+    layout ``journal init`` writes); ``None`` when no configuration is there."""
+    from .site import CONFIG_FILES
+
+    parent = docs.resolve().parent
+    return parent if any((parent / name).is_file() for name in CONFIG_FILES) else None
+
+
+def forget_block_pages(docs: Path, root: Path | None = None,
+                       generated: Collection[str] | None = None) -> int:
     """Drop Zensical's cached render of the hand-written pages of ``docs`` with journal blocks
-    (:func:`pages_with_blocks`) from the cache beside the configuration, in the folder above
-    ``docs``; return how many entries went."""
+    (:func:`pages_with_blocks`) from the cache of the site whose configuration is in ``root``
+    (by default :func:`config_root`; nothing when there is none); how many entries went."""
+    root = root if root is not None else config_root(docs)
+    if root is None:
+        return 0
     pages = pages_with_blocks(docs, generated)
     if not pages:
         return 0
-    return forget_pages(docs.resolve().parent / CACHE_DIR, pages)
+    return forget_pages(root / CACHE_DIR, pages)

@@ -30,6 +30,7 @@ from .. import comparisons
 from ..declarations import Declaration, declaration_for
 from ..errors import JournalError
 from ..escape import html_md
+from ..paths import yaml_problem
 from ..records import Record
 from . import sections as sec
 from .display import percent_logged
@@ -39,16 +40,31 @@ BLOCK = re.compile(r"^```journal[ \t]*\n(.*?)^```[ \t]*$", re.MULTILINE | re.DOT
 # A longer fence (```` or ~~~) around an example shows the block as text: leave it alone.
 OUTER = re.compile(r"(^(`{4,}|~{3,})[^\n]*\n.*?^\2[ \t]*$)", re.MULTILINE | re.DOTALL)
 VIEWS = ("summary", "results", "selections", "per_class", "differences")
-OPENING = re.compile(r"^[ \t]*```journal[ \t]*$", re.MULTILINE)
-"""A block's opening line, also indented (a block inside an admonition, which superfences runs)."""
+_FENCE = re.compile(r"^[ \t>]*(?P<fence>`{3,}|~{3,})[ \t]*(?P<info>[^\n]*)$")
+_JOURNAL_INFO = re.compile(r"^(?:\{[ \t]*)?\.?journal(?=[\s}]|$)")
 
 
 def has_blocks(markdown: str) -> bool:
-    """Whether ``markdown`` holds a block that a build runs (not one quoted in a longer fence):
-    its page shows tables made from the records."""
-    if "```journal" not in markdown:
+    """Whether ``markdown`` holds a block that ``pymdownx.superfences`` runs: a fence of three or
+    more backticks or tildes named ``journal`` (``{.journal}`` too), at any indentation or quote
+    depth, and not inside another fence (a longer fence around an example shows it as text).
+    Its page shows tables made from the records."""
+    if "journal" not in markdown:
         return False
-    return any(OPENING.search(part) for i, part in enumerate(OUTER.split(markdown)) if i % 3 == 0)
+    fence = None
+    for line in markdown.splitlines():
+        if fence is None:
+            match = _FENCE.match(line)
+            if match is None or (match["fence"][0] == "`" and "`" in match["info"]):
+                continue  # not a fence opening (backticks after it make an inline code span)
+            if _JOURNAL_INFO.match(match["info"]):
+                return True
+            fence = match["fence"]
+        else:
+            closing = line.lstrip(" \t>").rstrip()
+            if len(closing) >= len(fence) and set(closing) == {fence[0]}:
+                fence = None
+    return False
 
 
 def render_block(spec: str, records: Sequence[Record], where: str,
@@ -57,8 +73,8 @@ def render_block(spec: str, records: Sequence[Record], where: str,
     source of any error."""
     try:
         options = yaml.safe_load(spec) or {}
-    except yaml.YAMLError as exc:
-        raise JournalError(f"{where}: journal block is not YAML: {exc}") from None
+    except yaml.YAMLError as exc:  # by position: the parser's message quotes the block's text
+        raise JournalError(f"{where}: journal block is not YAML: {yaml_problem(exc)}") from None
     if not isinstance(options, dict) or "experiment" not in options:
         raise JournalError(f"{where}: journal block needs 'experiment: NAME'")
     experiment, variant = str(options["experiment"]), options.get("variant")
