@@ -73,7 +73,6 @@ def fingerprint(results: Path, docs: Path, lang: str) -> str:
     """A hash of everything the generated files of ``docs`` are rendered from (see the module);
     taken before the results folder is read, so that a record written meanwhile makes the next
     build render again. It ends in ``+racy`` when a file changed in the last 2 s."""
-    import time
     from importlib import metadata
 
     from .serve import snapshot

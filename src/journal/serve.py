@@ -313,24 +313,24 @@ def build(
         raise JournalError(f"generator: choose {' or '.join(GENERATORS)}, got {generator!r}")
     problems: list[str] = []
     if generator == "zensical":
-        check_docs(docs_dir_of(config))
+        docs, root = docs_dir_of(config), config.resolve().parent
+        check_docs(docs)
         if clean:  # from nothing: the journal read and rendered, every page's links scanned
             from . import docs_state
             from .zensical_runner import CACHE_NAME
 
-            docs_state.forget(project_cache(docs_dir_of(config)))
-            (project_cache(docs_dir_of(config)) / CACHE_NAME).unlink(missing_ok=True)
-        renderer = DocsRenderer(results, docs_dir_of(config), lang or language_of(config),
-                                log=log, root=config.resolve().parent)
+            docs_state.forget(project_cache(docs))
+            (project_cache(docs) / CACHE_NAME).unlink(missing_ok=True)
+        renderer = DocsRenderer(results, docs, lang or language_of(config), log=log, root=root)
         renderer.render()
         problems = renderer.problems
         for problem in problems:
             log(f"journal: {problem}")
-    argv = build_command(generator, config, strict=strict, clean=clean)
-    if generator == "zensical" and strict:  # pages with journal blocks are rendered again, so
-        from .zensical_cache import forget_block_pages  # that a bad block is reported again
+        if strict:  # pages with journal blocks are rendered again, so a bad block is reported
+            from .zensical_cache import forget_block_pages
 
-        forget_block_pages(docs_dir_of(config), config.resolve().parent)
+            forget_block_pages(docs, root)
+    argv = build_command(generator, config, strict=strict, clean=clean)
     if argv[1:3] == ["-m", "journal.zensical_runner"]:  # in this process: one start-up less
         from . import fence
         from .zensical_runner import main as zensical_main

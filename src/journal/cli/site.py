@@ -115,8 +115,9 @@ def render(results_dir: Path | None, out_dir: Path | None, docs_dir: Path | None
             echo(f"warning: {warning}", err=True)
     journal = load_journal(folder)
     if docs_dir is not None:
-        with writing(project_cache(docs_dir), lambda line: echo(line, err=True)):
-            site = build_site(journal, lang=lang, cache_dir=project_cache(docs_dir))
+        cache = project_cache(docs_dir)
+        with writing(cache, lambda line: echo(line, err=True)):
+            site = build_site(journal, lang=lang, cache_dir=cache)
             for problem in site.problems:
                 click.echo(problem, err=True)
             paths = write_docs(site, docs_dir, results_dir=folder)
